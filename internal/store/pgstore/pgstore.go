@@ -1,0 +1,83 @@
+// Package pgstore is the PostgreSQL engine of the store seam, through pgx's
+// database/sql adapter so that sessions and River jobs share one *sql.Tx type.
+// Import it only from server, cli and tests.
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a PostgreSQL-backed store.Store.
+type Store struct {
+	*sqldb.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://…).
+func Open(url string) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{&sqldb.Store{Reader: db, Writer: db, Q: &queries, Engine: engine{}}}
+	if err := s.Ping(context.Background()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Migrate applies caisse's migrations under an advisory lock (so several nodes
+// can start at once), then River's.
+func (s *Store) Migrate(ctx context.Context) error {
+	files, _ := fs.Sub(migrationFiles, "migrations")
+	err := sqldb.Migrate(ctx, s.Writer, files,
+		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		`SELECT pg_advisory_xact_lock(7267361420)`)
+	if err != nil {
+		return err
+	}
+	m, err := rivermigrate.New(s.JobDriver(), nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// JobDriver is River's database/sql driver on the same pool.
+func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(s.Writer) }
+
+type engine struct{}
+
+func (engine) TimeArg(t time.Time) any { return t.UTC() }
+
+func (engine) Translate(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	return err
+}

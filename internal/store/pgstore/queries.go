@@ -1,0 +1,41 @@
+package pgstore
+
+import "github.com/caisse/caisse/internal/store/sqldb"
+
+// queries are the statements caisse runs on PostgreSQL.
+var queries = sqldb.Queries{
+	MerchantInsert: `INSERT INTO merchants (id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	MerchantGet: `SELECT id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at
+		FROM merchants WHERE id = $1`,
+
+	KeyInsert: `INSERT INTO api_keys (id, merchant_id, livemode, hash, last4, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	KeyGetByHash: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
+		FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`,
+	KeyList: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
+		FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id`,
+	KeyRevoke: `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`,
+
+	SessionInsert: `INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
+			customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
+			expires_at, completed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17)
+		RETURNING seq`,
+	SessionGet: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
+		WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+	SessionChangeStatus: `UPDATE sessions
+		SET status = $5, updated_at = $6, completed_at = $7, failure_reason = $8
+		WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
+		RETURNING ` + sqldb.SessionColumns,
+
+	IdempotencyInsert: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+	IdempotencyGet: `SELECT key, request_hash, done, status_code, body, created_at, locked_at
+		FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
+	IdempotencyTakeover: `UPDATE idempotency_keys SET locked_at = $5
+		WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND request_hash = $4 AND NOT done AND locked_at < $6`,
+	IdempotencyFinish: `UPDATE idempotency_keys SET done = true, status_code = $4, body = $5
+		WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
+	IdempotencyRelease: `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
+	IdempotencyPurge:   `DELETE FROM idempotency_keys WHERE created_at < $1`,
+}

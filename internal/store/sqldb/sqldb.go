@@ -1,0 +1,377 @@
+// Package sqldb is the database/sql plumbing the SQL engines share: scanning
+// rows into store types, the migration runner, and a Store that runs each
+// engine's own statements (Queries) with its own conventions (Engine). Engine
+// packages hold the SQL; this package holds no engine-specific statement.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Engine is what differs between databases beyond their SQL text.
+type Engine interface {
+	// TimeArg encodes a time as the engine stores it.
+	TimeArg(t time.Time) any
+	// Translate turns a driver error into a store sentinel when it is one.
+	Translate(err error) error
+}
+
+// SessionColumns is the column list every session SELECT and RETURNING uses, in scan order.
+const SessionColumns = `seq, id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
+	customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
+	expires_at, completed_at`
+
+// Queries are an engine's statements. Parameters are $1, $2, … in every engine.
+type Queries struct {
+	MerchantInsert string // id, name, currencies, fee bps, fixed, min, max, created_at
+	MerchantGet    string // id
+
+	KeyInsert    string // id, merchant_id, livemode, hash, last4, created_at
+	KeyGetByHash string // hash
+	KeyList      string // merchant_id
+	KeyRevoke    string // id, revoked_at
+
+	SessionInsert       string // SessionColumns minus seq, RETURNING seq
+	SessionGet          string // merchant_id, livemode, id
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason
+
+	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
+	IdempotencyGet      string // merchant_id, livemode, key
+	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
+	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body
+	IdempotencyRelease  string // merchant_id, livemode, key
+	IdempotencyPurge    string // created_before
+}
+
+// Store implements store.Store's data methods over a reader and a writer pool
+// (the same pool on engines that allow concurrent writers).
+type Store struct {
+	Reader, Writer *sql.DB
+	Q              *Queries
+	Engine         Engine
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// Ping checks both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.Writer.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.Reader.PingContext(ctx)
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.Writer.Close()
+	if s.Reader != s.Writer {
+		err = errors.Join(err, s.Reader.Close())
+	}
+	return err
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.Writer.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, s.Engine.Translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (s *Store) translate(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return s.Engine.Translate(err)
+}
+
+// MerchantCreate inserts a merchant.
+func (s *Store) MerchantCreate(ctx context.Context, m store.Merchant) error {
+	_, err := s.exec(ctx, s.Q.MerchantInsert, m.ID, m.Name, strings.Join(m.Currencies, ","),
+		m.Fee.BasisPoints, m.Fee.Fixed, m.Fee.Minimum, m.Fee.Maximum, s.Engine.TimeArg(m.CreatedAt))
+	return err
+}
+
+// MerchantGet reads a merchant by id.
+func (s *Store) MerchantGet(ctx context.Context, id string) (store.Merchant, error) {
+	var m store.Merchant
+	var currencies string
+	var created Time
+	err := s.Reader.QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
+		&m.Fee.BasisPoints, &m.Fee.Fixed, &m.Fee.Minimum, &m.Fee.Maximum, &created)
+	if err != nil {
+		return m, s.translate(err)
+	}
+	m.Currencies = strings.Split(currencies, ",")
+	m.CreatedAt = created.T
+	return m, nil
+}
+
+// KeyCreate inserts an API key.
+func (s *Store) KeyCreate(ctx context.Context, k store.APIKey) error {
+	_, err := s.exec(ctx, s.Q.KeyInsert, k.ID, k.MerchantID, k.Livemode, k.Hash, k.Last4, s.Engine.TimeArg(k.CreatedAt))
+	return err
+}
+
+func scanKey(row scanner) (store.APIKey, error) {
+	var k store.APIKey
+	var created Time
+	var revoked NullTime
+	err := row.Scan(&k.ID, &k.MerchantID, &k.Livemode, &k.Hash, &k.Last4, &created, &revoked)
+	k.CreatedAt, k.RevokedAt = created.T, revoked.Ptr()
+	return k, err
+}
+
+// KeyGetByHash finds an unrevoked key by the hash of its secret.
+func (s *Store) KeyGetByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	k, err := scanKey(s.Reader.QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
+	if err != nil {
+		return k, s.translate(err)
+	}
+	return k, nil
+}
+
+// KeyList lists a merchant's keys, oldest first.
+func (s *Store) KeyList(ctx context.Context, merchantID string) ([]store.APIKey, error) {
+	return queryAll(ctx, s, s.Q.KeyList, scanKey, merchantID)
+}
+
+// KeyRevoke marks a key revoked.
+func (s *Store) KeyRevoke(ctx context.Context, id string, at time.Time) error {
+	n, err := s.exec(ctx, s.Q.KeyRevoke, id, s.Engine.TimeArg(at))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+func queryAll[T any](ctx context.Context, s *Store, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := s.Reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.translate(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.translate(err)
+		}
+		out = append(out, v)
+	}
+	return out, s.translate(rows.Err())
+}
+
+// SessionCreate inserts a session and returns it with Seq set.
+func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Session, error) {
+	meta, err := json.Marshal(orEmpty(in.Metadata))
+	if err != nil {
+		return in, err
+	}
+	e := s.Engine
+	err = s.Writer.QueryRowContext(ctx, s.Q.SessionInsert,
+		in.ID, in.MerchantID, in.Livemode, in.Status, in.Amount, in.Currency, in.UserPhone, in.PaymentID,
+		in.CustomerID, in.Description, string(meta), in.TransactionFee, in.FailureReason,
+		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
+	).Scan(&in.Seq)
+	if err != nil {
+		return in, s.translate(err)
+	}
+	return in, nil
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func nullTimeArg(e Engine, t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return e.TimeArg(*t)
+}
+
+func scanSession(row scanner) (store.Session, error) {
+	var s store.Session
+	var meta []byte
+	var created, updated, expires Time
+	var completed NullTime
+	err := row.Scan(&s.Seq, &s.ID, &s.MerchantID, &s.Livemode, &s.Status, &s.Amount, &s.Currency,
+		&s.UserPhone, &s.PaymentID, &s.CustomerID, &s.Description, &meta, &s.TransactionFee,
+		&s.FailureReason, &created, &updated, &expires, &completed)
+	if err != nil {
+		return s, err
+	}
+	s.CreatedAt, s.UpdatedAt, s.ExpiresAt, s.CompletedAt = created.T, updated.T, expires.T, completed.Ptr()
+	if err := json.Unmarshal(meta, &s.Metadata); err != nil {
+		return s, fmt.Errorf("sqldb: session %s metadata: %w", s.ID, err)
+	}
+	return s, nil
+}
+
+// SessionGet reads one session of the scope.
+func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (store.Session, error) {
+	out, err := scanSession(s.Reader.QueryRowContext(ctx, s.Q.SessionGet, scope.MerchantID, scope.Livemode, id))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// SessionChangeStatus applies a status compare-and-set.
+func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c store.StatusChange) (store.Session, error) {
+	out, err := scanSession(s.Writer.QueryRowContext(ctx, s.Q.SessionChangeStatus, scope.MerchantID, scope.Livemode,
+		c.ID, c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason))
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.SessionGet(ctx, scope, c.ID); err != nil {
+			return out, err
+		}
+		return out, store.ErrStale
+	}
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// SessionSearch returns one page of matching sessions, newest first, and the total count.
+// The filter is portable SQL, so it is built here once for every engine.
+func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, int64, error) {
+	where, args := sessionWhere(s.Engine, scope, f)
+	var total int64
+	if err := s.Reader.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE "+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.translate(err)
+	}
+	n := len(args)
+	page := fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at DESC, seq DESC LIMIT $%d OFFSET $%d",
+		SessionColumns, where, n+1, n+2)
+	list, err := queryAll(ctx, s, page, scanSession, append(args, f.Limit, f.Offset)...)
+	return list, total, err
+}
+
+func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {
+	conds := []string{"merchant_id = $1", "livemode = $2"}
+	args := []any{scope.MerchantID, scope.Livemode}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	for _, eq := range []struct{ col, v string }{
+		{"status", f.Status}, {"payment_id", f.PaymentID}, {"user_phone", f.UserPhone}, {"customer_id", f.CustomerID},
+	} {
+		if eq.v != "" {
+			add(eq.col+" = $%d", eq.v)
+		}
+	}
+	if f.AmountMin != nil {
+		add("amount >= $%d", *f.AmountMin)
+	}
+	if f.AmountMax != nil {
+		add("amount <= $%d", *f.AmountMax)
+	}
+	if f.CreatedFrom != nil {
+		add("created_at >= $%d", e.TimeArg(*f.CreatedFrom))
+	}
+	if f.CreatedBefore != nil {
+		add("created_at < $%d", e.TimeArg(*f.CreatedBefore))
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// IdempotencyBegin claims a key, or returns the record that holds it.
+func (s *Store) IdempotencyBegin(ctx context.Context, rec store.IdempotencyRecord, lockedBefore time.Time) (store.IdempotencyRecord, bool, error) {
+	e := s.Engine
+	n, err := s.exec(ctx, s.Q.IdempotencyInsert, rec.MerchantID, rec.Livemode, rec.Key, rec.RequestHash,
+		e.TimeArg(rec.CreatedAt), e.TimeArg(rec.LockedAt))
+	if err != nil || n == 1 {
+		return rec, err == nil, err
+	}
+	n, err = s.exec(ctx, s.Q.IdempotencyTakeover, rec.MerchantID, rec.Livemode, rec.Key, rec.RequestHash,
+		e.TimeArg(rec.LockedAt), e.TimeArg(lockedBefore))
+	if err != nil || n == 1 {
+		return rec, err == nil, err
+	}
+	got := store.IdempotencyRecord{Scope: rec.Scope}
+	var created, locked Time
+	err = s.Writer.QueryRowContext(ctx, s.Q.IdempotencyGet, rec.MerchantID, rec.Livemode, rec.Key).
+		Scan(&got.Key, &got.RequestHash, &got.Done, &got.StatusCode, &got.Body, &created, &locked)
+	got.CreatedAt, got.LockedAt = created.T, locked.T
+	if err != nil {
+		return got, false, s.translate(err)
+	}
+	return got, false, nil
+}
+
+// IdempotencyFinish stores the response of the request that owns the key.
+func (s *Store) IdempotencyFinish(ctx context.Context, rec store.IdempotencyRecord) error {
+	_, err := s.exec(ctx, s.Q.IdempotencyFinish, rec.MerchantID, rec.Livemode, rec.Key, rec.StatusCode, rec.Body)
+	return err
+}
+
+// IdempotencyRelease forgets a key.
+func (s *Store) IdempotencyRelease(ctx context.Context, scope store.Scope, key string) error {
+	_, err := s.exec(ctx, s.Q.IdempotencyRelease, scope.MerchantID, scope.Livemode, key)
+	return err
+}
+
+// IdempotencyPurge deletes keys created before the given time.
+func (s *Store) IdempotencyPurge(ctx context.Context, before time.Time) (int64, error) {
+	return s.exec(ctx, s.Q.IdempotencyPurge, s.Engine.TimeArg(before))
+}
+
+// Migrate applies, in one transaction, every file of migrations (named
+// NNNN_name.sql) not yet recorded in caisse_migrations. lock, when not empty,
+// runs first in that transaction so that concurrent nodes migrate one at a time.
+func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS, createTable, lock string) error {
+	names, err := fs.Glob(migrations, "*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, stmt := range []string{lock, createTable} {
+		if stmt == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	for _, name := range names {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM caisse_migrations WHERE version = $1", name).Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO caisse_migrations (version) VALUES ($1)", name); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,96 @@
+// Package sqlitestore is the embedded SQLite engine of the store seam (modernc,
+// pure Go): WAL, one writer connection, synchronous=FULL so a commit survives a
+// power cut, and a separate read-only pool. Import it only from server, cli and tests.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a SQLite-backed store.Store.
+type Store struct {
+	*sqldb.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database file at path.
+func Open(path string) (*Store, error) {
+	pragmas := url.Values{"_pragma": {
+		"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)",
+	}, "_txlock": {"immediate"}}
+	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		return nil, err
+	}
+	writer.SetMaxOpenConns(1) // SQLite has one writer; queueing here avoids SQLITE_BUSY.
+	writer.SetConnMaxIdleTime(0)
+	pragmas["_pragma"] = append(pragmas["_pragma"], "query_only(1)")
+	delete(pragmas, "_txlock")
+	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		writer.Close()
+		return nil, err
+	}
+	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: engine{}}}
+	if err := s.Ping(context.Background()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Migrate applies caisse's migrations, then River's.
+func (s *Store) Migrate(ctx context.Context) error {
+	files, _ := fs.Sub(migrationFiles, "migrations")
+	err := sqldb.Migrate(ctx, s.Writer, files,
+		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))`, "")
+	if err != nil {
+		return err
+	}
+	m, err := rivermigrate.New(s.JobDriver(), nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// JobDriver is River's SQLite driver on the writer pool.
+func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(s.Writer) }
+
+type engine struct{}
+
+func (engine) TimeArg(t time.Time) any { return t.UnixMicro() }
+
+func (engine) Translate(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", store.ErrConflict, err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,163 @@
+// Package store is caisse's storage seam: the Store interface every engine
+// implements, the row types it reads and writes, and the few sentinel errors
+// engines translate driver errors into. It imports no caisse domain package;
+// engines (sqlitestore, pgstore) are imported only by server, cli and tests.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+)
+
+// Sentinel errors every engine returns instead of driver errors.
+var (
+	// ErrNotFound means no row matched (or it belongs to another merchant or mode).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a unique constraint refused the write.
+	ErrConflict = errors.New("store: conflict")
+	// ErrStale means a compare-and-set found the row changed since it was read.
+	ErrStale = errors.New("store: stale")
+)
+
+// Scope is the tenant boundary: one merchant in one mode. Every session,
+// idempotency key and (later) event read or write is confined to a scope.
+type Scope struct {
+	MerchantID string
+	Livemode   bool
+}
+
+// Merchant is a tenant.
+type Merchant struct {
+	ID         string
+	Name       string
+	Currencies []string // ISO 4217 codes this merchant may charge in
+	Fee        FeeSchedule
+	CreatedAt  time.Time
+}
+
+// FeeSchedule is a merchant's transaction fee rule, in minor units of the session's currency.
+type FeeSchedule struct {
+	BasisPoints int64 // 50 = 0.5 %
+	Fixed       int64 // added after the percentage
+	Minimum     int64 // the fee is never below this
+	Maximum     int64 // the fee is never above this; 0 means no cap
+}
+
+// APIKey is a stored secret key: its hash and what it grants, never the key itself.
+type APIKey struct {
+	ID         string
+	MerchantID string
+	Livemode   bool
+	Hash       []byte // SHA-256 of the whole key
+	Last4      string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// Session is a checkout session row in its canonical (mobile-money) form.
+type Session struct {
+	Seq            int64 // insertion order; the tie-break among equal created_at
+	ID             string
+	Scope
+	Status         string
+	Amount         int64
+	Currency       string
+	UserPhone      string
+	PaymentID      string
+	CustomerID     string
+	Description    string
+	Metadata       map[string]string
+	TransactionFee int64
+	FailureReason  string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+	CompletedAt    *time.Time
+}
+
+// SessionFilter selects sessions within a scope; zero fields do not filter.
+// Results are newest first (created_at, then Seq, descending).
+type SessionFilter struct {
+	Status        string
+	PaymentID     string
+	UserPhone     string
+	CustomerID    string
+	AmountMin     *int64
+	AmountMax     *int64
+	CreatedFrom   *time.Time // inclusive
+	CreatedBefore *time.Time // exclusive
+	Limit         int
+	Offset        int64
+}
+
+// StatusChange is a compare-and-set on a session's status: it applies only
+// while the session still has status From.
+type StatusChange struct {
+	ID            string
+	From, To      string
+	At            time.Time
+	CompletedAt   *time.Time
+	FailureReason string
+}
+
+// IdempotencyRecord is the stored outcome of the first request made with a key.
+type IdempotencyRecord struct {
+	Scope
+	Key         string
+	RequestHash []byte
+	Done        bool // false while the first request is still running
+	StatusCode  int
+	Body        []byte
+	CreatedAt   time.Time
+	LockedAt    time.Time
+}
+
+// Store is everything caisse keeps. Methods read noun-then-verb.
+type Store interface {
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+	// Migrate brings caisse's schema and River's up to date.
+	Migrate(ctx context.Context) error
+	// JobDriver is the River driver over the same database, for the job client.
+	JobDriver() riverdriver.Driver[*sql.Tx]
+
+	// MerchantCreate inserts a merchant.
+	MerchantCreate(ctx context.Context, m Merchant) error
+	// MerchantGet reads a merchant by id.
+	MerchantGet(ctx context.Context, id string) (Merchant, error)
+
+	// KeyCreate inserts an API key.
+	KeyCreate(ctx context.Context, k APIKey) error
+	// KeyGetByHash finds an unrevoked key by the hash of its secret.
+	KeyGetByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// KeyList lists a merchant's keys, revoked ones included, oldest first.
+	KeyList(ctx context.Context, merchantID string) ([]APIKey, error)
+	// KeyRevoke marks a key revoked; revoking it again is ErrNotFound.
+	KeyRevoke(ctx context.Context, id string, at time.Time) error
+
+	// SessionCreate inserts a session and returns it with Seq set.
+	SessionCreate(ctx context.Context, s Session) (Session, error)
+	// SessionGet reads one session of the scope.
+	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
+	// SessionSearch returns one page of the scope's matching sessions and how many match in all.
+	SessionSearch(ctx context.Context, scope Scope, f SessionFilter) ([]Session, int64, error)
+	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
+	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
+
+	// IdempotencyBegin claims a key for a request. It returns (rec, true) when the
+	// caller now owns the key: it was free, or its owner stopped before lockedBefore.
+	// Otherwise it returns the existing record and false.
+	IdempotencyBegin(ctx context.Context, rec IdempotencyRecord, lockedBefore time.Time) (IdempotencyRecord, bool, error)
+	// IdempotencyFinish stores the response of the request that owns the key.
+	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
+	// IdempotencyRelease forgets a key whose request should be retryable.
+	IdempotencyRelease(ctx context.Context, scope Scope, key string) error
+	// IdempotencyPurge deletes keys created before the given time and reports how many.
+	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
+}

@@ -1,0 +1,331 @@
+// Package storetest is the conformance suite every store engine must pass:
+// the same cases, run by each engine's own test against a real database.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Run runs every case against s, which must be migrated and otherwise empty or
+// shared only with other Run calls (cases make their own merchants).
+func Run(t *testing.T, s store.Store) {
+	t.Helper()
+	cases := map[string]func(*testing.T, store.Store){
+		"Merchant":              testMerchant,
+		"Keys":                  testKeys,
+		"SessionRoundTrip":      testSessionRoundTrip,
+		"SessionScope":          testSessionScope,
+		"SessionSearch":         testSessionSearch,
+		"SessionChangeStatus":   testSessionChangeStatus,
+		"Idempotency":           testIdempotency,
+		"IdempotencyConcurrent": testIdempotencyConcurrent,
+		"Ping":                  func(t *testing.T, s store.Store) { must(t, s.Ping(context.Background())) },
+	}
+	for name, fn := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, s)
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+// now is truncated to microseconds, the precision every engine keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func newMerchant(t *testing.T, s store.Store) store.Merchant {
+	t.Helper()
+	m := store.Merchant{
+		ID: randid.New("mer_"), Name: "Boutique Abidjan", Currencies: []string{"XOF", "XAF"},
+		Fee: store.FeeSchedule{BasisPoints: 50, Fixed: 10, Minimum: 5, Maximum: 1000}, CreatedAt: now(),
+	}
+	must(t, s.MerchantCreate(context.Background(), m))
+	return m
+}
+
+func newSession(scope store.Scope, created time.Time) store.Session {
+	return store.Session{
+		ID: randid.New("cs_test_"), Scope: scope, Status: "created", Amount: 5000, Currency: "XOF",
+		UserPhone: "+2250707000001", PaymentID: "ORDER_1", CustomerID: "cus_1", Description: "Panier",
+		Metadata: map[string]string{"order": "42", "é": "ü"}, TransactionFee: 25,
+		CreatedAt: created, UpdatedAt: created, ExpiresAt: created.Add(30 * time.Minute),
+	}
+}
+
+func testMerchant(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	got, err := s.MerchantGet(ctx, m.ID)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(m) {
+		t.Fatalf("MerchantGet = %+v, want %+v", got, m)
+	}
+	_, err = s.MerchantGet(ctx, "mer_missing")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.MerchantCreate(ctx, m), store.ErrConflict)
+}
+
+func testKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	k := store.APIKey{ID: randid.New("key_"), MerchantID: m.ID, Livemode: true,
+		Hash: []byte(randid.String(32)), Last4: "abcd", CreatedAt: now()}
+	must(t, s.KeyCreate(ctx, k))
+	got, err := s.KeyGetByHash(ctx, k.Hash)
+	must(t, err)
+	if got.ID != k.ID || !got.Livemode || got.MerchantID != m.ID || !bytes.Equal(got.Hash, k.Hash) ||
+		!got.CreatedAt.Equal(k.CreatedAt) || got.RevokedAt != nil || got.Last4 != "abcd" {
+		t.Fatalf("KeyGetByHash = %+v, want %+v", got, k)
+	}
+	dup := k
+	dup.ID = randid.New("key_")
+	wantErr(t, s.KeyCreate(ctx, dup), store.ErrConflict)
+
+	second := store.APIKey{ID: randid.New("key_"), MerchantID: m.ID, Hash: []byte(randid.String(32)),
+		Last4: "efgh", CreatedAt: k.CreatedAt.Add(time.Second)}
+	must(t, s.KeyCreate(ctx, second))
+	must(t, s.KeyRevoke(ctx, k.ID, now()))
+	wantErr(t, s.KeyRevoke(ctx, k.ID, now()), store.ErrNotFound)
+	_, err = s.KeyGetByHash(ctx, k.Hash)
+	wantErr(t, err, store.ErrNotFound)
+
+	list, err := s.KeyList(ctx, m.ID)
+	must(t, err)
+	if len(list) != 2 || list[0].ID != k.ID || list[0].RevokedAt == nil || list[1].ID != second.ID || list[1].RevokedAt != nil {
+		t.Fatalf("KeyList = %+v", list)
+	}
+}
+
+func testSessionRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	in := newSession(store.Scope{MerchantID: m.ID}, now())
+	out, err := s.SessionCreate(ctx, in)
+	must(t, err)
+	if out.Seq == 0 {
+		t.Fatal("SessionCreate did not set Seq")
+	}
+	got, err := s.SessionGet(ctx, in.Scope, in.ID)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(out) {
+		t.Fatalf("SessionGet =\n%+v\nwant\n%+v", got, out)
+	}
+	_, err = s.SessionCreate(ctx, in)
+	wantErr(t, err, store.ErrConflict)
+
+	bare := newSession(in.Scope, now())
+	bare.Metadata, bare.PaymentID, bare.UserPhone = nil, "", ""
+	_, err = s.SessionCreate(ctx, bare)
+	must(t, err)
+	got, err = s.SessionGet(ctx, in.Scope, bare.ID)
+	must(t, err)
+	if len(got.Metadata) != 0 || got.PaymentID != "" || got.CompletedAt != nil {
+		t.Fatalf("bare session read back as %+v", got)
+	}
+}
+
+func testSessionScope(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := newMerchant(t, s), newMerchant(t, s)
+	sess, err := s.SessionCreate(ctx, newSession(store.Scope{MerchantID: a.ID}, now()))
+	must(t, err)
+	for _, scope := range []store.Scope{{MerchantID: b.ID}, {MerchantID: a.ID, Livemode: true}} {
+		_, err := s.SessionGet(ctx, scope, sess.ID)
+		wantErr(t, err, store.ErrNotFound)
+		list, total, err := s.SessionSearch(ctx, scope, store.SessionFilter{Limit: 10})
+		must(t, err)
+		if len(list) != 0 || total != 0 {
+			t.Fatalf("scope %+v sees %d sessions", scope, total)
+		}
+		_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "cancelled", At: now()})
+		wantErr(t, err, store.ErrNotFound)
+	}
+}
+
+func testSessionSearch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	base := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	var ids []string // in creation order
+	for i := range 12 {
+		sess := newSession(scope, base.Add(time.Duration(i/3)*time.Hour)) // three sessions share each instant
+		sess.Amount = int64(1000 * (i + 1))
+		sess.PaymentID = fmt.Sprintf("ORDER_%d", i%4)
+		sess.UserPhone = fmt.Sprintf("+22507070000%02d", i%2)
+		sess.CustomerID = fmt.Sprintf("cus_%d", i%3)
+		if i%5 == 0 {
+			sess.Status = "pending"
+		}
+		_, err := s.SessionCreate(ctx, sess)
+		must(t, err)
+		ids = append(ids, sess.ID)
+	}
+	p := func(v int64) *int64 { return &v }
+	tp := func(v time.Time) *time.Time { return &v }
+	cases := []struct {
+		name string
+		f    store.SessionFilter
+		want []int // indexes into ids, newest first
+	}{
+		{"all", store.SessionFilter{}, []int{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}},
+		{"status", store.SessionFilter{Status: "pending"}, []int{10, 5, 0}},
+		{"payment_id", store.SessionFilter{PaymentID: "ORDER_1"}, []int{9, 5, 1}},
+		{"phone", store.SessionFilter{UserPhone: "+2250707000001"}, []int{11, 9, 7, 5, 3, 1}},
+		{"customer", store.SessionFilter{CustomerID: "cus_2"}, []int{11, 8, 5, 2}},
+		{"amount range", store.SessionFilter{AmountMin: p(3000), AmountMax: p(5000)}, []int{4, 3, 2}},
+		{"created range", store.SessionFilter{CreatedFrom: tp(base.Add(time.Hour)), CreatedBefore: tp(base.Add(3 * time.Hour))},
+			[]int{8, 7, 6, 5, 4, 3}},
+		{"combined", store.SessionFilter{UserPhone: "+2250707000001", AmountMin: p(4000), Status: "created", CustomerID: "cus_2"},
+			[]int{11}},
+		{"none", store.SessionFilter{PaymentID: "ORDER_404"}, nil},
+	}
+	for _, c := range cases {
+		c.f.Limit = 100
+		list, total, err := s.SessionSearch(ctx, scope, c.f)
+		must(t, err)
+		var got []string
+		for _, sess := range list {
+			got = append(got, sess.ID)
+		}
+		var want []string
+		for _, i := range c.want {
+			want = append(want, ids[i])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || total != int64(len(want)) {
+			t.Errorf("%s: got %v (total %d), want %v", c.name, got, total, want)
+		}
+	}
+	page, total, err := s.SessionSearch(ctx, scope, store.SessionFilter{Limit: 5, Offset: 10})
+	must(t, err)
+	if total != 12 || len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
+		t.Fatalf("last page: %d sessions of %d", len(page), total)
+	}
+}
+
+func testSessionChangeStatus(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	at := now()
+	got, err := s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "failed",
+		At: at, CompletedAt: &at, FailureReason: "insufficient_funds"})
+	must(t, err)
+	if got.Status != "failed" || got.FailureReason != "insufficient_funds" || got.CompletedAt == nil ||
+		!got.CompletedAt.Equal(at) || !got.UpdatedAt.Equal(at) || got.Seq != sess.Seq {
+		t.Fatalf("after change: %+v", got)
+	}
+	_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "cancelled", At: now()})
+	wantErr(t, err, store.ErrStale)
+	_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: "cs_test_missing", From: "created", To: "cancelled", At: now()})
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	t0 := now()
+	rec := store.IdempotencyRecord{Scope: scope, Key: "key-1", RequestHash: []byte("hash-a"), CreatedAt: t0, LockedAt: t0}
+	_, owned, err := s.IdempotencyBegin(ctx, rec, t0.Add(-time.Minute))
+	must(t, err)
+	if !owned {
+		t.Fatal("a fresh key was not owned")
+	}
+	got, owned, err := s.IdempotencyBegin(ctx, rec, t0.Add(-time.Minute))
+	must(t, err)
+	if owned || got.Done || string(got.RequestHash) != "hash-a" {
+		t.Fatalf("second Begin: owned=%v rec=%+v", owned, got)
+	}
+	other := rec
+	other.Livemode = true
+	if _, owned, _ := s.IdempotencyBegin(ctx, other, t0); !owned {
+		t.Fatal("the same key in live mode is another key")
+	}
+
+	// An owner that stopped before lockedBefore is replaced, for the same request only.
+	later := rec
+	later.LockedAt = t0.Add(2 * time.Minute)
+	diff := later
+	diff.RequestHash = []byte("hash-b")
+	if _, owned, _ := s.IdempotencyBegin(ctx, diff, t0.Add(time.Minute)); owned {
+		t.Fatal("a different request took over a stale key")
+	}
+	if _, owned, _ := s.IdempotencyBegin(ctx, later, t0.Add(time.Minute)); !owned {
+		t.Fatal("the same request did not take over a stale key")
+	}
+
+	rec.StatusCode, rec.Body = 201, []byte(`{"id":"cs_1"}`)
+	must(t, s.IdempotencyFinish(ctx, rec))
+	got, owned, err = s.IdempotencyBegin(ctx, rec, t0.Add(time.Hour))
+	must(t, err)
+	if owned || !got.Done || got.StatusCode != 201 || string(got.Body) != `{"id":"cs_1"}` || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("finished record: owned=%v %+v", owned, got)
+	}
+
+	must(t, s.IdempotencyRelease(ctx, scope, "key-1"))
+	if _, owned, _ := s.IdempotencyBegin(ctx, rec, t0); !owned {
+		t.Fatal("a released key was not free")
+	}
+
+	old := store.IdempotencyRecord{Scope: scope, Key: "old", RequestHash: []byte("h"),
+		CreatedAt: t0.Add(-48 * time.Hour), LockedAt: t0.Add(-48 * time.Hour)}
+	_, _, err = s.IdempotencyBegin(ctx, old, t0)
+	must(t, err)
+	n, err := s.IdempotencyPurge(ctx, t0.Add(-24*time.Hour))
+	must(t, err)
+	if n < 1 {
+		t.Fatalf("purge removed %d keys", n)
+	}
+	if _, owned, _ := s.IdempotencyBegin(ctx, old, t0.Add(-72*time.Hour)); !owned {
+		t.Fatal("a purged key was still held")
+	}
+}
+
+func testIdempotencyConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	owners := 0
+	for range 20 {
+		wg.Go(func() {
+			t0 := now()
+			_, owned, err := s.IdempotencyBegin(ctx, store.IdempotencyRecord{Scope: scope, Key: "race",
+				RequestHash: []byte("h"), CreatedAt: t0, LockedAt: t0}, t0.Add(-time.Minute))
+			if err != nil {
+				t.Error(err)
+			}
+			if owned {
+				mu.Lock()
+				owners++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if owners != 1 {
+		t.Fatalf("%d concurrent requests owned the key, want 1", owners)
+	}
+}
