@@ -1,0 +1,298 @@
+// Package cli is caisse's command line: serve, migrate, merchants and keys.
+// It parses flags and prints results; the work is done by server and merchant.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/server"
+	"github.com/caisse/caisse/internal/store"
+)
+
+const usage = `caisse — a self-hosted checkout-sessions server
+
+Usage:
+  caisse serve    [--addr ADDR] [--database-url URL] [--public-url URL] [--rate-limit N]
+  caisse migrate  [--database-url URL]
+  caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
+                          [--fee-min 0] [--fee-max 0] [--json]
+  caisse keys create --merchant ID --mode test|live [--json]
+  caisse keys list   --merchant ID [--json]
+  caisse keys revoke --key KEY_ID
+
+Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
+CAISSE_RATE_LIMIT, CAISSE_LOG_FORMAT and CAISSE_LOG_LEVEL; flags win.
+`
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Main runs the command in args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	err := run(ctx, args, env)
+	var uerr usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &uerr):
+		fmt.Fprintf(env.Stderr, "caisse: %v\n\n%s", err, usage)
+		return 2
+	}
+	fmt.Fprintf(env.Stderr, "caisse: %v\n", err)
+	return 1
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{"a command is required"}
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "merchants" || cmd == "keys" {
+		if len(rest) == 0 {
+			return usageError{cmd + " needs a subcommand"}
+		}
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, env)
+	case "migrate":
+		return migrate(ctx, rest, env)
+	case "merchants create":
+		return merchantsCreate(ctx, rest, env)
+	case "keys create":
+		return keysCreate(ctx, rest, env)
+	case "keys list":
+		return keysList(ctx, rest, env)
+	case "keys revoke":
+		return keysRevoke(ctx, rest, env)
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func flags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string, cfg *config.Config) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return cfg.Validate()
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, env Env) error {
+	fs := flags("serve", env)
+	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "log")
+	if err := parse(fs, args, cfg); err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.Stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, *cfg, server.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// withStore opens and migrates the database for a one-shot command.
+func withStore(ctx context.Context, name string, args []string, env Env, define func(*flag.FlagSet),
+	fn func(store.Store) error) error {
+	fs := flags(name, env)
+	cfg := config.Bind(fs, env.Getenv, "database-url")
+	define(fs)
+	if err := parse(fs, args, cfg); err != nil {
+		return err
+	}
+	st, err := server.OpenStore(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return fn(st)
+}
+
+func migrate(ctx context.Context, args []string, env Env) error {
+	return withStore(ctx, "migrate", args, env, func(*flag.FlagSet) {}, func(store.Store) error {
+		fmt.Fprintln(env.Stdout, "database is up to date")
+		return nil
+	})
+}
+
+func merchantsCreate(ctx context.Context, args []string, env Env) error {
+	var name, currencies string
+	var asJSON bool
+	var fee store.FeeSchedule
+	define := func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "the merchant's name (required)")
+		fs.StringVar(&currencies, "currencies", "XOF", "comma-separated ISO 4217 codes the merchant may charge in")
+		fs.Int64Var(&fee.BasisPoints, "fee-bps", merchant.DefaultFee.BasisPoints, "transaction fee in basis points (50 = 0.5 %)")
+		fs.Int64Var(&fee.Fixed, "fee-fixed", 0, "fixed fee added, in minor units")
+		fs.Int64Var(&fee.Minimum, "fee-min", 0, "minimum fee, in minor units")
+		fs.Int64Var(&fee.Maximum, "fee-max", 0, "maximum fee, in minor units (0: no cap)")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	}
+	return withStore(ctx, "merchants create", args, env, define, func(st store.Store) error {
+		if name == "" {
+			return usageError{"--name is required"}
+		}
+		svc := &merchant.Service{Store: st, Now: time.Now}
+		c, err := svc.Create(ctx, name, strings.Split(currencies, ","), &fee)
+		if err != nil {
+			return err
+		}
+		out := map[string]any{
+			"id": c.Merchant.ID, "name": c.Merchant.Name, "currencies": c.Merchant.Currencies,
+			"test_secret_key": c.TestSecretKey, "live_secret_key": c.LiveSecretKey,
+		}
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(out)
+		}
+		fmt.Fprintf(env.Stdout, "merchant %s (%s)\ntest secret key: %s\nlive secret key: %s\n"+
+			"The keys are shown only this once; caisse keeps only their hashes.\n",
+			c.Merchant.ID, c.Merchant.Name, c.TestSecretKey, c.LiveSecretKey)
+		return nil
+	})
+}
+
+func keysCreate(ctx context.Context, args []string, env Env) error {
+	var merchantID, mode string
+	var asJSON bool
+	define := func(fs *flag.FlagSet) {
+		fs.StringVar(&merchantID, "merchant", "", "merchant id (required)")
+		fs.StringVar(&mode, "mode", "test", "test or live")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	}
+	return withStore(ctx, "keys create", args, env, define, func(st store.Store) error {
+		if merchantID == "" || (mode != "test" && mode != "live") {
+			return usageError{"--merchant is required and --mode must be test or live"}
+		}
+		secret, k, err := (&merchant.Service{Store: st, Now: time.Now}).KeyCreate(ctx, merchantID, mode == "live")
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(map[string]any{"id": k.ID, "merchant": merchantID,
+				"livemode": k.Livemode, "secret_key": secret})
+		}
+		fmt.Fprintf(env.Stdout, "key %s: %s\nThe key is shown only this once.\n", k.ID, secret)
+		return nil
+	})
+}
+
+func keysList(ctx context.Context, args []string, env Env) error {
+	var merchantID string
+	var asJSON bool
+	define := func(fs *flag.FlagSet) {
+		fs.StringVar(&merchantID, "merchant", "", "merchant id (required)")
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+	}
+	return withStore(ctx, "keys list", args, env, define, func(st store.Store) error {
+		if merchantID == "" {
+			return usageError{"--merchant is required"}
+		}
+		keys, err := st.KeyList(ctx, merchantID)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			ID        string     `json:"id"`
+			Livemode  bool       `json:"livemode"`
+			Last4     string     `json:"last4"`
+			CreatedAt time.Time  `json:"created_at"`
+			RevokedAt *time.Time `json:"revoked_at"`
+		}
+		rows := make([]row, 0, len(keys))
+		for _, k := range keys {
+			rows = append(rows, row{k.ID, k.Livemode, k.Last4, k.CreatedAt, k.RevokedAt})
+		}
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(rows)
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tMODE\tKEY\tCREATED\tREVOKED")
+		for _, r := range rows {
+			mode, revoked := "test", "-"
+			if r.Livemode {
+				mode = "live"
+			}
+			if r.RevokedAt != nil {
+				revoked = r.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t…%s\t%s\t%s\n", r.ID, mode, r.Last4, r.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	})
+}
+
+func keysRevoke(ctx context.Context, args []string, env Env) error {
+	var keyID string
+	define := func(fs *flag.FlagSet) { fs.StringVar(&keyID, "key", "", "key id, as keys list shows it (required)") }
+	return withStore(ctx, "keys revoke", args, env, define, func(st store.Store) error {
+		if keyID == "" {
+			return usageError{"--key is required"}
+		}
+		if err := st.KeyRevoke(ctx, keyID, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no active key %s", keyID)
+			}
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "key %s revoked\n", keyID)
+		return nil
+	})
+}

@@ -1,0 +1,130 @@
+// Package config reads caisse's settings from flags and the environment
+// (flags win), applies defaults, validates them and masks secrets for logs.
+// It imports no other caisse package.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is every setting of caisse serve.
+type Config struct {
+	Addr        string  // CAISSE_ADDR
+	DatabaseURL string  // CAISSE_DATABASE_URL
+	PublicURL   string  // CAISSE_PUBLIC_URL
+	RateLimit   float64 // CAISSE_RATE_LIMIT, requests per second per API key; 0 disables
+	LogFormat   string  // CAISSE_LOG_FORMAT: json or text
+	LogLevel    string  // CAISSE_LOG_LEVEL: debug, info, warn, error
+}
+
+// Defaults.
+const (
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultDatabaseURL = "sqlite:caisse.db"
+	DefaultRateLimit   = 100
+)
+
+// Database engines a URL can name.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+// Bind registers the flags of the settings named in which ("addr", "database-url",
+// "public-url", "rate-limit", "log") on fs, with defaults from getenv, and returns
+// the Config they fill once fs is parsed.
+func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config {
+	c := &Config{}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	for _, w := range which {
+		switch w {
+		case "addr":
+			fs.StringVar(&c.Addr, "addr", env("CAISSE_ADDR", DefaultAddr), "listen address (CAISSE_ADDR)")
+		case "database-url":
+			fs.StringVar(&c.DatabaseURL, "database-url", env("CAISSE_DATABASE_URL", DefaultDatabaseURL),
+				"sqlite:PATH or postgres://… (CAISSE_DATABASE_URL)")
+		case "public-url":
+			fs.StringVar(&c.PublicURL, "public-url", env("CAISSE_PUBLIC_URL", ""),
+				"base URL of hosted pages (CAISSE_PUBLIC_URL; default http://ADDR)")
+		case "rate-limit":
+			rl, err := strconv.ParseFloat(env("CAISSE_RATE_LIMIT", strconv.Itoa(DefaultRateLimit)), 64)
+			if err != nil {
+				rl = -1 // refused by Validate
+			}
+			fs.Float64Var(&c.RateLimit, "rate-limit", rl, "requests per second per API key, 0 for none (CAISSE_RATE_LIMIT)")
+		case "log":
+			fs.StringVar(&c.LogFormat, "log-format", env("CAISSE_LOG_FORMAT", "json"), "json or text (CAISSE_LOG_FORMAT)")
+			fs.StringVar(&c.LogLevel, "log-level", env("CAISSE_LOG_LEVEL", "info"), "debug, info, warn or error (CAISSE_LOG_LEVEL)")
+		}
+	}
+	return c
+}
+
+// Validate checks the settings and fills derived defaults.
+func (c *Config) Validate() error {
+	if c.DatabaseURL != "" {
+		if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	if c.PublicURL == "" && c.Addr != "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: CAISSE_PUBLIC_URL %q must be an absolute http(s) URL", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.RateLimit < 0 {
+		return errors.New("config: CAISSE_RATE_LIMIT must be a number ≥ 0")
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		return fmt.Errorf("config: CAISSE_LOG_FORMAT %q must be json or text", c.LogFormat)
+	}
+	return nil
+}
+
+// ParseDatabaseURL returns the engine a database URL names and what to open:
+// a file path for SQLite, the URL itself for PostgreSQL.
+func ParseDatabaseURL(raw string) (engine, target string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return "", "", errors.New("config: CAISSE_DATABASE_URL is not a valid postgres:// URL")
+		}
+		return EnginePostgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("config: CAISSE_DATABASE_URL sqlite: needs a file path, as in sqlite:caisse.db")
+		}
+		return EngineSQLite, path, nil
+	}
+	return "", "", fmt.Errorf("config: CAISSE_DATABASE_URL must start with sqlite: or postgres:// (got %s)", Redact(raw))
+}
+
+// Redact hides the password of a URL, for logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(invalid url)"
+		}
+		return raw
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,184 @@
+// Package momoapi serves the mobile-money JSON dialect of seeds 000 and 001:
+// /v1/checkouts and /v1/checkout/search, errors as {"error": {code, message, param}}.
+// It imports httpapi and the domain packages, never another dialect or an engine.
+package momoapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/httpapi"
+)
+
+// MaxIdempotencyKey is the longest idempotency-key header accepted (seed 001).
+const MaxIdempotencyKey = 1000
+
+// API is the mobile-money dialect's handlers.
+type API struct {
+	Checkout *checkout.Service
+	Auth     *httpapi.Auth
+	Idem     *httpapi.Idempotency
+	Log      *slog.Logger
+}
+
+// Register adds the dialect's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	api := func(h http.HandlerFunc) http.Handler { return httpapi.ReadBody(Render, a.Auth.Wrap(Render, h)) }
+	idem := func(required bool, h http.HandlerFunc) http.Handler {
+		return api(a.Idem.Wrap(Render, required, MaxIdempotencyKey, h).ServeHTTP)
+	}
+	mux.Handle("POST /v1/checkouts", idem(true, a.create))
+	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))
+	mux.Handle("GET /v1/checkouts/{id}", api(a.get))
+	mux.Handle("POST /v1/checkouts/{id}/cancel", idem(false, a.cancel))
+	mux.Handle("GET /v1/checkout/search", api(a.search(searchParams)))
+}
+
+// session is the wire shape of seed 001's response schema, field for field.
+type session struct {
+	ID             string  `json:"id"`
+	Status         string  `json:"status"`
+	Amount         int64   `json:"amount"`
+	Currency       string  `json:"currency"`
+	UserPhone      string  `json:"user_phone"`
+	PaymentID      string  `json:"payment_id"`
+	Description    string  `json:"description"`
+	CreatedAt      string  `json:"created_at"`
+	ExpiresAt      string  `json:"expires_at"`
+	CompletedAt    *string `json:"completed_at"`
+	FailureReason  *string `json:"failure_reason"`
+	TransactionFee int64   `json:"transaction_fee"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func toWire(s checkout.Session) session {
+	out := session{
+		ID: s.ID, Status: s.Status, Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
+		PaymentID: s.PaymentID, Description: s.Description, CreatedAt: rfc3339(s.CreatedAt),
+		ExpiresAt: rfc3339(s.ExpiresAt), TransactionFee: s.TransactionFee,
+	}
+	if s.CompletedAt != nil {
+		v := rfc3339(*s.CompletedAt)
+		out.CompletedAt = &v
+	}
+	if s.FailureReason != "" {
+		out.FailureReason = &s.FailureReason
+	}
+	return out
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) {
+	params, err := decodeCreate(httpapi.Body(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), params)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toWire(s))
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) {
+	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.reply(w, r, s, err)
+}
+
+func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
+	if len(httpapi.Body(r)) > 0 {
+		if _, err := decodeObject(httpapi.Body(r), nil); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	s, err := a.Checkout.Cancel(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.reply(w, r, s, err)
+}
+
+func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(s))
+}
+
+// page is the search and list response of seed 000.
+type page struct {
+	Sessions   []session `json:"sessions"`
+	TotalCount int64     `json:"total_count"`
+	HasMore    bool      `json:"has_more"`
+	NextOffset *int64    `json:"next_offset"`
+}
+
+func (a *API) search(allowed map[string]bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, err := parseFilter(r.URL.Query(), allowed)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		list, total, err := a.Checkout.Search(r.Context(), httpapi.Principal(r), f)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		out := page{Sessions: make([]session, 0, len(list)), TotalCount: total}
+		for _, s := range list {
+			out.Sessions = append(out.Sessions, toWire(s))
+		}
+		if next := f.Offset + int64(len(list)); next < total && len(list) > 0 {
+			out.HasMore, out.NextOffset = true, &next
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// fail renders err: this is the one place domain errors become wire errors.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		p        *httpapi.Problem
+		invalid  *checkout.InvalidError
+		badState *checkout.StateError
+	)
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &invalid):
+		p = httpapi.Invalid(invalid.Param, "parameter_invalid", "%s", invalid.Message)
+	case errors.Is(err, checkout.ErrNotFound):
+		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
+			Param: "id", Message: fmt.Sprintf("No such checkout session: '%s'", r.PathValue("id"))}
+	case errors.As(err, &badState):
+		p = &httpapi.Problem{Status: http.StatusConflict, Type: httpapi.TypeInvalidRequest, Code: "session_state",
+			Message: fmt.Sprintf("This session is %s; it cannot be %s.", badState.Status, badState.Action)}
+	default:
+		a.Log.Error("momoapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
+		p = httpapi.ErrInternal
+	}
+	Render(w, r, p)
+}
+
+// Render writes a problem as {"error": {"code", "message", "param"}}; param is null when no parameter is at fault.
+func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
+	var param *string
+	if p.Param != "" {
+		param = &p.Param
+	}
+	writeJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message, "param": param}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) //nolint:errcheck // the client went away
+}

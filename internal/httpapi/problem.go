@@ -1,0 +1,47 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Problem is an API error before a dialect renders it.
+type Problem struct {
+	Status  int
+	Type    string // Stripe's error type: invalid_request_error, api_error, …
+	Code    string // machine-readable: parameter_missing, resource_missing, …
+	Message string
+	Param   string
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Code, p.Message) }
+
+// Error types, as Stripe names them.
+const (
+	TypeInvalidRequest = "invalid_request_error"
+	TypeAPI            = "api_error"
+	TypeIdempotency    = "idempotency_error"
+	TypeRateLimit      = "rate_limit_error"
+	TypeAuthentication = "authentication_error"
+)
+
+// Invalid is a 400 about one parameter.
+func Invalid(param, code, format string, args ...any) *Problem {
+	return &Problem{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Code: code, Param: param,
+		Message: fmt.Sprintf(format, args...)}
+}
+
+// Common problems.
+var (
+	ErrInternal = &Problem{Status: http.StatusInternalServerError, Type: TypeAPI, Code: "internal_error",
+		Message: "An internal error occurred; it has been logged. Retry later."}
+	ErrTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Type: TypeInvalidRequest, Code: "body_too_large",
+		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBody)}
+	ErrRateLimited = &Problem{Status: http.StatusTooManyRequests, Type: TypeRateLimit, Code: "rate_limit",
+		Message: "Too many requests hit the API too quickly; slow down and retry."}
+	ErrRouteNotFound = &Problem{Status: http.StatusNotFound, Type: TypeInvalidRequest, Code: "resource_missing",
+		Message: "Unrecognized request URL."}
+)
+
+// Renderer writes a problem in a dialect's wire shape.
+type Renderer func(w http.ResponseWriter, r *http.Request, p *Problem)

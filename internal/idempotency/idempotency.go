@@ -1,0 +1,82 @@
+// Package idempotency holds the rules of idempotent requests (Stripe's
+// semantics): a key is bound to the hash of its first request; the first
+// response is stored and replayed; a different request under the same key is a
+// mismatch; a second request while the first runs is refused. It imports store only.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Outcome is what a request carrying a key must do.
+type Outcome int
+
+// The outcomes of Begin.
+const (
+	Proceed  Outcome = iota // the request owns the key: run it, then Finish or Release
+	Replay                  // an identical request finished: send its stored response
+	Mismatch                // the key was used for a different request
+	InFlight                // the first request with this key is still running
+)
+
+// Retention is how long keys are kept at least; LockTimeout is how long a
+// request may hold a key before another identical request may take it over
+// (its owner is presumed dead).
+const (
+	Retention   = 24 * time.Hour
+	LockTimeout = time.Minute
+)
+
+// Keeper applies the rules over a store.
+type Keeper struct {
+	Store store.Store
+	Now   func() time.Time
+}
+
+// Hash identifies a request: its method, path and body.
+func Hash(method, path string, body []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(method + " " + path + "\n"))
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Begin claims key for the request with hash, or says why it cannot run.
+func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash []byte) (Outcome, store.IdempotencyRecord, error) {
+	now := k.Now().UTC().Truncate(time.Microsecond)
+	rec := store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: now, LockedAt: now}
+	got, owned, err := k.Store.IdempotencyBegin(ctx, rec, now.Add(-LockTimeout))
+	switch {
+	case err != nil:
+		return 0, got, err
+	case owned:
+		return Proceed, got, nil
+	case string(got.RequestHash) != string(hash):
+		return Mismatch, got, nil
+	case !got.Done:
+		return InFlight, got, nil
+	}
+	return Replay, got, nil
+}
+
+// Finish stores the response of the request that owns the key.
+func (k *Keeper) Finish(ctx context.Context, scope store.Scope, key string, status int, body []byte) error {
+	if body == nil {
+		body = []byte{}
+	}
+	return k.Store.IdempotencyFinish(ctx, store.IdempotencyRecord{Scope: scope, Key: key, StatusCode: status, Body: body})
+}
+
+// Release frees the key so that the request may be retried (after a server error).
+func (k *Keeper) Release(ctx context.Context, scope store.Scope, key string) error {
+	return k.Store.IdempotencyRelease(ctx, scope, key)
+}
+
+// Purge deletes keys older than Retention plus an hour of margin.
+func (k *Keeper) Purge(ctx context.Context) (int64, error) {
+	return k.Store.IdempotencyPurge(ctx, k.Now().Add(-Retention-time.Hour))
+}

@@ -1,0 +1,173 @@
+// Package merchant owns tenants and their secret keys: creation, hashing at
+// rest, authentication in constant time, revocation, and fee schedules.
+// It imports store, never an HTTP or engine package.
+package merchant
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caisse/caisse/internal/money"
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Key prefixes; the rest of a key is 32 base62 characters (190 bits).
+const (
+	TestKeyPrefix = "sk_test_"
+	LiveKeyPrefix = "sk_live_"
+)
+
+// DefaultFee is the schedule of a merchant created without one: 0.5 %, so 5000 → 25.
+var DefaultFee = store.FeeSchedule{BasisPoints: 50}
+
+// ErrUnauthorized means the key is malformed, unknown or revoked.
+var ErrUnauthorized = errors.New("merchant: invalid API key")
+
+// Principal is who a request acts for: a merchant, in the mode of the key used.
+type Principal struct {
+	Merchant store.Merchant
+	KeyID    string
+	Livemode bool
+}
+
+// Scope is the principal's tenant boundary.
+func (p Principal) Scope() store.Scope {
+	return store.Scope{MerchantID: p.Merchant.ID, Livemode: p.Livemode}
+}
+
+// Service creates merchants and keys and authenticates requests.
+type Service struct {
+	Store store.Store
+	Now   func() time.Time
+}
+
+// Created is a new merchant with its first two keys, shown only this once.
+type Created struct {
+	Merchant      store.Merchant
+	TestSecretKey string
+	LiveSecretKey string
+}
+
+// Create makes a merchant with a test key and a live key. Currencies default
+// to XOF and the fee schedule to DefaultFee.
+func (s *Service) Create(ctx context.Context, name string, currencies []string, fee *store.FeeSchedule) (Created, error) {
+	if strings.TrimSpace(name) == "" {
+		return Created{}, errors.New("merchant: a name is required")
+	}
+	if len(currencies) == 0 {
+		currencies = []string{"XOF"}
+	}
+	for i, c := range currencies {
+		cur, err := money.ParseCurrency(c)
+		if err != nil {
+			return Created{}, err
+		}
+		currencies[i] = string(cur)
+	}
+	if fee == nil {
+		fee = &DefaultFee
+	}
+	if err := validateFee(*fee); err != nil {
+		return Created{}, err
+	}
+	m := store.Merchant{ID: randid.New("mer_"), Name: name, Currencies: currencies, Fee: *fee, CreatedAt: s.Now().UTC()}
+	if err := s.Store.MerchantCreate(ctx, m); err != nil {
+		return Created{}, err
+	}
+	out := Created{Merchant: m}
+	var err error
+	if out.TestSecretKey, _, err = s.KeyCreate(ctx, m.ID, false); err != nil {
+		return out, err
+	}
+	out.LiveSecretKey, _, err = s.KeyCreate(ctx, m.ID, true)
+	return out, err
+}
+
+func validateFee(f store.FeeSchedule) error {
+	switch {
+	case f.BasisPoints < 0 || f.BasisPoints > 10000:
+		return errors.New("merchant: fee basis points must be within 0..10000")
+	case f.Fixed < 0 || f.Minimum < 0 || f.Maximum < 0:
+		return errors.New("merchant: fee amounts must not be negative")
+	case f.Maximum != 0 && f.Maximum < f.Minimum:
+		return errors.New("merchant: fee maximum is below the minimum")
+	}
+	return nil
+}
+
+// KeyCreate makes a secret key for the merchant and mode, stores its hash and returns the key.
+func (s *Service) KeyCreate(ctx context.Context, merchantID string, live bool) (string, store.APIKey, error) {
+	if _, err := s.Store.MerchantGet(ctx, merchantID); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("merchant %s: %w", merchantID, err)
+	}
+	prefix := TestKeyPrefix
+	if live {
+		prefix = LiveKeyPrefix
+	}
+	secret := prefix + randid.String(32)
+	k := store.APIKey{ID: randid.New("key_"), MerchantID: merchantID, Livemode: live,
+		Hash: hash(secret), Last4: Last4(secret), CreatedAt: s.Now().UTC()}
+	return secret, k, s.Store.KeyCreate(ctx, k)
+}
+
+// Authenticate resolves a secret key to the merchant and mode it grants.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	live := strings.HasPrefix(secret, LiveKeyPrefix)
+	if !live && !strings.HasPrefix(secret, TestKeyPrefix) || len(secret) > 128 {
+		return Principal{}, ErrUnauthorized
+	}
+	h := hash(secret)
+	k, err := s.Store.KeyGetByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (subtle.ConstantTimeCompare(k.Hash, h) != 1 || k.Livemode != live) {
+		return Principal{}, ErrUnauthorized
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	m, err := s.Store.MerchantGet(ctx, k.MerchantID)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Merchant: m, KeyID: k.ID, Livemode: k.Livemode}, nil
+}
+
+// Last4 is the part of a key that may be shown: its last four characters.
+func Last4(secret string) string {
+	if len(secret) < 4 {
+		return secret
+	}
+	return secret[len(secret)-4:]
+}
+
+func hash(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// Fee is the transaction fee of an amount under a schedule, in the same minor
+// units: the percentage rounded half up, plus the fixed part, then clamped to
+// the minimum and maximum. Amounts are bounded well below overflow by callers.
+func Fee(f store.FeeSchedule, amount int64) int64 {
+	fee := (amount*f.BasisPoints+5000)/10000 + f.Fixed
+	fee = max(fee, f.Minimum)
+	if f.Maximum > 0 {
+		fee = min(fee, f.Maximum)
+	}
+	return fee
+}
+
+// Accepts reports whether the merchant may charge in the currency.
+func Accepts(m store.Merchant, currency string) bool {
+	for _, c := range m.Currencies {
+		if c == currency {
+			return true
+		}
+	}
+	return false
+}

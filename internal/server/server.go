@@ -1,0 +1,185 @@
+// Package server wires caisse together: it opens the store named by the
+// configuration, builds the services, mounts every dialect on one mux, runs
+// River, and serves HTTP until its context ends, then shuts down gracefully.
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/httpapi"
+	"github.com/caisse/caisse/internal/httpapi/momoapi"
+	"github.com/caisse/caisse/internal/idempotency"
+	"github.com/caisse/caisse/internal/jobs"
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/pgstore"
+	"github.com/caisse/caisse/internal/store/sqlitestore"
+)
+
+// OpenStore opens the database a CAISSE_DATABASE_URL names, without migrating it.
+func OpenStore(databaseURL string) (store.Store, error) {
+	engine, target, err := config.ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if engine == config.EnginePostgres {
+		return pgstore.Open(target)
+	}
+	return sqlitestore.Open(target)
+}
+
+// Server is a running caisse: store, services, HTTP handler and job client.
+type Server struct {
+	Config    config.Config
+	Store     store.Store
+	Merchants *merchant.Service
+	Checkout  *checkout.Service
+	Jobs      *river.Client[*sql.Tx]
+	log       *slog.Logger
+	handler   http.Handler
+}
+
+// Options are the parts tests may replace.
+type Options struct {
+	Log *slog.Logger
+	Now func() time.Time // the clock; time.Now by default
+}
+
+// New opens and migrates the database and builds a server; Close releases it.
+func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	st, err := OpenStore(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	s := &Server{Config: cfg, Store: st, log: opts.Log,
+		Merchants: &merchant.Service{Store: st, Now: opts.Now},
+		Checkout:  &checkout.Service{Store: st, Now: opts.Now},
+	}
+	keeper := &idempotency.Keeper{Store: st, Now: opts.Now}
+	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:      jobs.Workers(jobs.Deps{Keeper: keeper, Log: opts.Log}),
+		PeriodicJobs: jobs.Periodic(),
+		Logger:       slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn}),
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("river: %w", err)
+	}
+	s.handler = s.routes(keeper)
+	return s, nil
+}
+
+func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
+	mux := http.NewServeMux()
+	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit), Log: s.log}
+	idem := &httpapi.Idempotency{Keeper: keeper, Log: s.log}
+	(&momoapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log}).Register(mux)
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	return httpapi.Observe(s.log, momoapi.Render, mux)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database unreachable", "error", err)
+		writeStatus(w, http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	writeStatus(w, http.StatusOK, "ok")
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"status": status}) //nolint:errcheck // the client went away
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// StartJobs starts River's workers, scheduler and leader election.
+func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(ctx) }
+
+// Close stops the jobs (letting running ones finish for up to 10 s) and closes the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.Jobs.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = s.Jobs.StopAndCancel(context.Background())
+	}
+	return errors.Join(err, s.Store.Close())
+}
+
+// Serve listens on ln until ctx ends, then stops accepting, lets requests in
+// flight finish (up to 15 s), stops the jobs and closes the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.StartJobs(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("caisse listening", "addr", ln.Addr().String(), "public_url", s.Config.PublicURL,
+		"database", config.Redact(s.Config.DatabaseURL))
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, s.Close())
+}
+
+// levelFloor drops records below a level: River is chatty at info.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}
