@@ -248,18 +248,26 @@ func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c st
 }
 
 // SessionSearch returns one page of matching sessions, newest first, and the total count.
-// The filter is portable SQL, so it is built here once for every engine.
 func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, int64, error) {
-	where, args := sessionWhere(s.Engine, scope, f)
+	count, page, args := SessionSearchSQL(s.Engine, scope, f)
 	var total int64
-	if err := s.Reader.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE "+where, args...).Scan(&total); err != nil {
+	if err := s.Reader.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, s.translate(err)
 	}
-	n := len(args)
-	page := fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at DESC, seq DESC LIMIT $%d OFFSET $%d",
-		SessionColumns, where, n+1, n+2)
 	list, err := queryAll(ctx, s, page, scanSession, append(args, f.Limit, f.Offset)...)
 	return list, total, err
+}
+
+// SessionSearchSQL builds the count and page queries of a search; the page
+// query takes two more arguments, limit and offset. The filter is portable SQL,
+// so it is built here once for every engine (engine tests explain its plans).
+func SessionSearchSQL(e Engine, scope store.Scope, f store.SessionFilter) (count, page string, args []any) {
+	where, args := sessionWhere(e, scope, f)
+	n := len(args)
+	return "SELECT count(*) FROM sessions WHERE " + where,
+		fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at DESC, seq DESC LIMIT $%d OFFSET $%d",
+			SessionColumns, where, n+1, n+2),
+		args
 }
 
 func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {

@@ -1,0 +1,96 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/pgstore"
+	"github.com/caisse/caisse/internal/store/sqldb"
+	"github.com/caisse/caisse/internal/store/storetest"
+	"github.com/caisse/caisse/internal/testdb"
+)
+
+// TestQueryPlans loads 300 000 sessions (half of them one merchant's), lets
+// PostgreSQL gather statistics as autovacuum would, and checks that no listing
+// or search shape reads the table sequentially. CAISSE_PLAN_ROWS=1000000 runs
+// the same check at a million rows (docs/operations.md shows its plans).
+func TestQueryPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 300 000 rows; skipped with -short")
+	}
+	ctx := context.Background()
+	s, err := pgstore.Open(testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := "300000"
+	if v := os.Getenv("CAISSE_PLAN_ROWS"); v != "" {
+		rows = v
+	}
+	load := fmt.Sprintf(`
+		INSERT INTO merchants VALUES ('mer_big', 'big', 'XOF', 50, 0, 0, 0, now()), ('mer_small', 'small', 'XOF', 50, 0, 0, 0, now());
+		INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
+			customer_id, description, transaction_fee, created_at, updated_at, expires_at)
+		SELECT 'cs_' || i, CASE WHEN i %% 2 = 0 THEN 'mer_small' ELSE 'mer_big' END, i %% 3 = 0,
+			(ARRAY['created','pending','processing','completed','failed','expired','cancelled'])[1 + i %% 7],
+			100 + (i::bigint * 7919) %% 100000, 'XOF', '+22507070' || lpad((i %% 100000)::text, 5, '0'),
+			'ORDER_' || (i %% 50000), 'cus_' || (i %% 20000), '', 25,
+			timestamptz '2024-01-01' + i * interval '10 seconds', now(), now() + interval '30 minutes'
+		FROM generate_series(1, %s) AS i;
+		`, rows)
+	if _, err := s.Writer.ExecContext(ctx, load); err != nil {
+		t.Fatal(err)
+	}
+	// What autovacuum does on a live database: statistics and the visibility map.
+	if _, err := s.Writer.ExecContext(ctx, "VACUUM ANALYZE sessions"); err != nil {
+		t.Fatal(err)
+	}
+	scope := store.Scope{MerchantID: "mer_big"}
+	for _, c := range storetest.PlanCases() {
+		count, page, args := sqldb.SessionSearchSQL(pgstoreEngine(s), scope, c.Filter)
+		for name, q := range map[string]string{"count": count, "page": page} {
+			a := args
+			if name == "page" {
+				a = append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset)
+			}
+			plan := explain(t, s, q, a)
+			if strings.Contains(plan, "Seq Scan") {
+				t.Errorf("%s (%s) reads sessions sequentially:\n%s", c.Name, name, plan)
+			}
+			t.Logf("%s (%s):\n%s", c.Name, name, plan)
+		}
+	}
+	plan := explain(t, s, `SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		[]any{"mer_big", false, "cs_77"})
+	if strings.Contains(plan, "Seq Scan") {
+		t.Errorf("lookup by id reads sessions sequentially:\n%s", plan)
+	}
+}
+
+func pgstoreEngine(s *pgstore.Store) sqldb.Engine { return s.Engine }
+
+func explain(t *testing.T, s *pgstore.Store, q string, args []any) string {
+	t.Helper()
+	rows, err := s.Writer.QueryContext(context.Background(), "EXPLAIN "+q, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
