@@ -5,9 +5,9 @@ import "testing"
 func TestFormat(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		minor   int64
-		cur     Currency
-		fr, en  string
+		minor  int64
+		cur    Currency
+		fr, en string
 	}{
 		{5000, "XOF", "5\u202f000 FCFA", "XOF 5,000"},
 		{100, "XOF", "100 FCFA", "XOF 100"},

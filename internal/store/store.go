@@ -60,8 +60,8 @@ type APIKey struct {
 
 // Session is a checkout session row in its canonical (mobile-money) form.
 type Session struct {
-	Seq            int64 // insertion order; the tie-break among equal created_at
-	ID             string
+	Seq int64 // insertion order; the tie-break among equal created_at
+	ID  string
 	Scope
 	Status         string
 	Amount         int64

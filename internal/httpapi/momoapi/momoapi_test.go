@@ -288,7 +288,7 @@ func TestSearch(t *testing.T) {
 			e.setStatus(key, f.id, f.status)
 			all = append(all, f)
 		}
-		day := func(n int) time.Time { return day0.Truncate(24 * time.Hour).AddDate(0, 0, n) }
+		day := func(n int) time.Time { return day0.Truncate(24*time.Hour).AddDate(0, 0, n) }
 		cases := []struct {
 			query string
 			keep  func(f fixture) bool
