@@ -1,0 +1,204 @@
+// Package e2e drives a real caisse binary: built from ./cmd/caisse, configured
+// through the environment as an operator would, stopped with SIGTERM.
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/testdb"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "caisse-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "caisse")
+	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/caisse").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build caisse: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// caisse runs the binary with the environment and returns its standard output.
+func caisse(t *testing.T, env []string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("caisse %v: %v", args, err)
+	}
+	return out
+}
+
+func TestServeAndStop(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		addr := freeAddr(t)
+		env := []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_PUBLIC_URL=https://pay.example.com"}
+
+		var m struct {
+			ID            string `json:"id"`
+			TestSecretKey string `json:"test_secret_key"`
+			LiveSecretKey string `json:"live_secret_key"`
+		}
+		out := caisse(t, env, "merchants", "create", "--name", "Boutique", "--json")
+		if err := json.Unmarshal(out, &m); err != nil || !strings.HasPrefix(m.ID, "mer_") ||
+			!strings.HasPrefix(m.TestSecretKey, "sk_test_") || !strings.HasPrefix(m.LiveSecretKey, "sk_live_") ||
+			strings.Count(string(out), "\n") != 1 {
+			t.Fatalf("merchants create --json printed %q (%v)", out, err)
+		}
+
+		cmd := exec.Command(binary, "serve")
+		cmd.Env = append(os.Environ(), env...)
+		logs, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1000)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(logs)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		waitReady(t, "http://"+addr+"/readyz")
+
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/checkouts", strings.NewReader(
+			`{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654"}`))
+		req.Header.Set("Authorization", "Bearer "+m.TestSecretKey)
+		req.Header.Set("Idempotency-Key", "e2e-1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("create through the binary: %d %s", res.StatusCode, body)
+		}
+
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve exited with %v after SIGTERM", err)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("serve did not stop within 30 s of SIGTERM")
+		}
+		var all []string
+		for l := range lines {
+			all = append(all, l)
+		}
+		joined := strings.Join(all, "\n")
+		if !strings.Contains(joined, "shutting down") {
+			t.Errorf("no shutdown line in the logs:\n%s", joined)
+		}
+		for _, secret := range []string{m.TestSecretKey, m.LiveSecretKey, "0707987654"} {
+			if strings.Contains(joined, secret) {
+				t.Errorf("server logs contain %q", secret)
+			}
+		}
+	})
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered 200", url)
+}
+
+func TestKeysCommands(t *testing.T) {
+	t.Parallel()
+	env := []string{"CAISSE_DATABASE_URL=" + testdb.SQLiteURL(t)}
+	var m struct{ ID, TestSecretKey string }
+	out := caisse(t, env, "merchants", "create", "--name", "Boutique", "--json")
+	if err := json.Unmarshal(out, &struct {
+		ID   *string `json:"id"`
+		Test *string `json:"test_secret_key"`
+	}{&m.ID, &m.TestSecretKey}); err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		ID        string `json:"id"`
+		SecretKey string `json:"secret_key"`
+		Livemode  bool   `json:"livemode"`
+	}
+	if err := json.Unmarshal(caisse(t, env, "keys", "create", "--merchant", m.ID, "--mode", "live", "--json"), &k); err != nil ||
+		!k.Livemode || !strings.HasPrefix(k.SecretKey, "sk_live_") || len(k.SecretKey) != len("sk_live_")+32 {
+		t.Fatalf("keys create: %+v %v", k, err)
+	}
+	type row struct {
+		ID        string     `json:"id"`
+		Livemode  bool       `json:"livemode"`
+		Last4     string     `json:"last4"`
+		RevokedAt *time.Time `json:"revoked_at"`
+	}
+	var rows []row
+	listed := caisse(t, env, "keys", "list", "--merchant", m.ID, "--json")
+	if err := json.Unmarshal(listed, &rows); err != nil || len(rows) != 3 || rows[2].ID != k.ID ||
+		rows[2].Last4 != k.SecretKey[len(k.SecretKey)-4:] {
+		t.Fatalf("keys list: %s (%v)", listed, err)
+	}
+	if strings.Contains(string(listed), k.SecretKey) || strings.Contains(string(listed), m.TestSecretKey) {
+		t.Fatal("keys list shows a secret key")
+	}
+	caisse(t, env, "keys", "revoke", "--key", k.ID)
+	rows = nil
+	if err := json.Unmarshal(caisse(t, env, "keys", "list", "--merchant", m.ID, "--json"), &rows); err != nil ||
+		rows[2].RevokedAt == nil || rows[0].RevokedAt != nil {
+		t.Fatalf("after revoke: %+v (%v)", rows, err)
+	}
+	cmd := exec.Command(binary, "keys", "revoke", "--key", k.ID)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Run(); err == nil {
+		t.Fatal("revoking a revoked key succeeded")
+	}
+}
