@@ -16,7 +16,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/store/sqldb"
@@ -49,22 +48,28 @@ func Open(url string) (*Store, error) {
 	return s, nil
 }
 
-// Migrate applies caisse's migrations under an advisory lock (so several nodes
-// can start at once), then River's.
+// migrationLock is the advisory lock key under which nodes migrate one at a time.
+const migrationLock = 7267361420
+
+// Migrate applies caisse's migrations (in one transaction), then River's, while
+// holding an advisory lock, so that several nodes can start at once.
 func (s *Store) Migrate(ctx context.Context) error {
+	conn, err := s.Writer.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck // released with the session anyway
 	files, _ := fs.Sub(migrationFiles, "migrations")
-	err := sqldb.Migrate(ctx, s.Writer, files,
-		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-		`SELECT pg_advisory_xact_lock(7267361420)`)
+	err = sqldb.Migrate(ctx, s.Writer, files,
+		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`)
 	if err != nil {
 		return err
 	}
-	m, err := rivermigrate.New(s.JobDriver(), nil)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	return sqldb.MigrateJobs(ctx, s.JobDriver())
 }
 
 // JobDriver is River's database/sql driver on the same pool.

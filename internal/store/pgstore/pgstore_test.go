@@ -23,3 +23,25 @@ func TestConformance(t *testing.T) {
 	}
 	storetest.Run(t, s)
 }
+
+// TestMigrateConcurrently starts four nodes' migrations at once on an empty database.
+func TestMigrateConcurrently(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := pgstore.Open(url)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			errs <- s.Migrate(context.Background())
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate: %v", err)
+		}
+	}
+}

@@ -15,8 +15,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+
 	"github.com/caisse/caisse/internal/store"
 )
+
+// MigrateJobs brings River's schema up to date (one transaction per River version:
+// some of its PostgreSQL migrations cannot share one).
+func MigrateJobs(ctx context.Context, driver riverdriver.Driver[*sql.Tx]) error {
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
 
 // Engine is what differs between databases beyond their SQL text.
 type Engine interface {
@@ -341,9 +355,8 @@ func (s *Store) IdempotencyPurge(ctx context.Context, before time.Time) (int64, 
 }
 
 // Migrate applies, in one transaction, every file of migrations (named
-// NNNN_name.sql) not yet recorded in caisse_migrations. lock, when not empty,
-// runs first in that transaction so that concurrent nodes migrate one at a time.
-func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS, createTable, lock string) error {
+// NNNN_name.sql) not yet recorded in caisse_migrations.
+func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS, createTable string) error {
 	names, err := fs.Glob(migrations, "*.sql")
 	if err != nil {
 		return err
@@ -354,13 +367,8 @@ func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS, createTable, loc
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, stmt := range []string{lock, createTable} {
-		if stmt == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
+	if _, err := tx.ExecContext(ctx, createTable); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, name := range names {
 		var n int

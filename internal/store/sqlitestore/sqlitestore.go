@@ -16,7 +16,6 @@ import (
 
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -61,20 +60,15 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Migrate applies caisse's migrations, then River's.
+// Migrate applies caisse's migrations (in one transaction), then River's.
 func (s *Store) Migrate(ctx context.Context) error {
 	files, _ := fs.Sub(migrationFiles, "migrations")
 	err := sqldb.Migrate(ctx, s.Writer, files,
-		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))`, "")
+		`CREATE TABLE IF NOT EXISTS caisse_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))`)
 	if err != nil {
 		return err
 	}
-	m, err := rivermigrate.New(s.JobDriver(), nil)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	return sqldb.MigrateJobs(ctx, s.JobDriver())
 }
 
 // JobDriver is River's SQLite driver on the writer pool.
