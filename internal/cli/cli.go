@@ -114,10 +114,7 @@ func parse(fs *flag.FlagSet, args []string, cfg *config.Config) error {
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+	level, _ := cfg.SlogLevel() // validated by parse
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -95,7 +96,19 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("config: CAISSE_LOG_FORMAT %q must be json or text", c.LogFormat)
 	}
+	if c.LogLevel != "" {
+		if _, err := c.SlogLevel(); err != nil {
+			return fmt.Errorf("config: CAISSE_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel)
+		}
+	}
 	return nil
+}
+
+// SlogLevel is LogLevel as a slog level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
 }
 
 // ParseDatabaseURL returns the engine a database URL names and what to open:
@@ -117,14 +130,15 @@ func ParseDatabaseURL(raw string) (engine, target string, err error) {
 	return "", "", fmt.Errorf("config: CAISSE_DATABASE_URL must start with sqlite: or postgres:// (got %s)", Redact(raw))
 }
 
-// Redact hides the password of a URL, for logs.
+// Redact hides the password of a URL, in its user part or its query string, for logs.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "(invalid url)"
-		}
-		return raw
+	if err != nil {
+		return "(invalid url)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

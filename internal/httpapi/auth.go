@@ -52,9 +52,9 @@ type Auth struct {
 // and puts the principal in the request context.
 func (a *Auth) Wrap(render Renderer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="caisse"`)
 		key, ok := secretKey(r)
 		if !ok || key == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="caisse"`)
 			render(w, r, &Problem{Status: http.StatusUnauthorized, Type: TypeAuthentication, Code: "unauthorized",
 				Message: "You did not provide an API key. Send it as 'Authorization: Bearer sk_…' (or as the Basic auth user name)."})
 			return
@@ -77,6 +77,7 @@ func (a *Auth) Wrap(render Renderer, next http.Handler) http.Handler {
 		}
 		st := stateFrom(r.Context())
 		st.principal = &p
+		w.Header().Del("WWW-Authenticate")
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey, st)))
 	})
 }

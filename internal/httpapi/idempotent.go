@@ -20,7 +20,8 @@ type Idempotency struct {
 // Wrap stores the first response for a key and replays it (with header
 // Idempotent-Replayed: true) for the same request; a different request with
 // the key is 422 and a concurrent one 409. required makes the header mandatory;
-// maxLen bounds its length. Server errors release the key so the request can be retried.
+// maxLen bounds its length. As at Stripe, a request refused by validation (400)
+// or by a server error (5xx) stores nothing: the key stays free for a corrected retry.
 // It must run behind ReadBody and Auth.
 func (m *Idempotency) Wrap(render Renderer, required bool, maxLen int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +69,7 @@ func (m *Idempotency) serveOwned(w http.ResponseWriter, r *http.Request, key str
 		// Stored without the request's context: the response was sent even if the client left.
 		ctx := context.WithoutCancel(r.Context())
 		var err error
-		if finished && sw.status < 500 {
+		if finished && sw.status != http.StatusBadRequest && sw.status < 500 {
 			err = m.Keeper.Finish(ctx, scope, key, sw.status, sw.capture.Bytes())
 		} else {
 			err = m.Keeper.Release(ctx, scope, key)

@@ -75,8 +75,9 @@ func (w *statusWriter) Flush() {
 
 // Observe gives each request an id (header Request-Id), logs one line when it
 // ends — method, path without query string, status, duration, never a header
-// or a body — and turns a panic into a logged 500 rendered by fallback.
-func Observe(log *slog.Logger, fallback Renderer, next http.Handler) http.Handler {
+// or a body; probes at debug level — counts it in metrics, and turns a panic
+// into a logged 500 rendered by fallback.
+func Observe(log *slog.Logger, metrics *Metrics, fallback Renderer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := "req_" + randid.String(14)
@@ -94,16 +95,25 @@ func Observe(log *slog.Logger, fallback Renderer, next http.Handler) http.Handle
 					fallback(sw, r, ErrInternal)
 				}
 			}
+			took := time.Since(start)
+			metrics.observe(r.Pattern, r.Method, sw.status, took)
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "duration_ms", time.Since(start).Milliseconds()}
+				"status", sw.status, "duration_ms", took.Milliseconds()}
 			if p := st.principal; p != nil {
 				attrs = append(attrs, "merchant", p.Merchant.ID, "livemode", p.Livemode)
 			}
-			log.Info("request", attrs...)
+			level := slog.LevelInfo
+			if probes[r.URL.Path] {
+				level = slog.LevelDebug
+			}
+			log.Log(r.Context(), level, "request", attrs...)
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// probes are the paths load balancers and scrapers hit every few seconds.
+var probes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // ReadBody reads the whole body once, refusing more than MaxBody bytes, and
 // keeps it for Body and for later readers of r.Body.

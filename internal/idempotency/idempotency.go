@@ -5,7 +5,9 @@
 package idempotency
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"time"
 
@@ -28,7 +30,7 @@ const (
 // (its owner is presumed dead).
 const (
 	Retention   = 24 * time.Hour
-	LockTimeout = time.Minute
+	LockTimeout = 5 * time.Minute
 )
 
 // Keeper applies the rules over a store.
@@ -37,12 +39,29 @@ type Keeper struct {
 	Now   func() time.Time
 }
 
-// Hash identifies a request: its method, path and body.
+// Hash identifies a request: its method, path and parameters. A JSON body is
+// hashed in canonical form, so spacing and key order do not make it another request.
 func Hash(method, path string, body []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(method + " " + path + "\n"))
-	h.Write(body)
+	h.Write(canonicalJSON(body))
 	return h.Sum(nil)
+}
+
+// canonicalJSON re-encodes a JSON body with sorted keys and no spacing, numbers
+// kept as written; anything else is returned as it is.
+func canonicalJSON(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return body
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // Begin claims key for the request with hash, or says why it cannot run.
@@ -71,7 +90,7 @@ func (k *Keeper) Finish(ctx context.Context, scope store.Scope, key string, stat
 	return k.Store.IdempotencyFinish(ctx, store.IdempotencyRecord{Scope: scope, Key: key, StatusCode: status, Body: body})
 }
 
-// Release frees the key so that the request may be retried (after a server error).
+// Release frees the key so that the request may be retried (after a validation or server error).
 func (k *Keeper) Release(ctx context.Context, scope store.Scope, key string) error {
 	return k.Store.IdempotencyRelease(ctx, scope, key)
 }

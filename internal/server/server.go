@@ -14,6 +14,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 
 	"github.com/caisse/caisse/internal/checkout"
@@ -100,7 +103,10 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
-	return httpapi.Observe(s.log, momoapi.Render, mux)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return httpapi.Observe(s.log, httpapi.NewMetrics(reg), momoapi.Render, mux)
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -123,8 +129,9 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// StartJobs starts River's workers, scheduler and leader election.
-func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(ctx) }
+// StartJobs starts River's workers, scheduler and leader election. Cancelling
+// ctx does not stop them (River would stop at once); Close stops them gracefully.
+func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(context.WithoutCancel(ctx)) }
 
 // Close stops the jobs (letting running ones finish for up to 10 s) and closes the store.
 func (s *Server) Close() error {

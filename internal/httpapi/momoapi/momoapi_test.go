@@ -135,15 +135,22 @@ func TestIdempotency(t *testing.T) {
 		if r := e.do("POST", "/v1/checkouts", liveKey, other, "Idempotency-Key", "order-123"); r.status != http.StatusCreated {
 			t.Fatalf("live mode, same key: %d %s", r.status, r.raw)
 		}
-		// A failed validation is stored too: the same bad request replays the same error.
-		bad := `{"amount": 5, "currency": "XOF", "user_phone": "+2250707000001"}`
-		r1 := e.do("POST", "/v1/checkouts", key, bad, "Idempotency-Key", "bad-1")
-		r2 := e.do("POST", "/v1/checkouts", key, bad, "Idempotency-Key", "bad-1")
-		if r1.status != 400 || r2.status != 400 || string(r1.raw) != string(r2.raw) || r2.header.Get("Idempotent-Replayed") != "true" {
-			t.Fatalf("bad request replay: %d %s / %d %s", r1.status, r1.raw, r2.status, r2.raw)
+		// The same parameters written differently are the same request.
+		reordered := `{"payment_id":"ORDER_123","expires_in":1800,"description":"Commande 123",
+			"user_phone":"+22507987654","currency":"XOF","amount":5000}`
+		if r := e.do("POST", "/v1/checkouts", key, reordered, "Idempotency-Key", "order-123"); r.status != http.StatusCreated ||
+			string(r.raw) != string(first.raw) || r.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("reordered replay: %d %s", r.status, r.raw)
 		}
-		if n := e.search(key, "").total; n != 1 {
-			t.Fatalf("%d test sessions, want 1", n)
+		// As at Stripe, a request refused by validation stores nothing: the corrected request may reuse the key.
+		bad := `{"amount": 5, "currency": "XOF", "user_phone": "+2250707000001"}`
+		wantError(t, e.do("POST", "/v1/checkouts", key, bad, "Idempotency-Key", "fix-me"), http.StatusBadRequest, "parameter_invalid", "amount")
+		fixed := e.do("POST", "/v1/checkouts", key, strings.Replace(bad, ": 5,", ": 500,", 1), "Idempotency-Key", "fix-me")
+		if fixed.status != http.StatusCreated || fixed.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("corrected request after a 400: %d %s", fixed.status, fixed.raw)
+		}
+		if n := e.search(key, "").total; n != 2 {
+			t.Fatalf("%d test sessions, want 2", n)
 		}
 	})
 }
@@ -429,5 +436,17 @@ func TestRateLimit(t *testing.T) {
 	wantError(t, limited, http.StatusTooManyRequests, "rate_limit", "")
 	if limited.header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testdb.SQLiteURL(t))
+	key, _ := e.merchant()
+	e.create(key, seedCreate)
+	r := e.do("GET", "/metrics", "", "")
+	want := `caisse_http_requests_total{method="POST",route="POST /v1/checkouts",status="201"} 1`
+	if r.status != 200 || !strings.Contains(string(r.raw), want) {
+		t.Fatalf("/metrics lacks %s:\n%.2000s", want, r.raw)
 	}
 }
