@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -113,6 +114,9 @@ func validateCreate(p merchant.Principal, in *CreateParams) error {
 	if utf8.RuneCountInString(in.Description) > MaxDescription {
 		return invalid("description", "must be at most %d characters", MaxDescription)
 	}
+	if !Storable(in.Description) {
+		return invalid("description", "must be UTF-8 text without NUL characters")
+	}
 	if in.ExpiresIn == 0 {
 		in.ExpiresIn = DefaultExpiresIn
 	}
@@ -122,6 +126,9 @@ func validateCreate(p merchant.Principal, in *CreateParams) error {
 	for param, v := range map[string]string{"payment_id": in.PaymentID, "customer_id": in.CustomerID} {
 		if utf8.RuneCountInString(v) > MaxReference {
 			return invalid(param, "must be at most %d characters", MaxReference)
+		}
+		if !Storable(v) {
+			return invalid(param, "must be UTF-8 text without NUL characters")
 		}
 	}
 	return ValidateMetadata(in.Metadata)
@@ -138,13 +145,22 @@ func ValidateMetadata(m map[string]string) error {
 			return invalid("metadata["+k+"]", "keys must be 1 to %d characters", MaxMetadataKey)
 		case utf8.RuneCountInString(v) > MaxMetadataValue:
 			return invalid("metadata["+k+"]", "values must be at most %d characters", MaxMetadataValue)
+		case !Storable(k) || !Storable(v):
+			return invalid("metadata["+k+"]", "keys and values must be UTF-8 text without NUL characters")
 		}
 	}
 	return nil
 }
 
+// Storable reports whether every engine can store and compare s as text:
+// PostgreSQL refuses NUL characters and invalid UTF-8.
+func Storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 // Get returns one of the principal's sessions.
 func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Session, error) {
+	if !Storable(id) {
+		return Session{}, ErrNotFound // no stored id is like that, and PostgreSQL would refuse the query
+	}
 	out, err := s.Store.SessionGet(ctx, p.Scope(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return out, ErrNotFound

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/idempotency"
 )
 
@@ -32,6 +33,9 @@ func (m *Idempotency) Wrap(render Renderer, required bool, maxLen int, next http
 			return
 		case key == "":
 			next.ServeHTTP(w, r)
+			return
+		case !checkout.Storable(key):
+			render(w, r, Invalid("idempotency-key", "parameter_invalid", "The idempotency-key header must be UTF-8 text."))
 			return
 		case utf8.RuneCountInString(key) > maxLen:
 			render(w, r, Invalid("idempotency-key", "parameter_invalid",

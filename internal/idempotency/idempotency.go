@@ -7,8 +7,8 @@ package idempotency
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"crypto/sha256"
+	"encoding/json"
 	"time"
 
 	"github.com/caisse/caisse/internal/store"

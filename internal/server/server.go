@@ -131,7 +131,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // StartJobs starts River's workers, scheduler and leader election. Cancelling
 // ctx does not stop them (River would stop at once); Close stops them gracefully.
-func (s *Server) StartJobs(ctx context.Context) error { return s.Jobs.Start(context.WithoutCancel(ctx)) }
+func (s *Server) StartJobs(ctx context.Context) error {
+	return s.Jobs.Start(context.WithoutCancel(ctx))
+}
 
 // Close stops the jobs (letting running ones finish for up to 10 s) and closes the store.
 func (s *Server) Close() error {

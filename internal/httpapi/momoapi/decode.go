@@ -75,7 +75,7 @@ func decodeCreate(body []byte) (checkout.CreateParams, error) {
 			return p, err
 		}
 	}
-	if _, set := obj["expires_in"]; set && p.ExpiresIn == 0 {
+	if raw, set := obj["expires_in"]; set && string(raw) != "null" && p.ExpiresIn == 0 {
 		return p, httpapi.Invalid("expires_in", "parameter_invalid", "expires_in must be between %d and %d seconds.",
 			checkout.MinExpiresIn, checkout.MaxExpiresIn)
 	}
@@ -91,7 +91,8 @@ func jsonInt(obj map[string]json.RawMessage, name string, dst *int64) error {
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if dec.Decode(&n) != nil {
+	// A json.Number also decodes from a JSON string holding a number ("5000"): refuse strings first.
+	if bytes.HasPrefix(raw, []byte(`"`)) || dec.Decode(&n) != nil {
 		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer.", name)
 	}
 	v, err := strconv.ParseInt(n.String(), 10, 64)
@@ -150,8 +151,12 @@ const (
 	MaxOffset    = 1_000_000_000
 )
 
-func parseFilter(q url.Values, allowed map[string]bool) (store.SessionFilter, error) {
+func parseFilter(rawQuery string, allowed map[string]bool) (store.SessionFilter, error) {
 	f := store.SessionFilter{Limit: DefaultLimit}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return f, httpapi.Invalid("", "parameter_invalid", "The query string is malformed: %v", err)
+	}
 	names := make([]string, 0, len(q))
 	for k := range q {
 		names = append(names, k)
@@ -177,11 +182,11 @@ func setFilter(f *store.SessionFilter, name, v string) error {
 	case "status":
 		f.Status = v
 	case "reference":
-		f.PaymentID = v
+		f.PaymentID, err = queryText(name, v)
 	case "user_phone":
 		f.UserPhone = v
 	case "customer_id":
-		f.CustomerID = v
+		f.CustomerID, err = queryText(name, v)
 	case "limit":
 		var n int64
 		n, err = queryInt(name, v, 1, MaxLimit)
@@ -203,6 +208,14 @@ func setFilter(f *store.SessionFilter, name, v string) error {
 		f.CreatedBefore, err = queryTime(name, v, true)
 	}
 	return err
+}
+
+// queryText refuses what no engine can compare as text: invalid UTF-8 and NUL characters.
+func queryText(name, v string) (string, error) {
+	if !checkout.Storable(v) {
+		return "", httpapi.Invalid(name, "parameter_invalid", "%s must be UTF-8 text without NUL characters.", name)
+	}
+	return v, nil
 }
 
 func queryInt(name, v string, lo, hi int64) (int64, error) {

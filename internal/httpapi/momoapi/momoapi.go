@@ -121,7 +121,7 @@ type page struct {
 
 func (a *API) search(allowed map[string]bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseFilter(r.URL.Query(), allowed)
+		f, err := parseFilter(r.URL.RawQuery, allowed)
 		if err != nil {
 			a.fail(w, r, err)
 			return
