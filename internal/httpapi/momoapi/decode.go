@@ -184,7 +184,7 @@ func setFilter(f *store.SessionFilter, name, v string) error {
 	case "reference":
 		f.PaymentID, err = queryText(name, v)
 	case "user_phone":
-		f.UserPhone = v
+		f.UserPhone = unescapedPlus(v)
 	case "customer_id":
 		f.CustomerID, err = queryText(name, v)
 	case "limit":
@@ -226,8 +226,15 @@ func queryInt(name, v string, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
+// unescapedPlus puts back the '+' a query string turns into a space when the
+// client did not escape it (+2250707… or 2024-01-01T10:00:00+01:00); neither
+// phone numbers nor times contain spaces.
+func unescapedPlus(v string) string { return strings.ReplaceAll(v, " ", "+") }
+
 // queryTime reads a date (the whole day, UTC) or an RFC 3339 time. As an end
-// bound it returns the first instant after the range, so that the end is inclusive.
+// bound it returns the first instant after the range, so that the end is
+// inclusive: to the second when the time has no fraction (as caisse shows
+// times), else to the microsecond.
 func queryTime(name, v string, end bool) (*time.Time, error) {
 	if d, err := time.Parse(time.DateOnly, v); err == nil {
 		if end {
@@ -235,12 +242,15 @@ func queryTime(name, v string, end bool) (*time.Time, error) {
 		}
 		return &d, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, strings.Replace(v, " ", "+", 1))
+	t, err := time.Parse(time.RFC3339Nano, unescapedPlus(v))
 	if err != nil {
 		return nil, httpapi.Invalid(name, "parameter_invalid", "%s must be a date (2024-01-31) or an RFC 3339 time (2024-01-31T23:59:59Z).", name)
 	}
 	t = t.UTC()
-	if end {
+	switch {
+	case end && t.Nanosecond() == 0:
+		t = t.Add(time.Second)
+	case end:
 		t = t.Add(time.Microsecond).Truncate(time.Microsecond)
 	}
 	return &t, nil

@@ -989,3 +989,27 @@ func TestValidationMalformedQuery(t *testing.T) {
 		wantError(t, e.do("GET", q, key, ""), http.StatusBadRequest, "parameter_invalid", "")
 	}
 }
+
+func TestValidationSearchAsShown(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		key, _ := e.merchant()
+		e.clock.Set(time.Date(2024, 5, 1, 10, 0, 0, 500_000_000, time.UTC)) // shown as 10:00:00Z
+		s := e.create(key, seedCreate)
+		// The end bound is the time as caisse shows it; an unescaped '+' in a phone number is still a '+'.
+		for _, q := range []string{
+			"end_date=" + s["created_at"].(string),
+			"start_date=" + s["created_at"].(string),
+			"user_phone=+2250707987654",
+			"end_date=2024-05-01T11:00:00+01:00",
+		} {
+			if got := e.search(key, q); got.total != 1 {
+				t.Errorf("%s: %d sessions, want 1", q, got.total)
+			}
+		}
+		if got := e.search(key, "end_date=2024-05-01T09:59:59Z"); got.total != 0 {
+			t.Errorf("end before creation: %d sessions", got.total)
+		}
+	})
+}
