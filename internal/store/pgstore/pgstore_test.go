@@ -15,13 +15,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("second migrate: %v", err)
-	}
-	storetest.Run(t, s)
+	storetest.Conformance(t, s)
 }
 
 // TestMigrateConcurrently starts four nodes' migrations at once on an empty database.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/store/pgstore"
 	"github.com/caisse/caisse/internal/store/sqldb"
 	"github.com/caisse/caisse/internal/store/storetest"
@@ -53,44 +52,26 @@ func TestQueryPlans(t *testing.T) {
 	if _, err := s.Writer.ExecContext(ctx, "VACUUM ANALYZE sessions"); err != nil {
 		t.Fatal(err)
 	}
-	scope := store.Scope{MerchantID: "mer_big"}
-	for _, c := range storetest.PlanCases() {
-		count, page, args := sqldb.SessionSearchSQL(pgstoreEngine(s), scope, c.Filter)
-		for name, q := range map[string]string{"count": count, "page": page} {
-			a := args
-			if name == "page" {
-				a = append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset)
-			}
-			plan := explain(t, s, q, a)
-			if strings.Contains(plan, "Seq Scan") {
-				t.Errorf("%s (%s) reads sessions sequentially:\n%s", c.Name, name, plan)
-			}
-			t.Logf("%s (%s):\n%s", c.Name, name, plan)
+	explain := func(q string, args []any) string {
+		rows, err := s.Writer.QueryContext(ctx, "EXPLAIN "+q, args...)
+		if err != nil {
+			t.Fatalf("explain %s: %v", q, err)
 		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(line + "\n")
+		}
+		return b.String()
 	}
-	plan := explain(t, s, `SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+	storetest.CheckPlans(t, s.Store, explain, func(plan string) bool { return strings.Contains(plan, "Seq Scan") })
+	byID := explain(`SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		[]any{"mer_big", false, "cs_77"})
-	if strings.Contains(plan, "Seq Scan") {
-		t.Errorf("lookup by id reads sessions sequentially:\n%s", plan)
+	if strings.Contains(byID, "Seq Scan") {
+		t.Errorf("lookup by id reads sessions sequentially:\n%s", byID)
 	}
-}
-
-func pgstoreEngine(s *pgstore.Store) sqldb.Engine { return s.Engine }
-
-func explain(t *testing.T, s *pgstore.Store, q string, args []any) string {
-	t.Helper()
-	rows, err := s.Writer.QueryContext(context.Background(), "EXPLAIN "+q, args...)
-	if err != nil {
-		t.Fatalf("explain %s: %v", q, err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(line + "\n")
-	}
-	return b.String()
 }

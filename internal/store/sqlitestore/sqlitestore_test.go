@@ -1,7 +1,6 @@
 package sqlitestore_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
@@ -9,17 +8,14 @@ import (
 	"github.com/caisse/caisse/internal/store/storetest"
 )
 
-func TestConformance(t *testing.T) {
+func open(t *testing.T) *sqlitestore.Store {
+	t.Helper()
 	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "caisse.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("second migrate: %v", err)
-	}
-	storetest.Run(t, s)
+	return s
 }
+
+func TestConformance(t *testing.T) { storetest.Conformance(t, open(t)) }

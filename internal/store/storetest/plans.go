@@ -1,9 +1,11 @@
 package storetest
 
 import (
+	"testing"
 	"time"
 
 	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/sqldb"
 )
 
 // PlanCase is a query shape the schema must serve from an index.
@@ -28,4 +30,37 @@ func PlanCases() []PlanCase {
 		{"by amount range", store.SessionFilter{AmountMin: p(5000), AmountMax: p(5100), Limit: 50}},
 		{"by date range", store.SessionFilter{CreatedFrom: &from, CreatedBefore: &to, Limit: 50}},
 	}
+}
+
+// CheckPlans explains the count and page query of every PlanCase on the engine's
+// store (the scope's merchant is mer_big) and fails the test for each plan that
+// fullScan says reads the whole sessions table.
+func CheckPlans(t *testing.T, s *sqldb.Store, explain func(q string, args []any) string, fullScan func(plan string) bool) {
+	t.Helper()
+	scope := store.Scope{MerchantID: "mer_big"}
+	for _, c := range PlanCases() {
+		count, page, args := sqldb.SessionSearchSQL(s.Engine, scope, c.Filter)
+		pageArgs := append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset)
+		for _, q := range []struct {
+			name, sql string
+			args      []any
+		}{{"count", count, args}, {"page", page, pageArgs}} {
+			plan := explain(q.sql, q.args)
+			if fullScan(plan) {
+				t.Errorf("%s (%s) reads sessions sequentially:\n%s", c.Name, q.name, plan)
+			}
+			t.Logf("%s (%s):\n%s", c.Name, q.name, plan)
+		}
+	}
+}
+
+// Conformance migrates s twice (the second run must find nothing to do) and runs the suite.
+func Conformance(t *testing.T, s store.Store) {
+	t.Helper()
+	for range 2 {
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Run(t, s)
 }
