@@ -29,11 +29,3 @@ var ivorianPrefix = map[byte]string{
 	'4': "05", '5': "05", '6': "05",
 	'7': "07", '8': "07", '9': "07",
 }
-
-// MaskPhone keeps a phone number's country code and last two digits, for logs and pages.
-func MaskPhone(s string) string {
-	if len(s) < 7 {
-		return "****"
-	}
-	return s[:4] + strings.Repeat("*", len(s)-6) + s[len(s)-2:]
-}
