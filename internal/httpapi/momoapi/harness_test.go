@@ -1,99 +1,30 @@
 package momoapi_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/randid"
-	"github.com/caisse/caisse/internal/server"
+	"github.com/caisse/caisse/internal/testserver"
 )
 
-// clock is a settable time source shared by the server under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// env is a real caisse server on a real database, reached over real HTTP.
+// env is a real caisse server (testserver) with this package's request helpers.
 type env struct {
-	t     *testing.T
-	srv   *server.Server
-	url   string
-	clock *clock
-	logs  *syncBuffer
+	t *testing.T
+	*testserver.Env
 }
 
-type envOption func(*config.Config)
-
-func newEnv(t *testing.T, dbURL string, opts ...envOption) *env {
+func newEnv(t *testing.T, dbURL string, opts ...testserver.Option) *env {
 	t.Helper()
-	cfg := config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test"}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	e := &env{t: t, clock: &clock{t: time.Now().UTC()}, logs: &syncBuffer{}}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-	})
-	e.srv, e.url = srv, ts.URL
-	return e
+	return &env{t: t, Env: testserver.Start(t, dbURL, opts...)}
 }
 
 // merchant creates a merchant and returns its test and live secret keys.
 func (e *env) merchant(currencies ...string) (testKey, liveKey string) {
-	e.t.Helper()
-	c, err := e.srv.Merchants.Create(context.Background(), "Boutique "+e.t.Name(), currencies, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c.TestSecretKey, c.LiveSecretKey
+	return e.Merchant(currencies...)
 }
 
 type response struct {
@@ -115,7 +46,7 @@ func (r response) json(t *testing.T) map[string]any {
 // do sends a request with the key as Bearer token; headers come in name, value pairs.
 func (e *env) do(method, path, key, body string, headers ...string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestSeedRequests(t *testing.T) {
 		}
 
 		// Seed 000's search: the response envelope and each session in seed 001's shape.
-		today := e.clock.Now().Format(time.DateOnly)
+		today := e.Clock.Now().Format(time.DateOnly)
 		r := e.do("GET", "/v1/checkout/search?status=created&start_date="+today+"&end_date="+today+
 			"&reference=ORDER_123&user_phone=%2B22507987654&amount_min=100&amount_max=5000&limit=50", key, "")
 		if r.status != http.StatusOK {
@@ -288,7 +288,7 @@ func TestSearch(t *testing.T) {
 			if i%20 == 19 {
 				f.created = all[i-1].created // sessions created in the same second: the tie-break decides
 			}
-			e.clock.Set(f.created)
+			e.Clock.Set(f.created)
 			s := e.create(key, fmt.Sprintf(`{"amount": %d, "currency": "XOF", "user_phone": %q, "payment_id": %q, "customer_id": %q}`,
 				f.amount, f.phone, f.ref, f.customer))
 			f.id = s["id"].(string)
@@ -374,14 +374,14 @@ func (e *env) setStatus(key, id, status string) {
 		"completed": {"pending", "processing", "completed"}, "failed": {"pending", "failed"},
 		"cancelled": {"cancelled"}, "expired": {"expired"},
 	}[status]
-	p, err := e.srv.Merchants.Authenticate(context.Background(), key)
+	p, err := e.Server.Merchants.Authenticate(context.Background(), key)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	from := "created"
 	for _, to := range path {
-		if _, err := e.srv.Store.SessionChangeStatus(context.Background(), p.Scope(),
-			store.StatusChange{ID: id, From: from, To: to, At: e.clock.Now()}); err != nil {
+		if _, err := e.Server.Store.SessionChangeStatus(context.Background(), p.Scope(),
+			store.StatusChange{ID: id, From: from, To: to, At: e.Clock.Now()}); err != nil {
 			e.t.Fatal(err)
 		}
 		from = to
@@ -395,7 +395,7 @@ func TestLogsHideSecrets(t *testing.T) {
 	e.create(key, seedCreate)
 	e.do("GET", "/v1/checkout/search?user_phone="+url.QueryEscape("+2250707987654"), key, "")
 	e.do("GET", "/v1/checkouts", "sk_test_wrongwrongwrongwrongwrongwrong12", "")
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	if !strings.Contains(logs, `"request_id":"req_`) || !strings.Contains(logs, `"merchant":"mer_`) {
 		t.Fatalf("access log lines lack request_id or merchant:\n%s", logs)
 	}
@@ -416,7 +416,7 @@ func TestHealthAndRoutes(t *testing.T) {
 	}
 	key, _ := e.merchant()
 	wantError(t, e.do("GET", "/v1/nothing-here", key, ""), http.StatusNotFound, "resource_missing", "")
-	e.srv.Store.Close()
+	e.Server.Store.Close()
 	if r := e.do("GET", "/readyz", "", ""); r.status != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz with the database closed: %d", r.status)
 	}

@@ -45,7 +45,7 @@ func (e *env) post(key, body string) response {
 // scope is the tenant a key acts for.
 func (e *env) scope(key string) store.Scope {
 	e.t.Helper()
-	p, err := e.srv.Merchants.Authenticate(context.Background(), key)
+	p, err := e.Server.Merchants.Authenticate(context.Background(), key)
 	if err != nil {
 		e.t.Fatalf("authenticate: %v", err)
 	}
@@ -470,7 +470,7 @@ func newSearchFixture(e *env) searchFixture {
 	if r := e.do("POST", "/v1/checkouts/"+c["id"].(string)+"/cancel", key, ""); r.status != 200 {
 		e.t.Fatalf("cancel: %d %s", r.status, r.raw)
 	}
-	return searchFixture{key: key, now: e.clock.Now().UTC()}
+	return searchFixture{key: key, now: e.Clock.Now().UTC()}
 }
 
 func TestValidationSearchRefused(t *testing.T) {
@@ -668,8 +668,8 @@ func TestValidationCancel(t *testing.T) {
 		move := func(e *env, id string, path ...string) {
 			from := checkout.StatusCreated
 			for _, to := range path {
-				c := store.StatusChange{ID: id, From: from, To: to, At: e.clock.Now()}
-				if _, err := e.srv.Store.SessionChangeStatus(context.Background(), scope, c); err != nil {
+				c := store.StatusChange{ID: id, From: from, To: to, At: e.Clock.Now()}
+				if _, err := e.Server.Store.SessionChangeStatus(context.Background(), scope, c); err != nil {
 					e.t.Fatalf("%s → %s: %v", from, to, err)
 				}
 				from = to
@@ -814,7 +814,7 @@ func TestAuth(t *testing.T) {
 						}
 					}
 				}
-				if strings.Contains(e.logs.String(), k[len("sk_test_"):]) {
+				if strings.Contains(e.Logs.String(), k[len("sk_test_"):]) {
 					t.Fatalf("the server logged the key %s", k)
 				}
 			})
@@ -840,15 +840,15 @@ func TestAuth(t *testing.T) {
 			if r := get(e, "Bearer "+k); r.status != 200 {
 				t.Fatalf("before revocation: %d %s", r.status, r.raw)
 			}
-			p, err := e.srv.Merchants.Authenticate(context.Background(), k)
+			p, err := e.Server.Merchants.Authenticate(context.Background(), k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			keys, err := e.srv.Store.KeyList(context.Background(), p.Merchant.ID)
+			keys, err := e.Server.Store.KeyList(context.Background(), p.Merchant.ID)
 			if err != nil || len(keys) != 2 {
 				t.Fatalf("KeyList: %v %v", keys, err)
 			}
-			if err := e.srv.Store.KeyRevoke(context.Background(), p.KeyID, e.clock.Now()); err != nil {
+			if err := e.Server.Store.KeyRevoke(context.Background(), p.KeyID, e.Clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			wantProblem(t, get(e, "Bearer "+k), http.StatusUnauthorized, "unauthorized", "")
@@ -995,7 +995,7 @@ func TestValidationSearchAsShown(t *testing.T) {
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		key, _ := e.merchant()
-		e.clock.Set(time.Date(2024, 5, 1, 10, 0, 0, 500_000_000, time.UTC)) // shown as 10:00:00Z
+		e.Clock.Set(time.Date(2024, 5, 1, 10, 0, 0, 500_000_000, time.UTC)) // shown as 10:00:00Z
 		s := e.create(key, seedCreate)
 		// The end bound is the time as caisse shows it; an unescaped '+' in a phone number is still a '+'.
 		for _, q := range []string{
