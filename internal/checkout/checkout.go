@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,14 +31,20 @@ const (
 	MaxMetadataKey   = 40
 	MaxMetadataValue = 500
 	MaxReference     = 255
+	MaxURL           = 2048
 )
+
+// PaymentMethodTypes are the payment methods a session may offer.
+var PaymentMethodTypes = []string{"mobile_money"}
 
 // ErrNotFound means no session with that id exists in the caller's scope.
 var ErrNotFound = errors.New("checkout: no such session")
 
-// InvalidError is bad input, named by the parameter at fault.
+// InvalidError is bad input, named by the parameter at fault. Code, when set,
+// is a more precise reason than "invalid" (amount_too_small, resource_missing …).
 type InvalidError struct {
 	Param   string
+	Code    string
 	Message string
 }
 
@@ -63,75 +71,148 @@ type Service struct {
 
 // CreateParams is a new session as the caller asked for it.
 type CreateParams struct {
-	Amount      int64
+	Amount      int64 // with Items, 0 or their total
 	Currency    string
-	UserPhone   string
+	UserPhone   string // optional here; the customer may give it on the hosted page
 	Description string
-	ExpiresIn   int64 // seconds; 0 means DefaultExpiresIn
+	ExpiresIn   int64     // seconds; 0 means DefaultExpiresIn
+	ExpiresAt   time.Time // instead of ExpiresIn when set
 	PaymentID   string
 	CustomerID  string
 	Metadata    map[string]string
+
+	Items              []ItemParams
+	SuccessURL         string
+	CancelURL          string
+	CustomerEmail      string
+	Locale             string
+	PaymentMethodTypes []string
 }
 
 // Create validates p and stores a new session for the principal.
 func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreateParams) (Session, error) {
-	if err := validateCreate(p, &in); err != nil {
-		return Session{}, err
-	}
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	prefix := "cs_test_"
 	if p.Livemode {
 		prefix = "cs_live_"
 	}
+	id := randid.New(prefix)
+	items, err := validateCreate(p, &in, id, now)
+	if err != nil {
+		return Session{}, err
+	}
 	return s.Store.SessionCreate(ctx, Session{
-		ID: randid.New(prefix), Scope: p.Scope(), Status: StatusCreated,
+		ID: id, Scope: p.Scope(), Status: StatusCreated,
 		Amount: in.Amount, Currency: in.Currency, UserPhone: in.UserPhone, PaymentID: in.PaymentID,
 		CustomerID: in.CustomerID, Description: in.Description, Metadata: in.Metadata,
 		TransactionFee: merchant.Fee(p.Merchant.Fee, in.Amount),
-		CreatedAt:      now, UpdatedAt: now, ExpiresAt: now.Add(time.Duration(in.ExpiresIn) * time.Second),
+		CreatedAt:      now, UpdatedAt: now, ExpiresAt: in.ExpiresAt,
+		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, CustomerEmail: in.CustomerEmail, Locale: in.Locale,
+		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items,
 	})
 }
 
-func validateCreate(p merchant.Principal, in *CreateParams) error {
-	switch {
-	case in.Amount < MinAmount:
-		return invalid("amount", "must be at least %d", MinAmount)
-	case in.Amount > MaxAmount:
-		return invalid("amount", "must be at most %d", MaxAmount)
+func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.Time) ([]store.LineItem, error) {
+	items, err := buildItems(in, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAmount(in.Amount); err != nil {
+		return nil, err
 	}
 	cur, err := money.ParseCurrency(in.Currency)
 	if err != nil {
-		return invalid("currency", "must be an ISO 4217 currency code")
+		return nil, invalid("currency", "must be an ISO 4217 currency code")
 	}
 	if in.Currency = string(cur); !merchant.Accepts(p.Merchant, in.Currency) {
-		return invalid("currency", "%s is not enabled for this merchant", in.Currency)
+		return nil, invalid("currency", "%s is not enabled for this merchant", in.Currency)
 	}
-	phone, ok := NormalizePhone(in.UserPhone)
-	if !ok {
-		return invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
-	}
-	in.UserPhone = phone
-	if utf8.RuneCountInString(in.Description) > MaxDescription {
-		return invalid("description", "must be at most %d characters", MaxDescription)
-	}
-	if !Storable(in.Description) {
-		return invalid("description", "must be UTF-8 text without NUL characters")
-	}
-	if in.ExpiresIn == 0 {
-		in.ExpiresIn = DefaultExpiresIn
-	}
-	if in.ExpiresIn < MinExpiresIn || in.ExpiresIn > MaxExpiresIn {
-		return invalid("expires_in", "must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
-	}
-	for param, v := range map[string]string{"payment_id": in.PaymentID, "customer_id": in.CustomerID} {
-		if utf8.RuneCountInString(v) > MaxReference {
-			return invalid(param, "must be at most %d characters", MaxReference)
+	if in.UserPhone != "" {
+		phone, ok := NormalizePhone(in.UserPhone)
+		if !ok {
+			return nil, invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
-		if !Storable(v) {
-			return invalid(param, "must be UTF-8 text without NUL characters")
+		in.UserPhone = phone
+	}
+	if err := validateText("description", in.Description, MaxDescription); err != nil {
+		return nil, err
+	}
+	if err := validateExpiry(in, now); err != nil {
+		return nil, err
+	}
+	if err := validateContact(in); err != nil {
+		return nil, err
+	}
+	return items, ValidateMetadata(in.Metadata)
+}
+
+func validateAmount(amount int64) error {
+	switch {
+	case amount < MinAmount:
+		return &InvalidError{Param: "amount", Code: "amount_too_small", Message: fmt.Sprintf("must be at least %d", MinAmount)}
+	case amount > MaxAmount:
+		return &InvalidError{Param: "amount", Code: "amount_too_large", Message: fmt.Sprintf("must be at most %d", MaxAmount)}
+	}
+	return nil
+}
+
+// validateExpiry sets in.ExpiresAt from ExpiresIn when the caller gave no instant.
+func validateExpiry(in *CreateParams, now time.Time) error {
+	if in.ExpiresAt.IsZero() {
+		if in.ExpiresIn == 0 {
+			in.ExpiresIn = DefaultExpiresIn
+		}
+		if in.ExpiresIn < MinExpiresIn || in.ExpiresIn > MaxExpiresIn {
+			return invalid("expires_in", "must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
+		}
+		in.ExpiresAt = now.Add(time.Duration(in.ExpiresIn) * time.Second)
+		return nil
+	}
+	if life := in.ExpiresAt.Sub(now); life < MinExpiresIn*time.Second || life > MaxExpiresIn*time.Second {
+		return invalid("expires_at", "must be between %d and %d seconds after the session's creation", MinExpiresIn, MaxExpiresIn)
+	}
+	in.ExpiresAt = in.ExpiresAt.UTC()
+	return nil
+}
+
+// validateText checks a free-text field's length and that every engine can store it.
+func validateText(param, v string, maxLen int) error {
+	if utf8.RuneCountInString(v) > maxLen {
+		return invalid(param, "must be at most %d characters", maxLen)
+	}
+	if !Storable(v) {
+		return invalid(param, "must be UTF-8 text without NUL characters")
+	}
+	return nil
+}
+
+func validateContact(in *CreateParams) error {
+	for _, f := range []struct {
+		param, v string
+		max      int
+	}{
+		{"payment_id", in.PaymentID, MaxReference}, {"customer_id", in.CustomerID, MaxReference},
+		{"customer_email", in.CustomerEmail, MaxReference}, {"success_url", in.SuccessURL, MaxURL},
+		{"cancel_url", in.CancelURL, MaxURL}, {"locale", in.Locale, 16},
+	} {
+		if err := validateText(f.param, f.v, f.max); err != nil {
+			return err
 		}
 	}
-	return ValidateMetadata(in.Metadata)
+	if in.CustomerEmail != "" && !validEmail(in.CustomerEmail) {
+		return &InvalidError{Param: "customer_email", Code: "email_invalid", Message: "must be an email address"}
+	}
+	for _, u := range []struct{ param, v string }{{"success_url", in.SuccessURL}, {"cancel_url", in.CancelURL}} {
+		if u.v != "" && !validURL(u.v) {
+			return &InvalidError{Param: u.param, Code: "url_invalid", Message: "must be an absolute http or https URL"}
+		}
+	}
+	for _, m := range in.PaymentMethodTypes {
+		if !slices.Contains(PaymentMethodTypes, m) {
+			return invalid("payment_method_types", "%q is not offered; caisse offers %v", m, PaymentMethodTypes)
+		}
+	}
+	return nil
 }
 
 // ValidateMetadata applies Stripe's metadata limits.
@@ -171,8 +252,10 @@ func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Ses
 // Search returns one page of the principal's sessions that match f, and the total.
 // f.UserPhone is normalised before matching.
 func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.SessionFilter) ([]Session, int64, error) {
-	if f.Status != "" && !ValidStatus(f.Status) {
-		return nil, 0, invalid("status", "must be one of %v", Statuses)
+	for _, st := range f.Statuses {
+		if !ValidStatus(st) {
+			return nil, 0, invalid("status", "must be one of %v", Statuses)
+		}
 	}
 	if f.UserPhone != "" {
 		phone, ok := NormalizePhone(f.UserPhone)
@@ -188,6 +271,84 @@ func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.Sess
 		return nil, 0, invalid("start_date", "must be before end_date")
 	}
 	return s.Store.SessionSearch(ctx, p.Scope(), f)
+}
+
+// ListParams selects a keyset page: the sessions after StartingAfter (older)
+// or before EndingBefore (newer), at most one of them set.
+type ListParams struct {
+	Filter        store.SessionFilter
+	StartingAfter string
+	EndingBefore  string
+}
+
+// List returns one keyset page of the principal's sessions matching p.Filter,
+// newest first, and whether more lie beyond it in the paging direction.
+func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams) ([]Session, bool, error) {
+	var k *store.Keyset
+	for _, c := range []struct {
+		param, id string
+		newer     bool
+	}{{"starting_after", in.StartingAfter, false}, {"ending_before", in.EndingBefore, true}} {
+		if c.id == "" {
+			continue
+		}
+		cur, err := s.Get(ctx, p, c.id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, false, &InvalidError{Param: c.param, Code: "resource_missing", Message: "no such session: " + c.id}
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		k = &store.Keyset{CreatedAt: cur.CreatedAt, Seq: cur.Seq, Newer: c.newer}
+	}
+	f := in.Filter
+	f.Limit++ // one more tells whether there is a next page
+	list, err := s.Store.SessionList(ctx, p.Scope(), f, k)
+	if err != nil || len(list) < f.Limit {
+		return list, false, err
+	}
+	if k != nil && k.Newer {
+		return list[1:], true, nil // the extra row is the oldest of a backward page: the one farthest from the cursor is the newest
+	}
+	return list[:in.Filter.Limit], true, nil
+}
+
+// UpdateMetadata merges set into a session's metadata: an empty value removes
+// its key; clear first removes every key.
+func (s *Service) UpdateMetadata(ctx context.Context, p merchant.Principal, id string, set map[string]string, clear bool) (Session, error) {
+	for {
+		cur, err := s.Get(ctx, p, id)
+		if err != nil {
+			return cur, err
+		}
+		next := map[string]string{}
+		if !clear {
+			maps.Copy(next, cur.Metadata)
+		}
+		for k, v := range set {
+			if v == "" {
+				delete(next, k)
+			} else {
+				next[k] = v
+			}
+		}
+		if err := ValidateMetadata(next); err != nil {
+			return cur, err
+		}
+		out, err := s.Store.SessionSetMetadata(ctx, p.Scope(), id, cur.Metadata, next, s.Now().UTC().Truncate(time.Microsecond))
+		if errors.Is(err, store.ErrStale) {
+			continue // another update landed in between; merge into it
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return out, ErrNotFound
+		}
+		return out, err
+	}
+}
+
+// Expire ends a session before payment starts, as if its deadline had passed.
+func (s *Service) Expire(ctx context.Context, p merchant.Principal, id string) (Session, error) {
+	return s.move(ctx, p, id, StatusExpired, "expired", "")
 }
 
 // Cancel moves a created or pending session to cancelled.

@@ -72,26 +72,53 @@ type Session struct {
 	Description    string
 	Metadata       map[string]string
 	TransactionFee int64
-	FailureReason  string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	ExpiresAt      time.Time
-	CompletedAt    *time.Time
+	SuccessURL     string
+	CancelURL      string
+	CustomerEmail  string
+	Locale         string
+	// PaymentMethodTypes are the payment methods the session offers; empty means caisse's default.
+	PaymentMethodTypes []string
+	LineItems          []LineItem
+	FailureReason      string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ExpiresAt          time.Time
+	CompletedAt        *time.Time
+}
+
+// LineItem is one thing a session sells, stored within the session (JSON).
+type LineItem struct {
+	ID          string `json:"id"`
+	PriceID     string `json:"price"`
+	ProductID   string `json:"product"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	UnitAmount  int64  `json:"unit_amount"`
+	Quantity    int64  `json:"quantity"`
 }
 
 // SessionFilter selects sessions within a scope; zero fields do not filter.
 // Results are newest first (created_at, then Seq, descending).
 type SessionFilter struct {
-	Status        string
+	Statuses      []string // any of these
 	PaymentID     string
 	UserPhone     string
 	CustomerID    string
+	CustomerEmail string
 	AmountMin     *int64
 	AmountMax     *int64
 	CreatedFrom   *time.Time // inclusive
 	CreatedBefore *time.Time // exclusive
 	Limit         int
 	Offset        int64
+}
+
+// Keyset places a page next to a known session instead of at an offset: the
+// sessions listed after it (older) or, with Newer, before it (newer).
+type Keyset struct {
+	CreatedAt time.Time
+	Seq       int64
+	Newer     bool
 }
 
 // StatusChange is a compare-and-set on a session's status: it applies only
@@ -147,6 +174,11 @@ type Store interface {
 	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
 	// SessionSearch returns one page of the scope's matching sessions and how many match in all.
 	SessionSearch(ctx context.Context, scope Scope, f SessionFilter) ([]Session, int64, error)
+	// SessionList returns up to f.Limit of the scope's matching sessions, newest
+	// first, next to the keyset session (from the newest when k is nil); f.Offset is ignored.
+	SessionList(ctx context.Context, scope Scope, f SessionFilter, k *Keyset) ([]Session, error)
+	// SessionSetMetadata replaces a session's metadata if it still equals old; ErrStale otherwise.
+	SessionSetMetadata(ctx context.Context, scope Scope, id string, old, metadata map[string]string, at time.Time) (Session, error)
 	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
 

@@ -75,6 +75,9 @@ func decodeCreate(body []byte) (checkout.CreateParams, error) {
 			return p, err
 		}
 	}
+	if p.UserPhone == "" { // required here, though a session made elsewhere may have none
+		return p, httpapi.Invalid("user_phone", "parameter_invalid", "user_phone: must be a valid phone number in E.164 form, such as +2250707000001")
+	}
 	if raw, set := obj["expires_in"]; set && string(raw) != "null" && p.ExpiresIn == 0 {
 		return p, httpapi.Invalid("expires_in", "parameter_invalid", "expires_in must be between %d and %d seconds.",
 			checkout.MinExpiresIn, checkout.MaxExpiresIn)
@@ -180,7 +183,9 @@ func setFilter(f *store.SessionFilter, name, v string) error {
 	var err error
 	switch name {
 	case "status":
-		f.Status = v
+		if v != "" {
+			f.Statuses = []string{v}
+		}
 	case "reference":
 		f.PaymentID, err = queryText(name, v)
 	case "user_phone":

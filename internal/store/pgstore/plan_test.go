@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caisse/caisse/internal/store/pgstore"
 	"github.com/caisse/caisse/internal/store/sqldb"
@@ -37,11 +39,11 @@ func TestQueryPlans(t *testing.T) {
 	load := fmt.Sprintf(`
 		INSERT INTO merchants VALUES ('mer_big', 'big', 'XOF', 50, 0, 0, 0, now()), ('mer_small', 'small', 'XOF', 50, 0, 0, 0, now());
 		INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
-			customer_id, description, transaction_fee, created_at, updated_at, expires_at)
+			customer_id, description, transaction_fee, customer_email, created_at, updated_at, expires_at)
 		SELECT 'cs_' || i, CASE WHEN i %% 2 = 0 THEN 'mer_small' ELSE 'mer_big' END, i %% 3 = 0,
 			(ARRAY['created','pending','processing','completed','failed','expired','cancelled'])[1 + i %% 7],
 			100 + (i::bigint * 7919) %% 100000, 'XOF', '+22507070' || lpad((i %% 100000)::text, 5, '0'),
-			'ORDER_' || (i %% 50000), 'cus_' || (i %% 20000), '', 25,
+			'ORDER_' || (i %% 50000), 'cus_' || (i %% 20000), '', 25, 'c' || (i %% 20000) || '@example.com',
 			timestamptz '2024-01-01' + i * interval '10 seconds', now(), now() + interval '30 minutes'
 		FROM generate_series(1, %s) AS i;
 		`, rows)
@@ -68,7 +70,18 @@ func TestQueryPlans(t *testing.T) {
 		}
 		return b.String()
 	}
-	storetest.CheckPlans(t, s.Store, explain, func(plan string) bool { return strings.Contains(plan, "Seq Scan") })
+	// mer_big's test-mode sessions are every i ≡ 1 or 5 (mod 6), 10 s apart:
+	// 10 000 of them span the newest 30 000 values of i.
+	n, err := strconv.Atoi(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(max(n-30000, 1)) * 10 * time.Second)
+	storetest.CheckPlans(t, s.Store, deep, storetest.Planner{
+		Explain:  explain,
+		FullScan: func(plan string) bool { return strings.Contains(plan, "Seq Scan") },
+		Sorts:    func(plan string) bool { return strings.Contains(plan, "Sort") },
+	})
 	byID := explain(`SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		[]any{"mer_big", false, "cs_77"})
 	if strings.Contains(byID, "Seq Scan") {

@@ -18,14 +18,18 @@ var queries = sqldb.Queries{
 
 	SessionInsert: `INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
 			customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-			expires_at, completed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17)
+			expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17,
+			$18, $19, $20, $21, $22, $23::jsonb)
 		RETURNING seq`,
 	SessionGet: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 	SessionChangeStatus: `UPDATE sessions
 		SET status = $5, updated_at = $6, completed_at = $7, failure_reason = $8
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
+		RETURNING ` + sqldb.SessionColumns,
+	SessionSetMetadata: `UPDATE sessions SET metadata = $5::jsonb, updated_at = $6
+		WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4::jsonb
 		RETURNING ` + sqldb.SessionColumns,
 
 	IdempotencyInsert: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at)

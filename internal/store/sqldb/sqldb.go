@@ -43,7 +43,7 @@ type Engine interface {
 // SessionColumns is the column list every session SELECT and RETURNING uses, in scan order.
 const SessionColumns = `seq, id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
 	customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-	expires_at, completed_at`
+	expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items`
 
 // Queries are an engine's statements. Parameters are $1, $2, … in every engine.
 type Queries struct {
@@ -58,6 +58,7 @@ type Queries struct {
 	SessionInsert       string // SessionColumns minus seq, RETURNING seq
 	SessionGet          string // merchant_id, livemode, id
 	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason
+	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
 
 	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
 	IdempotencyGet      string // merchant_id, livemode, key
@@ -188,15 +189,24 @@ func queryAll[T any](ctx context.Context, s *Store, query string, scan func(scan
 
 // SessionCreate inserts a session and returns it with Seq set.
 func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Session, error) {
-	meta, err := json.Marshal(orEmpty(in.Metadata))
+	meta, err := metadataArg(in.Metadata)
+	if err != nil {
+		return in, err
+	}
+	items := in.LineItems
+	if items == nil {
+		items = []store.LineItem{}
+	}
+	lineItems, err := json.Marshal(items)
 	if err != nil {
 		return in, err
 	}
 	e := s.Engine
 	err = s.Writer.QueryRowContext(ctx, s.Q.SessionInsert,
 		in.ID, in.MerchantID, in.Livemode, in.Status, in.Amount, in.Currency, in.UserPhone, in.PaymentID,
-		in.CustomerID, in.Description, string(meta), in.TransactionFee, in.FailureReason,
+		in.CustomerID, in.Description, meta, in.TransactionFee, in.FailureReason,
 		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
+		in.SuccessURL, in.CancelURL, in.CustomerEmail, in.Locale, strings.Join(in.PaymentMethodTypes, ","), string(lineItems),
 	).Scan(&in.Seq)
 	if err != nil {
 		return in, s.translate(err)
@@ -204,11 +214,14 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 	return in, nil
 }
 
-func orEmpty(m map[string]string) map[string]string {
+// metadataArg encodes metadata as the JSON text both engines store; Go sorts
+// map keys, so equal maps encode to equal text (SessionSetMetadata compares it).
+func metadataArg(m map[string]string) (string, error) {
 	if m == nil {
-		return map[string]string{}
+		m = map[string]string{}
 	}
-	return m
+	b, err := json.Marshal(m)
+	return string(b), err
 }
 
 func nullTimeArg(e Engine, t *time.Time) any {
@@ -220,18 +233,26 @@ func nullTimeArg(e Engine, t *time.Time) any {
 
 func scanSession(row scanner) (store.Session, error) {
 	var s store.Session
-	var meta []byte
+	var meta, items []byte
+	var methods string
 	var created, updated, expires Time
 	var completed NullTime
 	err := row.Scan(&s.Seq, &s.ID, &s.MerchantID, &s.Livemode, &s.Status, &s.Amount, &s.Currency,
 		&s.UserPhone, &s.PaymentID, &s.CustomerID, &s.Description, &meta, &s.TransactionFee,
-		&s.FailureReason, &created, &updated, &expires, &completed)
+		&s.FailureReason, &created, &updated, &expires, &completed,
+		&s.SuccessURL, &s.CancelURL, &s.CustomerEmail, &s.Locale, &methods, &items)
 	if err != nil {
 		return s, err
 	}
 	s.CreatedAt, s.UpdatedAt, s.ExpiresAt, s.CompletedAt = created.T, updated.T, expires.T, completed.Ptr()
+	if methods != "" {
+		s.PaymentMethodTypes = strings.Split(methods, ",")
+	}
 	if err := json.Unmarshal(meta, &s.Metadata); err != nil {
 		return s, fmt.Errorf("sqldb: session %s metadata: %w", s.ID, err)
+	}
+	if err := json.Unmarshal(items, &s.LineItems); err != nil {
+		return s, fmt.Errorf("sqldb: session %s line items: %w", s.ID, err)
 	}
 	return s, nil
 }
@@ -247,10 +268,31 @@ func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (s
 
 // SessionChangeStatus applies a status compare-and-set.
 func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c store.StatusChange) (store.Session, error) {
-	out, err := scanSession(s.Writer.QueryRowContext(ctx, s.Q.SessionChangeStatus, scope.MerchantID, scope.Livemode,
-		c.ID, c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason))
+	return s.compareAndSet(ctx, scope, c.ID, s.Q.SessionChangeStatus,
+		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason)
+}
+
+// SessionSetMetadata replaces a session's metadata if it still equals old.
+func (s *Store) SessionSetMetadata(ctx context.Context, scope store.Scope, id string, old, metadata map[string]string, at time.Time) (store.Session, error) {
+	before, err := metadataArg(old)
+	if err != nil {
+		return store.Session{}, err
+	}
+	after, err := metadataArg(metadata)
+	if err != nil {
+		return store.Session{}, err
+	}
+	return s.compareAndSet(ctx, scope, id, s.Q.SessionSetMetadata, before, after, s.Engine.TimeArg(at))
+}
+
+// compareAndSet runs a conditional UPDATE … RETURNING on one session (arguments
+// merchant_id, livemode, id, then args): no row back means the session is
+// missing (ErrNotFound) or its condition failed (ErrStale).
+func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query string, args ...any) (store.Session, error) {
+	args = append([]any{scope.MerchantID, scope.Livemode, id}, args...)
+	out, err := scanSession(s.Writer.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.SessionGet(ctx, scope, c.ID); err != nil {
+		if _, err := s.SessionGet(ctx, scope, id); err != nil {
 			return out, err
 		}
 		return out, store.ErrStale
@@ -284,6 +326,38 @@ func SessionSearchSQL(e Engine, scope store.Scope, f store.SessionFilter) (count
 		args
 }
 
+// SessionList returns a keyset page of matching sessions, newest first.
+func (s *Store) SessionList(ctx context.Context, scope store.Scope, f store.SessionFilter, k *store.Keyset) ([]store.Session, error) {
+	query, args := SessionListSQL(s.Engine, scope, f, k)
+	list, err := queryAll(ctx, s, query, scanSession, args...)
+	if k != nil && k.Newer {
+		slices.Reverse(list)
+	}
+	return list, err
+}
+
+// SessionListSQL builds a keyset page query, limit included in args. Pages
+// after a session continue down the newest-first index from it; pages before
+// it walk the same index upwards (the caller reverses those rows), so a page
+// costs the same at any depth.
+func SessionListSQL(e Engine, scope store.Scope, f store.SessionFilter, k *store.Keyset) (string, []any) {
+	where, args := sessionWhere(e, scope, f)
+	order := "DESC"
+	if k != nil {
+		cmp := "<"
+		if k.Newer {
+			cmp, order = ">", "ASC"
+		}
+		// created_at cmp= t is the index range; the rest breaks ties on seq.
+		args = append(args, e.TimeArg(k.CreatedAt), k.Seq)
+		n := len(args)
+		where += fmt.Sprintf(" AND created_at %[1]s= $%[2]d AND (created_at %[1]s $%[2]d OR seq %[1]s $%[3]d)", cmp, n-1, n)
+	}
+	args = append(args, f.Limit)
+	return fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at %s, seq %s LIMIT $%d",
+		SessionColumns, where, order, order, len(args)), args
+}
+
 func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {
 	conds := []string{"merchant_id = $1", "livemode = $2"}
 	args := []any{scope.MerchantID, scope.Livemode}
@@ -292,11 +366,20 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		conds = append(conds, fmt.Sprintf(cond, len(args)))
 	}
 	for _, eq := range []struct{ col, v string }{
-		{"status", f.Status}, {"payment_id", f.PaymentID}, {"user_phone", f.UserPhone}, {"customer_id", f.CustomerID},
+		{"payment_id", f.PaymentID}, {"user_phone", f.UserPhone}, {"customer_id", f.CustomerID},
+		{"customer_email", f.CustomerEmail},
 	} {
 		if eq.v != "" {
 			add(eq.col+" = $%d", eq.v)
 		}
+	}
+	if len(f.Statuses) > 0 {
+		marks := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			args = append(args, st)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		conds = append(conds, "status IN ("+strings.Join(marks, ", ")+")")
 	}
 	if f.AmountMin != nil {
 		add("amount >= $%d", *f.AmountMin)

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caisse/caisse/internal/store/storetest"
 )
@@ -31,12 +32,16 @@ func TestQueryPlans(t *testing.T) {
 		}
 		return b.String()
 	}
-	storetest.CheckPlans(t, s.Store, explain, func(plan string) bool {
-		for _, line := range strings.Split(plan, "\n") {
-			if strings.Contains(line, "SCAN sessions") && !strings.Contains(line, "INDEX") {
-				return true
+	storetest.CheckPlans(t, s.Store, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), storetest.Planner{
+		Explain: explain,
+		FullScan: func(plan string) bool {
+			for _, line := range strings.Split(plan, "\n") {
+				if strings.Contains(line, "SCAN sessions") && !strings.Contains(line, "INDEX") {
+					return true
+				}
 			}
-		}
-		return false
+			return false
+		},
+		Sorts: func(plan string) bool { return strings.Contains(plan, "TEMP B-TREE") },
 	})
 }

@@ -23,7 +23,7 @@ func PlanCases() []PlanCase {
 	return []PlanCase{
 		{"newest first", store.SessionFilter{Limit: 50}},
 		{"deep offset", store.SessionFilter{Limit: 50, Offset: 10000}},
-		{"by status", store.SessionFilter{Status: "completed", Limit: 50}},
+		{"by status", store.SessionFilter{Statuses: []string{"completed"}, Limit: 50}},
 		{"by payment_id", store.SessionFilter{PaymentID: "ORDER_77", Limit: 50}},
 		{"by phone", store.SessionFilter{UserPhone: "+2250707000077", Limit: 50}},
 		{"by customer", store.SessionFilter{CustomerID: "cus_77", Limit: 50}},
@@ -32,25 +32,61 @@ func PlanCases() []PlanCase {
 	}
 }
 
-// CheckPlans explains the count and page query of every PlanCase on the engine's
-// store (the scope's merchant is mer_big) and fails the test for each plan that
-// fullScan says reads the whole sessions table.
-func CheckPlans(t *testing.T, s *sqldb.Store, explain func(q string, args []any) string, fullScan func(plan string) bool) {
+// ListCase is a keyset page shape (the Stripe dialect's lists) that must walk
+// an index in order: no full scan and no sort, so a page deep in the list costs
+// what the first page costs.
+type ListCase struct {
+	Name   string
+	Filter store.SessionFilter
+	Keyset *store.Keyset
+}
+
+// ListCases are the keyset shapes, the deep ones placed at a session created at deep.
+func ListCases(deep time.Time) []ListCase {
+	after := &store.Keyset{CreatedAt: deep, Seq: 1 << 40}
+	before := &store.Keyset{CreatedAt: deep, Seq: 1 << 40, Newer: true}
+	return []ListCase{
+		{"first page", store.SessionFilter{Limit: 11}, nil},
+		{"deep page", store.SessionFilter{Limit: 11}, after},
+		{"deep page backwards", store.SessionFilter{Limit: 11}, before},
+		{"deep page by email", store.SessionFilter{CustomerEmail: "c77@example.com", Limit: 11}, after},
+		{"deep page by customer", store.SessionFilter{CustomerID: "cus_77", Limit: 11}, after},
+	}
+}
+
+// Planner is how an engine's test explains a query and reads the plan.
+type Planner struct {
+	Explain  func(q string, args []any) string
+	FullScan func(plan string) bool // the plan reads the whole sessions table
+	Sorts    func(plan string) bool // the plan sorts rows instead of reading an index in order
+}
+
+// CheckPlans explains the count and page query of every PlanCase and the page
+// of every ListCase on the engine's store (the scope's merchant is mer_big; deep
+// is the creation time of a session about 10 000 deep in its newest-first list)
+// and fails the test for each plan that reads the whole table, or for a keyset
+// page, sorts.
+func CheckPlans(t *testing.T, s *sqldb.Store, deep time.Time, p Planner) {
 	t.Helper()
 	scope := store.Scope{MerchantID: "mer_big"}
+	check := func(name, query string, args []any, keyset bool) {
+		plan := p.Explain(query, args)
+		if p.FullScan(plan) {
+			t.Errorf("%s reads sessions sequentially:\n%s", name, plan)
+		}
+		if keyset && p.Sorts(plan) {
+			t.Errorf("%s sorts instead of walking an index:\n%s", name, plan)
+		}
+		t.Logf("%s:\n%s", name, plan)
+	}
 	for _, c := range PlanCases() {
 		count, page, args := sqldb.SessionSearchSQL(s.Engine, scope, c.Filter)
-		pageArgs := append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset)
-		for _, q := range []struct {
-			name, sql string
-			args      []any
-		}{{"count", count, args}, {"page", page, pageArgs}} {
-			plan := explain(q.sql, q.args)
-			if fullScan(plan) {
-				t.Errorf("%s (%s) reads sessions sequentially:\n%s", c.Name, q.name, plan)
-			}
-			t.Logf("%s (%s):\n%s", c.Name, q.name, plan)
-		}
+		check(c.Name+" (count)", count, args, false)
+		check(c.Name+" (page)", page, append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset), false)
+	}
+	for _, c := range ListCases(deep) {
+		query, args := sqldb.SessionListSQL(s.Engine, scope, c.Filter, c.Keyset)
+		check(c.Name+" (keyset)", query, args, true)
 	}
 }
 

@@ -25,6 +25,8 @@ func Run(t *testing.T, s store.Store) {
 		"SessionRoundTrip":      testSessionRoundTrip,
 		"SessionScope":          testSessionScope,
 		"SessionSearch":         testSessionSearch,
+		"SessionList":           testSessionList,
+		"SessionSetMetadata":    testSessionSetMetadata,
 		"SessionChangeStatus":   testSessionChangeStatus,
 		"Idempotency":           testIdempotency,
 		"IdempotencyConcurrent": testIdempotencyConcurrent,
@@ -71,6 +73,12 @@ func newSession(scope store.Scope, created time.Time) store.Session {
 		UserPhone: "+2250707000001", PaymentID: "ORDER_1", CustomerID: "cus_1", Description: "Panier",
 		Metadata: map[string]string{"order": "42", "é": "ü"}, TransactionFee: 25,
 		CreatedAt: created, UpdatedAt: created, ExpiresAt: created.Add(30 * time.Minute),
+		SuccessURL: "https://shop.example/ok?s={CHECKOUT_SESSION_ID}", CancelURL: "https://shop.example/back",
+		CustomerEmail: "awa@example.com", Locale: "fr", PaymentMethodTypes: []string{"mobile_money", "card"},
+		LineItems: []store.LineItem{
+			{ID: "li_1", PriceID: "price_1", ProductID: "prod_1", Name: "Attiéké", Description: "poisson", UnitAmount: 1500, Quantity: 2},
+			{ID: "li_2", PriceID: "price_2", ProductID: "prod_2", Name: "Bissap", UnitAmount: 2000, Quantity: 1},
+		},
 	}
 }
 
@@ -136,12 +144,13 @@ func testSessionRoundTrip(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrConflict)
 
 	bare := newSession(in.Scope, now())
-	bare.Metadata, bare.PaymentID, bare.UserPhone = nil, "", ""
+	bare.Metadata, bare.PaymentID, bare.UserPhone, bare.LineItems, bare.PaymentMethodTypes = nil, "", "", nil, nil
 	_, err = s.SessionCreate(ctx, bare)
 	must(t, err)
 	got, err = s.SessionGet(ctx, in.Scope, bare.ID)
 	must(t, err)
-	if len(got.Metadata) != 0 || got.PaymentID != "" || got.CompletedAt != nil {
+	if len(got.Metadata) != 0 || got.PaymentID != "" || got.CompletedAt != nil || len(got.LineItems) != 0 ||
+		len(got.PaymentMethodTypes) != 0 {
 		t.Fatalf("bare session read back as %+v", got)
 	}
 }
@@ -164,24 +173,36 @@ func testSessionScope(t *testing.T, s store.Store) {
 	}
 }
 
-func testSessionSearch(t *testing.T, s store.Store) {
+// listFixture stores 12 sessions for a new merchant, three per instant an hour
+// apart, and returns their scope and ids in creation order.
+func listFixture(t *testing.T, s store.Store) (store.Scope, []string, time.Time) {
 	ctx := context.Background()
 	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
 	base := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
-	var ids []string // in creation order
+	var ids []string
 	for i := range 12 {
 		sess := newSession(scope, base.Add(time.Duration(i/3)*time.Hour)) // three sessions share each instant
 		sess.Amount = int64(1000 * (i + 1))
 		sess.PaymentID = fmt.Sprintf("ORDER_%d", i%4)
 		sess.UserPhone = fmt.Sprintf("+22507070000%02d", i%2)
 		sess.CustomerID = fmt.Sprintf("cus_%d", i%3)
-		if i%5 == 0 {
+		sess.CustomerEmail = fmt.Sprintf("c%d@example.com", i%2)
+		switch {
+		case i%5 == 0:
 			sess.Status = "pending"
+		case i%4 == 3:
+			sess.Status = "completed"
 		}
 		_, err := s.SessionCreate(ctx, sess)
 		must(t, err)
 		ids = append(ids, sess.ID)
 	}
+	return scope, ids, base
+}
+
+func testSessionSearch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope, ids, base := listFixture(t, s)
 	p := func(v int64) *int64 { return &v }
 	tp := func(v time.Time) *time.Time { return &v }
 	cases := []struct {
@@ -190,15 +211,19 @@ func testSessionSearch(t *testing.T, s store.Store) {
 		want []int // indexes into ids, newest first
 	}{
 		{"all", store.SessionFilter{}, []int{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}},
-		{"status", store.SessionFilter{Status: "pending"}, []int{10, 5, 0}},
+		{"status", store.SessionFilter{Statuses: []string{"pending"}}, []int{10, 5, 0}},
+		{"statuses", store.SessionFilter{Statuses: []string{"pending", "completed"}}, []int{11, 10, 7, 5, 3, 0}},
+		{"customer email", store.SessionFilter{CustomerEmail: "c1@example.com"}, []int{11, 9, 7, 5, 3, 1}},
 		{"payment_id", store.SessionFilter{PaymentID: "ORDER_1"}, []int{9, 5, 1}},
 		{"phone", store.SessionFilter{UserPhone: "+2250707000001"}, []int{11, 9, 7, 5, 3, 1}},
 		{"customer", store.SessionFilter{CustomerID: "cus_2"}, []int{11, 8, 5, 2}},
 		{"amount range", store.SessionFilter{AmountMin: p(3000), AmountMax: p(5000)}, []int{4, 3, 2}},
 		{"created range", store.SessionFilter{CreatedFrom: tp(base.Add(time.Hour)), CreatedBefore: tp(base.Add(3 * time.Hour))},
 			[]int{8, 7, 6, 5, 4, 3}},
-		{"combined", store.SessionFilter{UserPhone: "+2250707000001", AmountMin: p(4000), Status: "created", CustomerID: "cus_2"},
-			[]int{11}},
+		{"combined", store.SessionFilter{UserPhone: "+2250707000001", AmountMin: p(4000), Statuses: []string{"created"}, CustomerID: "cus_2"},
+			nil},
+		{"combined match", store.SessionFilter{UserPhone: "+2250707000001", AmountMin: p(4000), Statuses: []string{"created"}},
+			[]int{9}},
 		{"none", store.SessionFilter{PaymentID: "ORDER_404"}, nil},
 	}
 	for _, c := range cases {
@@ -222,6 +247,93 @@ func testSessionSearch(t *testing.T, s store.Store) {
 	if total != 12 || len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
 		t.Fatalf("last page: %d sessions of %d", len(page), total)
 	}
+}
+
+// testSessionList walks the fixture in keyset pages of 5, forwards from the
+// newest and backwards from the oldest, unfiltered and filtered.
+func testSessionList(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope, ids, _ := listFixture(t, s)
+	cases := []struct {
+		name string
+		f    store.SessionFilter
+		want []int // newest first
+	}{
+		{"all", store.SessionFilter{}, []int{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}},
+		{"email", store.SessionFilter{CustomerEmail: "c0@example.com"}, []int{10, 8, 6, 4, 2, 0}},
+		{"statuses", store.SessionFilter{Statuses: []string{"created", "pending"}}, []int{10, 9, 8, 6, 5, 4, 2, 1, 0}},
+	}
+	for _, c := range cases {
+		c.f.Limit = 5
+		var forward []string
+		var k *store.Keyset
+		for {
+			page, err := s.SessionList(ctx, scope, c.f, k)
+			must(t, err)
+			for _, sess := range page {
+				forward = append(forward, sess.ID)
+			}
+			if len(page) < c.f.Limit {
+				break
+			}
+			last := page[len(page)-1]
+			k = &store.Keyset{CreatedAt: last.CreatedAt, Seq: last.Seq}
+		}
+		var want []string
+		for _, i := range c.want {
+			want = append(want, ids[i])
+		}
+		if fmt.Sprint(forward) != fmt.Sprint(want) {
+			t.Errorf("%s forwards: got %v, want %v", c.name, forward, want)
+		}
+		oldest, err := s.SessionGet(ctx, scope, want[len(want)-1])
+		must(t, err)
+		var backward []string
+		k = &store.Keyset{CreatedAt: oldest.CreatedAt, Seq: oldest.Seq, Newer: true}
+		for {
+			page, err := s.SessionList(ctx, scope, c.f, k)
+			must(t, err)
+			backward = append(page2ids(page), backward...)
+			if len(page) < c.f.Limit {
+				break
+			}
+			k = &store.Keyset{CreatedAt: page[0].CreatedAt, Seq: page[0].Seq, Newer: true}
+		}
+		if fmt.Sprint(backward) != fmt.Sprint(want[:len(want)-1]) {
+			t.Errorf("%s backwards: got %v, want %v", c.name, backward, want[:len(want)-1])
+		}
+	}
+}
+
+func page2ids(page []store.Session) []string {
+	ids := make([]string, len(page))
+	for i, s := range page {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+func testSessionSetMetadata(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	at := now().Add(time.Second)
+	next := map[string]string{"order": "43", "note": "l'été"}
+	got, err := s.SessionSetMetadata(ctx, scope, sess.ID, sess.Metadata, next, at)
+	must(t, err)
+	if fmt.Sprint(got.Metadata) != fmt.Sprint(next) || !got.UpdatedAt.Equal(at) {
+		t.Fatalf("after set: %+v", got)
+	}
+	_, err = s.SessionSetMetadata(ctx, scope, sess.ID, sess.Metadata, map[string]string{}, at)
+	wantErr(t, err, store.ErrStale) // the metadata is no longer sess.Metadata
+	got, err = s.SessionSetMetadata(ctx, scope, sess.ID, next, nil, at)
+	must(t, err)
+	if len(got.Metadata) != 0 {
+		t.Fatalf("metadata not cleared: %v", got.Metadata)
+	}
+	_, err = s.SessionSetMetadata(ctx, store.Scope{MerchantID: "mer_other"}, sess.ID, nil, next, at)
+	wantErr(t, err, store.ErrNotFound)
 }
 
 func testSessionChangeStatus(t *testing.T, s store.Store) {
