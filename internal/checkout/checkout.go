@@ -294,7 +294,8 @@ func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams)
 		}
 		cur, err := s.Get(ctx, p, c.id)
 		if errors.Is(err, ErrNotFound) {
-			return nil, false, &InvalidError{Param: c.param, Code: "resource_missing", Message: "no such session: " + c.id}
+			return nil, false, &InvalidError{Param: c.param, Code: "resource_missing",
+				Message: fmt.Sprintf("No such checkout.session: '%s'", c.id)}
 		}
 		if err != nil {
 			return nil, false, err

@@ -18,17 +18,24 @@ type Idempotency struct {
 	Log    *slog.Logger
 }
 
+// KeyRules are a dialect's rules for its Idempotency-Key header.
+type KeyRules struct {
+	Required       bool // a request without the header is refused
+	MaxLen         int  // in characters
+	MismatchStatus int  // the status of a different request reusing a key
+}
+
 // Wrap stores the first response for a key and replays it (with header
 // Idempotent-Replayed: true) for the same request; a different request with
-// the key is 422 and a concurrent one 409. required makes the header mandatory;
-// maxLen bounds its length. As at Stripe, a request refused by validation (400)
-// or by a server error (5xx) stores nothing: the key stays free for a corrected retry.
-// It must run behind ReadBody and Auth.
-func (m *Idempotency) Wrap(render Renderer, required bool, maxLen int, next http.Handler) http.Handler {
+// the key gets rules.MismatchStatus and a concurrent one 409. As at Stripe, a
+// request refused by validation (400) or by a server error (5xx) stores
+// nothing: the key stays free for a corrected retry. It must run behind
+// ReadBody and Auth.
+func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		switch {
-		case key == "" && required:
+		case key == "" && rules.Required:
 			render(w, r, Invalid("idempotency-key", "parameter_missing", "The idempotency-key header is required."))
 			return
 		case key == "":
@@ -37,9 +44,9 @@ func (m *Idempotency) Wrap(render Renderer, required bool, maxLen int, next http
 		case !checkout.Storable(key):
 			render(w, r, Invalid("idempotency-key", "parameter_invalid", "The idempotency-key header must be UTF-8 text."))
 			return
-		case utf8.RuneCountInString(key) > maxLen:
+		case utf8.RuneCountInString(key) > rules.MaxLen:
 			render(w, r, Invalid("idempotency-key", "parameter_invalid",
-				"The idempotency-key header must be at most %d characters.", maxLen))
+				"The idempotency-key header must be at most %d characters.", rules.MaxLen))
 			return
 		}
 		ctx, scope := r.Context(), Principal(r).Scope()
@@ -54,7 +61,7 @@ func (m *Idempotency) Wrap(render Renderer, required bool, maxLen int, next http
 			w.WriteHeader(rec.StatusCode)
 			w.Write(rec.Body) //nolint:errcheck // the client went away
 		case outcome == idempotency.Mismatch:
-			render(w, r, &Problem{Status: http.StatusUnprocessableEntity, Type: TypeIdempotency, Code: "idempotency_key_reused",
+			render(w, r, &Problem{Status: rules.MismatchStatus, Type: TypeIdempotency, Code: "idempotency_key_reused",
 				Message: fmt.Sprintf("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '%s' if you meant to execute a different request.", key)})
 		case outcome == idempotency.InFlight:
 			render(w, r, &Problem{Status: http.StatusConflict, Type: TypeIdempotency, Code: "idempotency_key_in_use",

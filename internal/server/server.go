@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ import (
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/httpapi"
 	"github.com/caisse/caisse/internal/httpapi/momoapi"
+	"github.com/caisse/caisse/internal/httpapi/stripeapi"
 	"github.com/caisse/caisse/internal/idempotency"
 	"github.com/caisse/caisse/internal/jobs"
 	"github.com/caisse/caisse/internal/merchant"
@@ -100,6 +102,8 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit), Log: s.log}
 	idem := &httpapi.Idempotency{Keeper: keeper, Log: s.log}
 	(&momoapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log}).Register(mux)
+	(&stripeapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log,
+		HostedURL: strings.TrimRight(s.Config.PublicURL, "/") + "/pay/"}).Register(mux)
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)

@@ -30,7 +30,8 @@ type API struct {
 func (a *API) Register(mux *http.ServeMux) {
 	api := func(h http.HandlerFunc) http.Handler { return httpapi.ReadBody(Render, a.Auth.Wrap(Render, h)) }
 	idem := func(required bool, h http.HandlerFunc) http.Handler {
-		return api(a.Idem.Wrap(Render, required, MaxIdempotencyKey, h).ServeHTTP)
+		rules := httpapi.KeyRules{Required: required, MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusUnprocessableEntity}
+		return api(a.Idem.Wrap(Render, rules, h).ServeHTTP)
 	}
 	mux.Handle("POST /v1/checkouts", idem(true, a.create))
 	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))

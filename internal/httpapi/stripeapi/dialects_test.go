@@ -1,0 +1,182 @@
+package stripeapi_test
+
+// One set of sessions behind every dialect: a session made through the
+// mobile-money API is visible through stripe-go and WooshPay, and one made
+// through stripe-go through the mobile-money API and WooshPay.
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v85"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/testdb"
+)
+
+// momoCreate creates a session through the mobile-money API; it fails the test unless 201.
+func (e *env) momoCreate(t *testing.T, key, body string) map[string]any {
+	t.Helper()
+	r := e.do(t, http.MethodPost, "/v1/checkouts", body, "Authorization", bearer(key),
+		"Content-Type", "application/json", "idempotency-key", randid.String(16))
+	if r.status != http.StatusCreated {
+		t.Fatalf("mobile-money create %s: %d %s", body, r.status, r.raw)
+	}
+	return r.object(t)
+}
+
+// momoGet reads a session through the mobile-money API; it fails the test unless 200.
+func (e *env) momoGet(t *testing.T, key, path string) map[string]any {
+	t.Helper()
+	r := e.do(t, http.MethodGet, path, "", "Authorization", bearer(key))
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
+	}
+	return r.object(t)
+}
+
+// unixOf parses one of the mobile-money API's RFC 3339 timestamps.
+func unixOf(t *testing.T, v any) int64 {
+	t.Helper()
+	s, _ := v.(string)
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatalf("timestamp %#v: %v", v, err)
+	}
+	return ts.Unix()
+}
+
+func TestMobileMoneySessionInStripeDialects(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		ctx := context.Background()
+		m := e.momoCreate(t, a.key,
+			`{"amount":5000,"currency":"XOF","user_phone":"+2250707000001","description":"Commande 7","payment_id":"ref-1"}`)
+		id, _ := m["id"].(string)
+
+		rp := &stripe.CheckoutSessionRetrieveParams{}
+		rp.AddExpand("line_items")
+		s, err := a.sc.V1CheckoutSessions.Retrieve(ctx, id, rp)
+		if err != nil {
+			t.Fatalf("stripe-go retrieve: %v", err)
+		}
+		if s.ID != id || s.Object != "checkout.session" || s.AmountTotal != 5000 || s.AmountSubtotal != 5000 ||
+			s.Currency != "xof" || s.ClientReferenceID != "ref-1" || s.Mode != stripe.CheckoutSessionModePayment ||
+			s.Created != unixOf(t, m["created_at"]) || s.ExpiresAt != unixOf(t, m["expires_at"]) || s.Livemode {
+			t.Fatalf("stripe view of %v:\n%s", m, s.LastResponse.RawJSON)
+		}
+		if s.CustomerDetails == nil || s.CustomerDetails.Phone != "+2250707000001" {
+			t.Fatalf("customer_details %+v, want phone +2250707000001", s.CustomerDetails)
+		}
+		checkView(t, s, checkout.StatusCreated)
+		if s.LineItems == nil || len(s.LineItems.Data) != 1 {
+			t.Fatalf("line_items %+v, want one", s.LineItems)
+		}
+		for _, li := range append(s.LineItems.Data, collect(t, a.sc.V1CheckoutSessions.ListLineItems(ctx,
+			&stripe.CheckoutSessionListLineItemsParams{Session: stripe.String(id)}))...) {
+			if !strings.HasPrefix(li.ID, "li_") || li.Quantity != 1 || li.AmountTotal != 5000 || li.AmountSubtotal != 5000 ||
+				li.Currency != "xof" || li.Price == nil || li.Price.UnitAmount != 5000 {
+				t.Fatalf("line item %+v (price %+v), want 1 × 5000 xof", li, li.Price)
+			}
+		}
+
+		ls := collect(t, a.sc.V1CheckoutSessions.List(ctx, nil))
+		sameIDs(t, "stripe-go list", sessionIDs(ls), []string{id})
+		if ls[0].CustomerDetails == nil || ls[0].CustomerDetails.Phone != "+2250707000001" || ls[0].ClientReferenceID != "ref-1" {
+			t.Fatalf("listed: %+v", ls[0])
+		}
+
+		p, _ := e.wooshpayPage(t, a.key, "", "{}")
+		w := find(t, p, id)
+		wantFields(t, w, map[string]any{"client_reference_id": "ref-1", "amount_total": 5000.0, "currency": "xof", "status": "open"})
+		if d, _ := w["customer_details"].(map[string]any); d == nil || d["phone"] != "+2250707000001" {
+			t.Errorf("WooshPay customer_details %#v, want phone +2250707000001", w["customer_details"])
+		}
+	})
+}
+
+func TestStripeSessionInOtherDialects(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		p := params()
+		p.ClientReferenceID = stripe.String("order-77")
+		s := a.create(t, p)
+
+		m := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)
+		if m["id"] != s.ID || m["payment_id"] != "order-77" || m["amount"] != float64(s.AmountTotal) || m["currency"] != "XOF" ||
+			m["status"] != checkout.StatusCreated || unixOf(t, m["created_at"]) != s.Created || unixOf(t, m["expires_at"]) != s.ExpiresAt {
+			t.Fatalf("mobile-money view of %s (amount_total %d): %v", s.ID, s.AmountTotal, m)
+		}
+
+		found := e.momoGet(t, a.key, "/v1/checkout/search?reference=order-77")
+		if list, _ := found["sessions"].([]any); found["total_count"] != 1.0 || len(list) != 1 || list[0].(map[string]any)["id"] != s.ID {
+			t.Fatalf("search reference=order-77: %v", found)
+		}
+		if list, _ := e.momoGet(t, a.key, "/v1/checkouts")["sessions"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != s.ID {
+			t.Fatalf("mobile-money list: %v", list)
+		}
+
+		pg, _ := e.wooshpayPage(t, a.key, "", "{}")
+		sameIDs(t, "WooshPay list", pg.ids(), []string{s.ID})
+		wantFields(t, find(t, pg, s.ID), map[string]any{"client_reference_id": "order-77", "amount_total": 5000.0})
+	})
+}
+
+func TestStatusAcrossDialects(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		ctx := context.Background()
+
+		t.Run("cancelled through mobile money", func(t *testing.T) {
+			t.Parallel()
+			m := e.momoCreate(t, a.key, `{"amount":5000,"currency":"XOF","user_phone":"+2250707000001"}`)
+			id := m["id"].(string)
+			r := e.do(t, http.MethodPost, "/v1/checkouts/"+id+"/cancel", "", "Authorization", bearer(a.key),
+				"idempotency-key", randid.String(16))
+			if r.status != http.StatusOK {
+				t.Fatalf("cancel: %d %s", r.status, r.raw)
+			}
+			s, err := a.sc.V1CheckoutSessions.Retrieve(ctx, id, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkView(t, s, checkout.StatusCancelled)
+			_, err = a.sc.V1CheckoutSessions.Expire(ctx, id, nil)
+			checkErr(t, err, wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "checkout_session_not_open", anyValue, ""})
+		})
+		t.Run("expired through stripe-go", func(t *testing.T) {
+			t.Parallel()
+			s := a.create(t, params())
+			if _, err := a.sc.V1CheckoutSessions.Expire(ctx, s.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			// Stripe's expire is a merchant's cancellation; either terminal status is a fair canonical reading.
+			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != checkout.StatusExpired && st != checkout.StatusCancelled {
+				t.Fatalf("mobile-money status %v after a Stripe expire", st)
+			}
+		})
+		t.Run("completed", func(t *testing.T) {
+			t.Parallel()
+			s := a.create(t, params())
+			e.moveTo(t, a, s.ID, checkout.StatusCompleted)
+			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != checkout.StatusCompleted {
+				t.Fatalf("mobile-money status %v", st)
+			}
+			got, err := a.sc.V1CheckoutSessions.Retrieve(ctx, s.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkView(t, got, checkout.StatusCompleted)
+		})
+	})
+}

@@ -1,0 +1,252 @@
+package stripeapi
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caisse/caisse/internal/checkout"
+)
+
+// Status maps a canonical status to the Stripe session's status and payment_status.
+func Status(canonical string) (status, paymentStatus string) {
+	switch canonical {
+	case checkout.StatusCompleted:
+		return "complete", "paid"
+	case checkout.StatusFailed, checkout.StatusExpired, checkout.StatusCancelled:
+		return "expired", "unpaid"
+	}
+	return "open", "unpaid"
+}
+
+// canonicalStatuses are the canonical statuses a Stripe status stands for.
+var canonicalStatuses = map[string][]string{
+	"open":     {checkout.StatusCreated, checkout.StatusPending, checkout.StatusProcessing},
+	"complete": {checkout.StatusCompleted},
+	"expired":  {checkout.StatusFailed, checkout.StatusExpired, checkout.StatusCancelled},
+}
+
+// list is Stripe's list envelope.
+type list[T any] struct {
+	Object  string `json:"object"`
+	URL     string `json:"url"`
+	HasMore bool   `json:"has_more"`
+	Data    []T    `json:"data"`
+}
+
+func newList[T any](url string, data []T, hasMore bool) list[T] {
+	if data == nil {
+		data = []T{}
+	}
+	return list[T]{Object: "list", URL: url, HasMore: hasMore, Data: data}
+}
+
+// session is the checkout.session object: every field of Stripe's schema that a
+// payment-mode session has, null where caisse has no value, plus WooshPay's shipping.
+type session struct {
+	ID                                string                `json:"id"`
+	Object                            string                `json:"object"`
+	AdaptivePricing                   *struct{}             `json:"adaptive_pricing"`
+	AfterExpiration                   *struct{}             `json:"after_expiration"`
+	AllowPromotionCodes               *bool                 `json:"allow_promotion_codes"`
+	AmountSubtotal                    int64                 `json:"amount_subtotal"`
+	AmountTotal                       int64                 `json:"amount_total"`
+	AutomaticTax                      automaticTax          `json:"automatic_tax"`
+	BillingAddressCollection          *string               `json:"billing_address_collection"`
+	CancelURL                         *string               `json:"cancel_url"`
+	ClientReferenceID                 *string               `json:"client_reference_id"`
+	ClientSecret                      *string               `json:"client_secret"`
+	CollectedInformation              *struct{}             `json:"collected_information"`
+	Consent                           *struct{}             `json:"consent"`
+	ConsentCollection                 *struct{}             `json:"consent_collection"`
+	Created                           int64                 `json:"created"`
+	Currency                          string                `json:"currency"`
+	CurrencyConversion                *struct{}             `json:"currency_conversion"`
+	CustomFields                      []struct{}            `json:"custom_fields"`
+	CustomText                        customText            `json:"custom_text"`
+	Customer                          *string               `json:"customer"`
+	CustomerAccount                   *string               `json:"customer_account"`
+	CustomerCreation                  string                `json:"customer_creation"`
+	CustomerDetails                   *customerDetails      `json:"customer_details"`
+	CustomerEmail                     *string               `json:"customer_email"`
+	Discounts                         []struct{}            `json:"discounts"`
+	ExpiresAt                         int64                 `json:"expires_at"`
+	Invoice                           *string               `json:"invoice"`
+	InvoiceCreation                   invoiceCreation       `json:"invoice_creation"`
+	LineItems                         *list[lineItem]       `json:"line_items,omitempty"`
+	Livemode                          bool                  `json:"livemode"`
+	Locale                            *string               `json:"locale"`
+	Metadata                          map[string]string     `json:"metadata"`
+	Mode                              string                `json:"mode"`
+	PaymentIntent                     *string               `json:"payment_intent"`
+	PaymentLink                       *string               `json:"payment_link"`
+	PaymentMethodCollection           string                `json:"payment_method_collection"`
+	PaymentMethodConfigurationDetails *struct{}             `json:"payment_method_configuration_details"`
+	PaymentMethodOptions              struct{}              `json:"payment_method_options"`
+	PaymentMethodTypes                []string              `json:"payment_method_types"`
+	PaymentStatus                     string                `json:"payment_status"`
+	PhoneNumberCollection             phoneNumberCollection `json:"phone_number_collection"`
+	RecoveredFrom                     *string               `json:"recovered_from"`
+	SavedPaymentMethodOptions         *struct{}             `json:"saved_payment_method_options"`
+	SetupIntent                       *string               `json:"setup_intent"`
+	Shipping                          *struct{}             `json:"shipping"`
+	ShippingAddressCollection         *struct{}             `json:"shipping_address_collection"`
+	ShippingCost                      *struct{}             `json:"shipping_cost"`
+	ShippingOptions                   []struct{}            `json:"shipping_options"`
+	Status                            string                `json:"status"`
+	SubmitType                        *string               `json:"submit_type"`
+	Subscription                      *string               `json:"subscription"`
+	SuccessURL                        *string               `json:"success_url"`
+	TotalDetails                      totalDetails          `json:"total_details"`
+	UIMode                            string                `json:"ui_mode"`
+	URL                               *string               `json:"url"`
+	WalletOptions                     *struct{}             `json:"wallet_options"`
+}
+
+type automaticTax struct {
+	Enabled   bool      `json:"enabled"`
+	Liability *struct{} `json:"liability"`
+	Provider  *string   `json:"provider"`
+	Status    *string   `json:"status"`
+}
+
+type customText struct {
+	AfterSubmit              *struct{} `json:"after_submit"`
+	ShippingAddress          *struct{} `json:"shipping_address"`
+	Submit                   *struct{} `json:"submit"`
+	TermsOfServiceAcceptance *struct{} `json:"terms_of_service_acceptance"`
+}
+
+type customerDetails struct {
+	Address        *struct{}  `json:"address"`
+	BusinessName   *string    `json:"business_name"`
+	Email          *string    `json:"email"`
+	IndividualName *string    `json:"individual_name"`
+	Name           *string    `json:"name"`
+	Phone          *string    `json:"phone"`
+	TaxExempt      string     `json:"tax_exempt"`
+	TaxIDs         []struct{} `json:"tax_ids"`
+}
+
+type invoiceCreation struct {
+	Enabled     bool        `json:"enabled"`
+	InvoiceData invoiceData `json:"invoice_data"`
+}
+
+type invoiceData struct {
+	AccountTaxIDs    *[]string         `json:"account_tax_ids"`
+	CustomFields     *[]struct{}       `json:"custom_fields"`
+	Description      *string           `json:"description"`
+	Footer           *string           `json:"footer"`
+	Issuer           *struct{}         `json:"issuer"`
+	Metadata         map[string]string `json:"metadata"`
+	RenderingOptions *struct{}         `json:"rendering_options"`
+}
+
+type phoneNumberCollection struct {
+	Enabled bool `json:"enabled"`
+}
+
+type totalDetails struct {
+	AmountDiscount int64 `json:"amount_discount"`
+	AmountShipping int64 `json:"amount_shipping"`
+	AmountTax      int64 `json:"amount_tax"`
+}
+
+// lineItem is Stripe's item object, with its inline price.
+type lineItem struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	AmountDiscount int64             `json:"amount_discount"`
+	AmountSubtotal int64             `json:"amount_subtotal"`
+	AmountTax      int64             `json:"amount_tax"`
+	AmountTotal    int64             `json:"amount_total"`
+	Currency       string            `json:"currency"`
+	Description    string            `json:"description"`
+	Metadata       map[string]string `json:"metadata"`
+	Price          price             `json:"price"`
+	Quantity       int64             `json:"quantity"`
+}
+
+type price struct {
+	ID                string            `json:"id"`
+	Object            string            `json:"object"`
+	Active            bool              `json:"active"`
+	BillingScheme     string            `json:"billing_scheme"`
+	Created           int64             `json:"created"`
+	Currency          string            `json:"currency"`
+	CustomUnitAmount  *struct{}         `json:"custom_unit_amount"`
+	Livemode          bool              `json:"livemode"`
+	LookupKey         *string           `json:"lookup_key"`
+	Metadata          map[string]string `json:"metadata"`
+	Nickname          *string           `json:"nickname"`
+	Product           string            `json:"product"`
+	Recurring         *struct{}         `json:"recurring"`
+	TaxBehavior       string            `json:"tax_behavior"`
+	TiersMode         *string           `json:"tiers_mode"`
+	TransformQuantity *struct{}         `json:"transform_quantity"`
+	Type              string            `json:"type"`
+	UnitAmount        int64             `json:"unit_amount"`
+	UnitAmountDecimal string            `json:"unit_amount_decimal"`
+}
+
+// orNull is nil for the empty string: Stripe sends null, not "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// toSession renders a session; hostedURL is the base its url is built on.
+func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
+	status, paid := Status(s.Status)
+	methods := s.PaymentMethodTypes
+	if len(methods) == 0 {
+		methods = checkout.PaymentMethodTypes
+	}
+	out := session{
+		ID: s.ID, Object: "checkout.session", AmountSubtotal: s.Amount, AmountTotal: s.Amount,
+		CancelURL: orNull(s.CancelURL), ClientReferenceID: orNull(s.PaymentID), Created: s.CreatedAt.Unix(),
+		Currency: strings.ToLower(s.Currency), CustomFields: []struct{}{}, Customer: orNull(s.CustomerID),
+		CustomerCreation: "if_required", CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
+		ExpiresAt: s.ExpiresAt.Unix(), InvoiceCreation: invoiceCreation{InvoiceData: invoiceData{Metadata: map[string]string{}}},
+		Livemode: s.Livemode, Locale: orNull(s.Locale), Metadata: s.Metadata, Mode: "payment",
+		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,
+		PhoneNumberCollection: phoneNumberCollection{Enabled: true}, ShippingOptions: []struct{}{},
+		Status: status, SuccessURL: orNull(s.SuccessURL), UIMode: "hosted_page",
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	if s.CustomerEmail != "" || s.UserPhone != "" {
+		out.CustomerDetails = &customerDetails{Email: orNull(s.CustomerEmail), Phone: orNull(s.UserPhone),
+			TaxExempt: "none", TaxIDs: []struct{}{}}
+	}
+	if status == "open" {
+		u := hostedURL + s.ID
+		out.URL = &u
+	}
+	if expandItems {
+		items := toLineItems(s, checkout.Items(s))
+		out.LineItems = &list[lineItem]{Object: "list", URL: "/v1/checkout/sessions/" + s.ID + "/line_items", Data: items}
+	}
+	return out
+}
+
+func toLineItems(s checkout.Session, items []checkout.LineItem) []lineItem {
+	cur := strings.ToLower(s.Currency)
+	out := make([]lineItem, len(items))
+	for i, li := range items {
+		total := checkout.Subtotal(li)
+		out[i] = lineItem{
+			ID: li.ID, Object: "item", AmountSubtotal: total, AmountTotal: total, Currency: cur,
+			Description: li.Name, Metadata: map[string]string{}, Quantity: li.Quantity,
+			Price: price{
+				ID: li.PriceID, Object: "price", BillingScheme: "per_unit", Created: s.CreatedAt.Unix(), Currency: cur,
+				Livemode: s.Livemode, Metadata: map[string]string{}, Product: li.ProductID, TaxBehavior: "unspecified",
+				Type: "one_time", UnitAmount: li.UnitAmount, UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
+			},
+		}
+	}
+	return out
+}

@@ -1,0 +1,337 @@
+// Package stripeapi serves the Stripe dialect (seed 002) and WooshPay's list
+// (seed 003) over caisse's sessions: /v1/checkout/sessions…, form-encoded or
+// JSON parameters in Stripe's bracket notation, Stripe objects and Stripe error
+// envelopes, cursor (keyset) pagination. It imports httpapi and the domain
+// packages, never another dialect or an engine.
+package stripeapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/httpapi"
+)
+
+// MaxIdempotencyKey is the longest Idempotency-Key header accepted (Stripe's limit).
+const MaxIdempotencyKey = 255
+
+// Stripe's limits on a new session's expires_at, after its creation.
+const (
+	MinLifetime     = 30 * time.Minute
+	MaxLifetime     = 24 * time.Hour
+	DefaultLifetime = 24 * time.Hour
+)
+
+// API is the Stripe dialect's handlers.
+type API struct {
+	Checkout *checkout.Service
+	Auth     *httpapi.Auth
+	Idem     *httpapi.Idempotency
+	Log      *slog.Logger
+	// HostedURL is the base of a session's url: the session id is appended.
+	HostedURL string
+}
+
+// Register adds the dialect's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	api := func(h http.HandlerFunc) http.Handler { return httpapi.ReadBody(Render, a.Auth.Wrap(Render, h)) }
+	rules := httpapi.KeyRules{MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusBadRequest}
+	post := func(h http.HandlerFunc) http.Handler { return api(a.Idem.Wrap(Render, rules, h).ServeHTTP) }
+	mux.Handle("POST /v1/checkout/sessions", post(a.create))
+	mux.Handle("GET /v1/checkout/sessions", api(a.list("/v1/checkout/sessions", false)))
+	mux.Handle("GET /v1/checkout/sessions/list", api(a.list("/v1/checkout/sessions/list", true)))
+	mux.Handle("GET /v1/checkout/sessions/{id}", api(a.retrieve))
+	mux.Handle("POST /v1/checkout/sessions/{id}", post(a.update))
+	mux.Handle("POST /v1/checkout/sessions/{id}/expire", post(a.expire))
+	mux.Handle("GET /v1/checkout/sessions/{id}/line_items", api(a.lineItems))
+}
+
+// requestParams decodes a request's parameters: the query string of a GET
+// (merged, with allowBody, with a JSON body as WooshPay sends), else the body,
+// form-encoded or JSON by its Content-Type.
+func requestParams(r *http.Request, allowBody bool) (*params, error) {
+	body := httpapi.Body(r)
+	if r.Method == http.MethodGet {
+		query, err := parseForm(r.URL.RawQuery)
+		if err != nil || !allowBody || len(strings.TrimSpace(string(body))) == 0 {
+			return newParams(query), err
+		}
+		fromBody, err := parseJSON(body)
+		if err != nil {
+			return nil, err
+		}
+		merged, err := mergeParams(query, fromBody)
+		return newParams(merged), err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		root, err := parseJSON(body)
+		return newParams(root), err
+	}
+	root, err := parseForm(string(body))
+	return newParams(root), err
+}
+
+// expansions reads expand[] and reports whether it asks for the line items;
+// prefix is "data." on lists. Any other path is Stripe's error.
+func expansions(p *params, prefix string) bool {
+	paths, _ := p.Strings("expand")
+	for _, path := range paths {
+		if path != prefix+"line_items" {
+			p.Fail("expand", httpapi.Invalid(p.Path("expand"), "",
+				"This property cannot be expanded (%s). caisse can expand %sline_items.", path, prefix))
+			return false
+		}
+	}
+	return len(paths) > 0
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) {
+	p, err := requestParams(r, false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	in, expand := a.decodeCreate(p)
+	if err := p.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
+	a.reply(w, r, s, expand, err)
+}
+
+func (a *API) retrieve(w http.ResponseWriter, r *http.Request) {
+	p, err := requestParams(r, false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	expand := expansions(p, "")
+	if err := p.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.reply(w, r, s, expand, err)
+}
+
+func (a *API) update(w http.ResponseWriter, r *http.Request) {
+	p, err := requestParams(r, false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	meta, hasMeta := p.Metadata("metadata")
+	expand := expansions(p, "")
+	if err := p.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var s checkout.Session
+	if hasMeta {
+		s, err = a.Checkout.UpdateMetadata(r.Context(), httpapi.Principal(r), r.PathValue("id"), meta, meta == nil)
+	} else {
+		s, err = a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	}
+	a.reply(w, r, s, expand, err)
+}
+
+func (a *API) expire(w http.ResponseWriter, r *http.Request) {
+	p, err := requestParams(r, false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	expand := expansions(p, "")
+	if err := p.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.reply(w, r, s, expand, err)
+}
+
+func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, expand bool, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSession(s, a.HostedURL, expand))
+}
+
+// list serves a session list at url; wooshpay also reads filters from a JSON body.
+func (a *API) list(url string, wooshpay bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := requestParams(r, wooshpay)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		in, none := decodeList(p)
+		expand := expansions(p, "data.")
+		if err := p.Err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var found []checkout.Session
+		hasMore := false
+		if !none {
+			found, hasMore, err = a.Checkout.List(r.Context(), httpapi.Principal(r), in)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+		}
+		data := make([]session, len(found))
+		for i, s := range found {
+			data[i] = toSession(s, a.HostedURL, expand)
+		}
+		writeJSON(w, http.StatusOK, newList(url, data, hasMore))
+	}
+}
+
+func (a *API) lineItems(w http.ResponseWriter, r *http.Request) {
+	p, err := requestParams(r, false)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page := decodePage(p)
+	if err := p.Err(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items, hasMore, err := pageItems(toLineItems(s, checkout.Items(s)), page)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList("/v1/checkout/sessions/"+s.ID+"/line_items", items, hasMore))
+}
+
+// pageItems cuts one cursor page out of a session's line items, in their order.
+func pageItems(items []lineItem, pg checkout.ListParams) ([]lineItem, bool, error) {
+	from, to := 0, len(items)
+	for _, c := range []struct {
+		param, id string
+		after     bool
+	}{{"starting_after", pg.StartingAfter, true}, {"ending_before", pg.EndingBefore, false}} {
+		if c.id == "" {
+			continue
+		}
+		i := slices.IndexFunc(items, func(li lineItem) bool { return li.ID == c.id })
+		if i < 0 {
+			return nil, false, httpapi.Invalid(c.param, "resource_missing", "No such line item: '%s'", c.id)
+		}
+		if c.after {
+			from = i + 1
+		} else {
+			to, from = i, max(0, i-pg.Filter.Limit)
+		}
+	}
+	if pg.EndingBefore != "" {
+		return items[from:to], from > 0, nil
+	}
+	end := min(to, from+pg.Filter.Limit)
+	return items[from:end], end < to, nil
+}
+
+// fail renders err: this is the one place domain errors become Stripe errors.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		p        *httpapi.Problem
+		invalid  *checkout.InvalidError
+		badState *checkout.StateError
+	)
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &invalid):
+		p = invalidProblem(invalid)
+	case errors.Is(err, checkout.ErrNotFound):
+		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
+			Param: "id", Message: fmt.Sprintf("No such checkout.session: '%s'", r.PathValue("id"))}
+	case errors.As(err, &badState):
+		p = stateProblem(badState)
+	default:
+		a.Log.Error("stripeapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
+		p = httpapi.ErrInternal
+	}
+	Render(w, r, p)
+}
+
+// stripeParam names a domain parameter as this dialect calls it.
+var stripeParam = map[string]string{
+	"amount": "line_items", "payment_id": "client_reference_id", "customer_id": "customer",
+	"user_phone": "customer_details[phone]",
+}
+
+func invalidProblem(e *checkout.InvalidError) *httpapi.Problem {
+	param := e.Param
+	if v, ok := stripeParam[param]; ok {
+		param = v
+	}
+	if e.Code == "resource_missing" {
+		return httpapi.Invalid(param, e.Code, "%s", e.Message)
+	}
+	return httpapi.Invalid(param, e.Code, "Invalid %s: %s", param, e.Message)
+}
+
+func stateProblem(e *checkout.StateError) *httpapi.Problem {
+	status, _ := Status(e.Status)
+	msg := fmt.Sprintf("Only Checkout Sessions with a status in [\"open\"] can be %s. This Checkout Session has a status of `%s`.",
+		e.Action, status)
+	if e.Status == checkout.StatusProcessing {
+		msg = fmt.Sprintf("This Checkout Session's payment is being processed; it can no longer be %s.", e.Action)
+	}
+	return &httpapi.Problem{Status: http.StatusBadRequest, Type: httpapi.TypeInvalidRequest,
+		Code: "checkout_session_not_open", Message: msg}
+}
+
+// stripeCodes are the error codes this dialect sends; the shared problems' other
+// codes (momo's vocabulary) are left out, as Stripe sends none for them.
+var stripeCodes = map[string]bool{
+	"parameter_missing": true, "parameter_unknown": true, "parameter_invalid_integer": true,
+	"parameter_invalid_empty": true, "parameters_exclusive": true, "resource_missing": true,
+	"amount_too_small": true, "amount_too_large": true, "email_invalid": true, "url_invalid": true,
+	"rate_limit": true, "idempotency_key_in_use": true, "checkout_session_not_open": true,
+}
+
+// Render writes a problem as Stripe's {"error": {type, code, message, param}},
+// leaving out code and param when there are none, as Stripe does.
+func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
+	body := map[string]string{"type": p.Type, "message": p.Message}
+	if p.Type == httpapi.TypeAuthentication {
+		body["type"] = httpapi.TypeInvalidRequest // Stripe's type for a bad key
+	}
+	if stripeCodes[p.Code] {
+		body["code"] = p.Code
+	}
+	if p.Param != "" {
+		body["param"] = p.Param
+	}
+	if p.Status == http.StatusConflict || p.Status == http.StatusTooManyRequests {
+		w.Header().Set("Stripe-Should-Retry", "true")
+	}
+	writeJSON(w, p.Status, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) //nolint:errcheck // the client went away
+}
