@@ -21,6 +21,16 @@ var locales = []string{"auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es"
 	"fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR",
 	"ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW"}
 
+// paymentMethodTypes are caisse's and Stripe's payment method types (API
+// version 2026-08-26.dahlia). Any may be named; caisse's hosted page takes mobile money.
+var paymentMethodTypes = []string{"mobile_money", "acss_debit", "affirm", "afterpay_clearpay", "alipay", "alma",
+	"amazon_pay", "au_becs_debit", "bacs_debit", "bancontact", "billie", "bizum", "blik", "boleto", "card", "cashapp",
+	"crypto", "customer_balance", "eps", "fpx", "giropay", "grabpay", "ideal", "kakao_pay", "klarna", "konbini",
+	"kr_card", "link", "mb_way", "mobilepay", "multibanco", "naver_pay", "nz_bank_account", "oxxo", "p24",
+	"pay_by_bank", "payco", "paynow", "paypal", "payto", "pix", "promptpay", "revolut_pay", "samsung_pay",
+	"satispay", "scalapay", "sepa_debit", "sofort", "sunbit", "swish", "twint", "upi", "us_bank_account",
+	"wechat_pay", "zip"}
+
 // isObject reports whether key holds an object (rather than a plain value).
 func (p *params) isObject(key string) bool {
 	n := p.obj.fields[key]
@@ -56,6 +66,12 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
 	in.PaymentID, _ = p.String("client_reference_id")
 	in.Metadata, _ = p.Metadata("metadata")
 	in.PaymentMethodTypes, _ = p.Strings("payment_method_types")
+	for _, m := range in.PaymentMethodTypes {
+		if !slices.Contains(paymentMethodTypes, m) {
+			p.Fail("payment_method_types", httpapi.Invalid("payment_method_types", "",
+				"Invalid payment_method_types: %q is neither mobile_money nor one of Stripe's payment method types.", m))
+		}
+	}
 	if in.Locale, ok = p.String("locale"); ok && !slices.Contains(locales, in.Locale) {
 		p.Fail("locale", httpapi.Invalid("locale", "", "Invalid locale: %q is not one of Stripe's locales.", in.Locale))
 	}

@@ -494,7 +494,7 @@ func (p *params) Metadata(key string) (map[string]string, bool) {
 		v := n.fields[k]
 		v.read = true
 		switch v.kind {
-		case kindNull:
+		case kindNull: // left out, as if absent
 		case kindString:
 			m[k] = v.text
 		default:
@@ -515,7 +515,7 @@ func (p *params) Missing(key string) {
 func (p *params) Fail(key string, err error) {
 	var prob *httpapi.Problem
 	switch {
-	case err == nil:
+	case err == nil: // nothing to record
 	case errors.As(err, &prob):
 		p.record(prob)
 	default:

@@ -127,6 +127,7 @@ func TestParseFormErrors(t *testing.T) {
 		{"no name", "[x]=1", "[x]", ""},
 		{"empty key", "=1", "", `Invalid parameter name: "".`},
 		{"text after bracket", "a[b]c=1", "a[b]c", ""},
+		{"text between brackets", "a[b]-c]=1", "a[b]-c]", ""},
 		{"bracket inside bracket", "a[b[c]]=1", "a[b[c]]", ""},
 		{"append not last", "a[][b]=1", "a[][b]", ""},
 		{"depth 9", "a[2][3][4][5][6][7][8][9]=x", "a[2][3][4][5][6][7][8][9]",
@@ -338,8 +339,12 @@ func TestParamsScalars(t *testing.T) {
 	if got, ok := p.String("nul"); got != "" || ok {
 		t.Errorf(`String("nul") = %q, %v; want absent`, got, ok)
 	}
-	if got, ok := p.String("absent"); got != "" || ok {
-		t.Errorf(`String("absent") = %q, %v; want absent`, got, ok)
+	for name, read := range map[string]func(*params) bool{"String": readString("absent"), "Int": readInt("absent"),
+		"Bool": readBool("absent"), "Object": readObject("absent"), "List": readList("absent"),
+		"Strings": readStrings("absent"), "Metadata": readMetadata("absent")} {
+		if read(p) {
+			t.Errorf(`%s("absent") reported ok`, name)
+		}
 	}
 	wantNoErr(t, p)
 }

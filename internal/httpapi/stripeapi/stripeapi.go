@@ -71,7 +71,7 @@ func requestParams(r *http.Request, allowBody bool) (*params, error) {
 		merged, err := mergeParams(query, fromBody)
 		return newParams(merged), err
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" && len(body) > 0 {
 		root, err := parseJSON(body)
 		return newParams(root), err
 	}
