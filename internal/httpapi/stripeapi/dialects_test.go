@@ -152,7 +152,7 @@ func TestStatusAcrossDialects(t *testing.T) {
 			}
 			checkView(t, s, checkout.StatusCancelled)
 			_, err = a.sc.V1CheckoutSessions.Expire(ctx, id, nil)
-			checkErr(t, err, wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "checkout_session_not_open", anyValue, ""})
+			checkErr(t, err, wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "checkout_session_not_open", "", ""})
 		})
 		t.Run("expired through stripe-go", func(t *testing.T) {
 			t.Parallel()
