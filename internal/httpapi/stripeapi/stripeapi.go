@@ -93,70 +93,60 @@ func expansions(p *params, prefix string) bool {
 	return len(paths) > 0
 }
 
-func (a *API) create(w http.ResponseWriter, r *http.Request) {
-	p, err := requestParams(r, false)
+// decode reads the request's parameters through read and renders the first
+// error they hold; it reports whether the handler may go on.
+func (a *API) decode(w http.ResponseWriter, r *http.Request, allowBody bool, read func(p *params)) bool {
+	p, err := requestParams(r, allowBody)
+	if err == nil {
+		read(p)
+		err = p.Err()
+	}
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return false
 	}
-	in, expand := a.decodeCreate(p)
-	if err := p.Err(); err != nil {
-		a.fail(w, r, err)
-		return
+	return true
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) {
+	var in checkout.CreateParams
+	var expand bool
+	if a.decode(w, r, false, func(p *params) { in, expand = a.decodeCreate(p) }) {
+		s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
+		a.reply(w, r, s, expand, err)
 	}
-	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
-	a.reply(w, r, s, expand, err)
 }
 
 func (a *API) retrieve(w http.ResponseWriter, r *http.Request) {
-	p, err := requestParams(r, false)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	var expand bool
+	if a.decode(w, r, false, func(p *params) { expand = expansions(p, "") }) {
+		s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+		a.reply(w, r, s, expand, err)
 	}
-	expand := expansions(p, "")
-	if err := p.Err(); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	a.reply(w, r, s, expand, err)
 }
 
 func (a *API) update(w http.ResponseWriter, r *http.Request) {
-	p, err := requestParams(r, false)
-	if err != nil {
-		a.fail(w, r, err)
+	var meta map[string]string
+	var hasMeta, expand bool
+	if !a.decode(w, r, false, func(p *params) { meta, hasMeta = p.Metadata("metadata"); expand = expansions(p, "") }) {
 		return
 	}
-	meta, hasMeta := p.Metadata("metadata")
-	expand := expansions(p, "")
-	if err := p.Err(); err != nil {
-		a.fail(w, r, err)
+	principal, id := httpapi.Principal(r), r.PathValue("id")
+	if !hasMeta { // nothing to change: Stripe answers with the session
+		s, err := a.Checkout.Get(r.Context(), principal, id)
+		a.reply(w, r, s, expand, err)
 		return
 	}
-	var s checkout.Session
-	if hasMeta {
-		s, err = a.Checkout.UpdateMetadata(r.Context(), httpapi.Principal(r), r.PathValue("id"), meta, meta == nil)
-	} else {
-		s, err = a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	}
+	s, err := a.Checkout.UpdateMetadata(r.Context(), principal, id, meta, meta == nil)
 	a.reply(w, r, s, expand, err)
 }
 
 func (a *API) expire(w http.ResponseWriter, r *http.Request) {
-	p, err := requestParams(r, false)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	var expand bool
+	if a.decode(w, r, false, func(p *params) { expand = expansions(p, "") }) {
+		s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+		a.reply(w, r, s, expand, err)
 	}
-	expand := expansions(p, "")
-	if err := p.Err(); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	a.reply(w, r, s, expand, err)
 }
 
 func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, expand bool, err error) {
@@ -170,20 +160,15 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, 
 // list serves a session list at url; wooshpay also reads filters from a JSON body.
 func (a *API) list(url string, wooshpay bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := requestParams(r, wooshpay)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		in, none := decodeList(p)
-		expand := expansions(p, "data.")
-		if err := p.Err(); err != nil {
-			a.fail(w, r, err)
+		var in checkout.ListParams
+		var none, expand bool
+		if !a.decode(w, r, wooshpay, func(p *params) { in, none = decodeList(p); expand = expansions(p, "data.") }) {
 			return
 		}
 		var found []checkout.Session
 		hasMore := false
 		if !none {
+			var err error
 			found, hasMore, err = a.Checkout.List(r.Context(), httpapi.Principal(r), in)
 			if err != nil {
 				a.fail(w, r, err)
@@ -199,14 +184,8 @@ func (a *API) list(url string, wooshpay bool) http.HandlerFunc {
 }
 
 func (a *API) lineItems(w http.ResponseWriter, r *http.Request) {
-	p, err := requestParams(r, false)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	page := decodePage(p)
-	if err := p.Err(); err != nil {
-		a.fail(w, r, err)
+	var page checkout.ListParams
+	if !a.decode(w, r, false, func(p *params) { page = decodePage(p) }) {
 		return
 	}
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
