@@ -113,8 +113,8 @@ type SessionFilter struct {
 	Offset        int64
 }
 
-// Keyset places a page next to a known session instead of at an offset: the
-// sessions listed after it (older) or, with Newer, before it (newer).
+// Keyset places a page next to a known row (session or event) instead of at an
+// offset: the rows listed after it (older) or, with Newer, before it (newer).
 type Keyset struct {
 	CreatedAt time.Time
 	Seq       int64
@@ -131,6 +131,25 @@ type StatusChange struct {
 	FailureReason string
 }
 
+// Event is a change worth telling a merchant about: a session's status moved.
+// Session is the session as it was right after the change.
+type Event struct {
+	Seq int64 // insertion order; the tie-break among equal CreatedAt
+	ID  string
+	Scope
+	Type      string
+	Session   Session
+	CreatedAt time.Time
+}
+
+// EventFilter selects events within a scope; zero fields do not filter.
+type EventFilter struct {
+	Types         []string
+	CreatedFrom   *time.Time // inclusive
+	CreatedBefore *time.Time // exclusive
+	Limit         int
+}
+
 // IdempotencyRecord is the stored outcome of the first request made with a key.
 type IdempotencyRecord struct {
 	Scope
@@ -141,6 +160,19 @@ type IdempotencyRecord struct {
 	Body        []byte
 	CreatedAt   time.Time
 	LockedAt    time.Time
+}
+
+// Tx is the data methods that run inside one transaction (Store.InTx), and
+// the transaction itself, so that River jobs are inserted in it (InsertTx).
+type Tx interface {
+	// SQL is the underlying transaction.
+	SQL() *sql.Tx
+	// SessionGet reads one session of the scope.
+	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
+	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
+	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
+	// EventCreate inserts an event and returns it with Seq set.
+	EventCreate(ctx context.Context, e Event) (Event, error)
 }
 
 // Store is everything caisse keeps. Methods read noun-then-verb.
@@ -181,6 +213,17 @@ type Store interface {
 	SessionSetMetadata(ctx context.Context, scope Scope, id string, old, metadata map[string]string, at time.Time) (Session, error)
 	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
+
+	// InTx runs fn in one write transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// EventCreate inserts an event and returns it with Seq set.
+	EventCreate(ctx context.Context, e Event) (Event, error)
+	// EventGet reads one event of the scope.
+	EventGet(ctx context.Context, scope Scope, id string) (Event, error)
+	// EventList returns up to f.Limit of the scope's matching events, newest
+	// first, next to the keyset event (from the newest when k is nil).
+	EventList(ctx context.Context, scope Scope, f EventFilter, k *Keyset) ([]Event, error)
 
 	// IdempotencyBegin claims a key for a request. It returns (rec, true) when the
 	// caller now owns the key: it was free, or its owner stopped before lockedBefore.

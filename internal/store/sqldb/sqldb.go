@@ -45,6 +45,9 @@ const SessionColumns = `seq, id, merchant_id, livemode, status, amount, currency
 	customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
 	expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items`
 
+// EventColumns is the column list every event SELECT uses, in scan order.
+const EventColumns = `seq, id, merchant_id, livemode, type, data, created_at`
+
 // Queries are an engine's statements. Parameters are $1, $2, … in every engine.
 type Queries struct {
 	MerchantInsert string // id, name, currencies, fee bps, fixed, min, max, created_at
@@ -60,6 +63,9 @@ type Queries struct {
 	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason
 	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
 
+	EventInsert string // id, merchant_id, livemode, type, session_id, data, created_at; RETURNING seq
+	EventGet    string // merchant_id, livemode, id; EventColumns
+
 	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
 	IdempotencyGet      string // merchant_id, livemode, key
 	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
@@ -69,12 +75,56 @@ type Queries struct {
 }
 
 // Store implements store.Store's data methods over a reader and a writer pool
-// (the same pool on engines that allow concurrent writers).
+// (the same pool on engines that allow concurrent writers), or, in InTx, over
+// one transaction.
 type Store struct {
 	Reader, Writer *sql.DB
 	Q              *Queries
 	Engine         Engine
+	tx             *sql.Tx // set on the copy of the store that InTx hands out
 }
+
+// querier is what pools and transactions share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// read is where reads go: the transaction, else the reader pool.
+func (s *Store) read() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.Reader
+}
+
+// write is where writes go: the transaction, else the writer pool.
+func (s *Store) write() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.Writer
+}
+
+// InTx runs fn with the data methods bound to one write transaction, committed
+// when fn returns nil and rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	tx, err := s.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.Engine.Translate(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	bound := *s
+	bound.tx = tx
+	if err := fn(&bound); err != nil {
+		return err
+	}
+	return s.Engine.Translate(tx.Commit())
+}
+
+// SQL is the transaction InTx runs on (nil outside InTx), for River's InsertTx.
+func (s *Store) SQL() *sql.Tx { return s.tx }
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -96,7 +146,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := s.Writer.ExecContext(ctx, query, args...)
+	res, err := s.write().ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, s.Engine.Translate(err)
 	}
@@ -122,7 +172,7 @@ func (s *Store) MerchantGet(ctx context.Context, id string) (store.Merchant, err
 	var m store.Merchant
 	var currencies string
 	var created Time
-	err := s.Reader.QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
+	err := s.read().QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
 		&m.Fee.BasisPoints, &m.Fee.Fixed, &m.Fee.Minimum, &m.Fee.Maximum, &created)
 	if err != nil {
 		return m, s.translate(err)
@@ -149,7 +199,7 @@ func scanKey(row scanner) (store.APIKey, error) {
 
 // KeyGetByHash finds an unrevoked key by the hash of its secret.
 func (s *Store) KeyGetByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanKey(s.Reader.QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
+	k, err := scanKey(s.read().QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
 	if err != nil {
 		return k, s.translate(err)
 	}
@@ -171,7 +221,7 @@ func (s *Store) KeyRevoke(ctx context.Context, id string, at time.Time) error {
 }
 
 func queryAll[T any](ctx context.Context, s *Store, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
-	rows, err := s.Reader.QueryContext(ctx, query, args...)
+	rows, err := s.read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -202,7 +252,7 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 		return in, err
 	}
 	e := s.Engine
-	err = s.Writer.QueryRowContext(ctx, s.Q.SessionInsert,
+	err = s.write().QueryRowContext(ctx, s.Q.SessionInsert,
 		in.ID, in.MerchantID, in.Livemode, in.Status, in.Amount, in.Currency, in.UserPhone, in.PaymentID,
 		in.CustomerID, in.Description, meta, in.TransactionFee, in.FailureReason,
 		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
@@ -259,7 +309,7 @@ func scanSession(row scanner) (store.Session, error) {
 
 // SessionGet reads one session of the scope.
 func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (store.Session, error) {
-	out, err := scanSession(s.Reader.QueryRowContext(ctx, s.Q.SessionGet, scope.MerchantID, scope.Livemode, id))
+	out, err := scanSession(s.read().QueryRowContext(ctx, s.Q.SessionGet, scope.MerchantID, scope.Livemode, id))
 	if err != nil {
 		return out, s.translate(err)
 	}
@@ -290,7 +340,7 @@ func (s *Store) SessionSetMetadata(ctx context.Context, scope store.Scope, id st
 // missing (ErrNotFound) or its condition failed (ErrStale).
 func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query string, args ...any) (store.Session, error) {
 	args = append([]any{scope.MerchantID, scope.Livemode, id}, args...)
-	out, err := scanSession(s.Writer.QueryRowContext(ctx, query, args...))
+	out, err := scanSession(s.write().QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.SessionGet(ctx, scope, id); err != nil {
 			return out, err
@@ -307,7 +357,7 @@ func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query 
 func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, int64, error) {
 	count, page, args := SessionSearchSQL(s.Engine, scope, f)
 	var total int64
-	if err := s.Reader.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
+	if err := s.read().QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, s.translate(err)
 	}
 	list, err := queryAll(ctx, s, page, scanSession, append(args, f.Limit, f.Offset)...)
@@ -336,12 +386,17 @@ func (s *Store) SessionList(ctx context.Context, scope store.Scope, f store.Sess
 	return list, err
 }
 
-// SessionListSQL builds a keyset page query, limit included in args. Pages
-// after a session continue down the newest-first index from it; pages before
-// it walk the same index upwards (the caller reverses those rows), so a page
-// costs the same at any depth.
+// SessionListSQL builds a keyset page query over sessions, limit included in args.
 func SessionListSQL(e Engine, scope store.Scope, f store.SessionFilter, k *store.Keyset) (string, []any) {
 	where, args := sessionWhere(e, scope, f)
+	return keysetSQL(e, "sessions", SessionColumns, where, args, k, f.Limit)
+}
+
+// keysetSQL builds a page query on a table ordered newest first by (created_at,
+// seq). Pages after a row continue down that index from it; pages before it
+// walk the same index upwards (the caller reverses those rows), so a page costs
+// the same at any depth.
+func keysetSQL(e Engine, table, columns, where string, args []any, k *store.Keyset, limit int) (string, []any) {
 	order := "DESC"
 	if k != nil {
 		cmp := "<"
@@ -353,9 +408,9 @@ func SessionListSQL(e Engine, scope store.Scope, f store.SessionFilter, k *store
 		n := len(args)
 		where += fmt.Sprintf(" AND created_at %[1]s= $%[2]d AND (created_at %[1]s $%[2]d OR seq %[1]s $%[3]d)", cmp, n-1, n)
 	}
-	args = append(args, f.Limit)
-	return fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at %s, seq %s LIMIT $%d",
-		SessionColumns, where, order, order, len(args)), args
+	args = append(args, limit)
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY created_at %s, seq %s LIMIT $%d",
+		columns, table, where, order, order, len(args)), args
 }
 
 func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {
@@ -374,12 +429,7 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		}
 	}
 	if len(f.Statuses) > 0 {
-		marks := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			args = append(args, st)
-			marks[i] = fmt.Sprintf("$%d", len(args))
-		}
-		conds = append(conds, "status IN ("+strings.Join(marks, ", ")+")")
+		conds = append(conds, "status IN ("+marks(&args, f.Statuses)+")")
 	}
 	if f.AmountMin != nil {
 		add("amount >= $%d", *f.AmountMin)
@@ -394,6 +444,81 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		add("created_at < $%d", e.TimeArg(*f.CreatedBefore))
 	}
 	return strings.Join(conds, " AND "), args
+}
+
+// EventCreate inserts an event and returns it with Seq set.
+func (s *Store) EventCreate(ctx context.Context, e store.Event) (store.Event, error) {
+	data, err := json.Marshal(e.Session)
+	if err != nil {
+		return e, err
+	}
+	err = s.write().QueryRowContext(ctx, s.Q.EventInsert, e.ID, e.MerchantID, e.Livemode, e.Type, e.Session.ID,
+		string(data), s.Engine.TimeArg(e.CreatedAt)).Scan(&e.Seq)
+	if err != nil {
+		return e, s.translate(err)
+	}
+	return e, nil
+}
+
+func scanEvent(row scanner) (store.Event, error) {
+	var e store.Event
+	var data []byte
+	var created Time
+	if err := row.Scan(&e.Seq, &e.ID, &e.MerchantID, &e.Livemode, &e.Type, &data, &created); err != nil {
+		return e, err
+	}
+	e.CreatedAt = created.T
+	if err := json.Unmarshal(data, &e.Session); err != nil {
+		return e, fmt.Errorf("sqldb: event %s data: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// EventGet reads one event of the scope.
+func (s *Store) EventGet(ctx context.Context, scope store.Scope, id string) (store.Event, error) {
+	e, err := scanEvent(s.read().QueryRowContext(ctx, s.Q.EventGet, scope.MerchantID, scope.Livemode, id))
+	if err != nil {
+		return e, s.translate(err)
+	}
+	return e, nil
+}
+
+// EventList returns a keyset page of matching events, newest first.
+func (s *Store) EventList(ctx context.Context, scope store.Scope, f store.EventFilter, k *store.Keyset) ([]store.Event, error) {
+	query, args := EventListSQL(s.Engine, scope, f, k)
+	list, err := queryAll(ctx, s, query, scanEvent, args...)
+	if k != nil && k.Newer {
+		slices.Reverse(list)
+	}
+	return list, err
+}
+
+// EventListSQL builds a keyset page query over events, limit included in args.
+func EventListSQL(e Engine, scope store.Scope, f store.EventFilter, k *store.Keyset) (string, []any) {
+	conds := []string{"merchant_id = $1", "livemode = $2"}
+	args := []any{scope.MerchantID, scope.Livemode}
+	if len(f.Types) > 0 {
+		conds = append(conds, "type IN ("+marks(&args, f.Types)+")")
+	}
+	if f.CreatedFrom != nil {
+		args = append(args, e.TimeArg(*f.CreatedFrom))
+		conds = append(conds, fmt.Sprintf("created_at >= $%d", len(args)))
+	}
+	if f.CreatedBefore != nil {
+		args = append(args, e.TimeArg(*f.CreatedBefore))
+		conds = append(conds, fmt.Sprintf("created_at < $%d", len(args)))
+	}
+	return keysetSQL(e, "events", EventColumns, strings.Join(conds, " AND "), args, k, f.Limit)
+}
+
+// marks appends values to args and returns their placeholders: "$3, $4".
+func marks(args *[]any, values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		*args = append(*args, v)
+		out[i] = fmt.Sprintf("$%d", len(*args))
+	}
+	return strings.Join(out, ", ")
 }
 
 // IdempotencyBegin claims a key, or returns the record that holds it.
@@ -411,7 +536,7 @@ func (s *Store) IdempotencyBegin(ctx context.Context, rec store.IdempotencyRecor
 	}
 	got := store.IdempotencyRecord{Scope: rec.Scope}
 	var created, locked Time
-	err = s.Writer.QueryRowContext(ctx, s.Q.IdempotencyGet, rec.MerchantID, rec.Livemode, rec.Key).
+	err = s.write().QueryRowContext(ctx, s.Q.IdempotencyGet, rec.MerchantID, rec.Livemode, rec.Key).
 		Scan(&got.Key, &got.RequestHash, &got.Done, &got.StatusCode, &got.Body, &created, &locked)
 	got.CreatedAt, got.LockedAt = created.T, locked.T
 	if err != nil {

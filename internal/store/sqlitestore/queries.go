@@ -32,6 +32,10 @@ var queries = sqldb.Queries{
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4
 		RETURNING ` + sqldb.SessionColumns,
 
+	EventInsert: `INSERT INTO events (id, merchant_id, livemode, type, session_id, data, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+	EventGet: `SELECT ` + sqldb.EventColumns + ` FROM events WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+
 	IdempotencyInsert: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 	IdempotencyGet: `SELECT key, request_hash, done, status_code, body, created_at, locked_at

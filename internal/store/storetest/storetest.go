@@ -28,6 +28,8 @@ func Run(t *testing.T, s store.Store) {
 		"SessionList":           testSessionList,
 		"SessionSetMetadata":    testSessionSetMetadata,
 		"SessionChangeStatus":   testSessionChangeStatus,
+		"InTx":                  testInTx,
+		"Events":                testEvents,
 		"Idempotency":           testIdempotency,
 		"IdempotencyConcurrent": testIdempotencyConcurrent,
 		"Ping":                  func(t *testing.T, s store.Store) { must(t, s.Ping(context.Background())) },
@@ -440,4 +442,117 @@ func testIdempotencyConcurrent(t *testing.T, s store.Store) {
 	if owners != 1 {
 		t.Fatalf("%d concurrent requests owned the key, want 1", owners)
 	}
+}
+
+var errRollback = errors.New("storetest: roll back")
+
+// testInTx changes a status and records its event in one transaction: both
+// land on commit, neither when fn fails.
+func testInTx(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	change := func(sess store.Session, fail bool) error {
+		return s.InTx(ctx, func(tx store.Tx) error {
+			if tx.SQL() == nil {
+				t.Error("Tx.SQL is nil inside InTx")
+			}
+			got, err := tx.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "pending", At: now()})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.EventCreate(ctx, store.Event{ID: "evt_" + sess.ID, Scope: scope, Type: "checkout.session.pending",
+				Session: got, CreatedAt: now()}); err != nil {
+				return err
+			}
+			if seen, err := tx.SessionGet(ctx, scope, sess.ID); err != nil || seen.Status != "pending" {
+				t.Errorf("inside the transaction: %v, %v", seen.Status, err)
+			}
+			if fail {
+				return errRollback
+			}
+			return nil
+		})
+	}
+	kept, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	must(t, change(kept, false))
+	dropped, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	wantErr(t, change(dropped, true), errRollback)
+
+	got, err := s.SessionGet(ctx, scope, kept.ID)
+	must(t, err)
+	ev, err := s.EventGet(ctx, scope, "evt_"+kept.ID)
+	must(t, err)
+	if got.Status != "pending" || ev.Session.Status != "pending" || ev.Session.ID != kept.ID {
+		t.Fatalf("committed: session %s, event of %s in %s", got.Status, ev.Session.ID, ev.Session.Status)
+	}
+	got, err = s.SessionGet(ctx, scope, dropped.ID)
+	must(t, err)
+	if got.Status != "created" {
+		t.Fatalf("rolled back session is %s", got.Status)
+	}
+	_, err = s.EventGet(ctx, scope, "evt_"+dropped.ID)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+// testEvents lists events newest first by keyset, filtered by type, and keeps
+// them within their scope.
+func testEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	base := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
+	types := []string{"checkout.session.completed", "checkout.session.expired"}
+	var ids []string // creation order
+	for i := range 9 {
+		e := store.Event{ID: randid.New("evt_"), Scope: scope, Type: types[i%2], Session: sess,
+			CreatedAt: base.Add(time.Duration(i/3) * time.Second)} // three per second
+		_, err := s.EventCreate(ctx, e)
+		must(t, err)
+		ids = append(ids, e.ID)
+	}
+	walk := func(f store.EventFilter) []string {
+		var got []string
+		var k *store.Keyset
+		for {
+			page, err := s.EventList(ctx, scope, f, k)
+			must(t, err)
+			for _, e := range page {
+				got = append(got, e.ID)
+			}
+			if len(page) < f.Limit {
+				return got
+			}
+			last := page[len(page)-1]
+			k = &store.Keyset{CreatedAt: last.CreatedAt, Seq: last.Seq}
+		}
+	}
+	from := base.Add(time.Second)
+	for _, c := range []struct {
+		name string
+		f    store.EventFilter
+		want []int
+	}{
+		{"all", store.EventFilter{Limit: 4}, []int{8, 7, 6, 5, 4, 3, 2, 1, 0}},
+		{"by type", store.EventFilter{Types: types[1:], Limit: 2}, []int{7, 5, 3, 1}},
+		{"from a second", store.EventFilter{CreatedFrom: &from, Limit: 10}, []int{8, 7, 6, 5, 4, 3}},
+	} {
+		var want []string
+		for _, i := range c.want {
+			want = append(want, ids[i])
+		}
+		if got := walk(c.f); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, want)
+		}
+	}
+	got, err := s.EventGet(ctx, scope, ids[0])
+	must(t, err)
+	if got.Type != types[0] || got.Session.ID != sess.ID || fmt.Sprint(got.Session.Metadata) != fmt.Sprint(sess.Metadata) ||
+		!got.CreatedAt.Equal(base) {
+		t.Fatalf("EventGet = %+v", got)
+	}
+	_, err = s.EventGet(ctx, store.Scope{MerchantID: scope.MerchantID, Livemode: true}, ids[0])
+	wantErr(t, err, store.ErrNotFound)
 }
