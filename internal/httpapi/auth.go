@@ -55,13 +55,13 @@ func (a *Auth) Wrap(render Renderer, next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="caisse"`)
 		key, ok := secretKey(r)
 		if !ok || key == "" {
-			render(w, r, &Problem{Status: http.StatusUnauthorized, Type: TypeAuthentication, Code: "unauthorized",
+			render(w, r, &Problem{Status: http.StatusUnauthorized, Type: TypeInvalidRequest, Code: "unauthorized",
 				Message: "You did not provide an API key. Send it as 'Authorization: Bearer sk_…' (or as the Basic auth user name)."})
 			return
 		}
 		p, err := a.Merchants.Authenticate(r.Context(), key)
 		if errors.Is(err, merchant.ErrUnauthorized) {
-			render(w, r, &Problem{Status: http.StatusUnauthorized, Type: TypeAuthentication, Code: "unauthorized",
+			render(w, r, &Problem{Status: http.StatusUnauthorized, Type: TypeInvalidRequest, Code: "unauthorized",
 				Message: fmt.Sprintf("Invalid API Key provided: ****%s", merchant.Last4(key))})
 			return
 		}

@@ -22,7 +22,6 @@ const (
 	TypeAPI            = "api_error"
 	TypeIdempotency    = "idempotency_error"
 	TypeRateLimit      = "rate_limit_error"
-	TypeAuthentication = "authentication_error"
 )
 
 // Invalid is a 400 about one parameter.

@@ -36,13 +36,6 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // LogBuffer collects the server's log lines.
 type LogBuffer struct {
 	mu  sync.Mutex

@@ -375,18 +375,6 @@ func (p *params) Int(key string) (int64, bool) {
 	return v, true
 }
 
-// Bool reads key as true or false.
-func (p *params) Bool(key string) (bool, bool) {
-	n := p.take(key)
-	if n == nil {
-		return false, false
-	}
-	if n.kind != kindString || (n.text != "true" && n.text != "false") {
-		return false, p.invalid(p.Path(key), "", "boolean", n)
-	}
-	return n.text == "true", true
-}
-
 // Object reads key as an object whose fields stay unread until read.
 func (p *params) Object(key string) (*params, bool) {
 	n := p.take(key)

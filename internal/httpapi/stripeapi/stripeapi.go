@@ -292,9 +292,6 @@ var stripeCodes = map[string]bool{
 // leaving out code and param when there are none, as Stripe does.
 func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 	body := map[string]string{"type": p.Type, "message": p.Message}
-	if p.Type == httpapi.TypeAuthentication {
-		body["type"] = httpapi.TypeInvalidRequest // Stripe's type for a bad key
-	}
 	if stripeCodes[p.Code] {
 		body["code"] = p.Code
 	}
