@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/riverqueue/river"
+
+	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/money"
 	"github.com/caisse/caisse/internal/randid"
@@ -65,8 +69,13 @@ func (e *StateError) Error() string {
 
 // Service is the checkout use-cases.
 type Service struct {
-	Store store.Store
-	Now   func() time.Time
+	Store    store.Store
+	Now      func() time.Time
+	Jobs     Enqueuer            // River, for jobs inserted with a state change
+	Notifier Notifier            // webhooks, queued with the events
+	Test     connector.Connector // pays test-mode sessions
+	Live     connector.Connector // pays live-mode sessions; nil when none is configured
+	Log      *slog.Logger
 }
 
 // CreateParams is a new session as the caller asked for it.
@@ -91,7 +100,7 @@ type CreateParams struct {
 
 // Create validates p and stores a new session for the principal.
 func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreateParams) (Session, error) {
-	now := s.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	prefix := "cs_test_"
 	if p.Livemode {
 		prefix = "cs_live_"
@@ -101,7 +110,7 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 	if err != nil {
 		return Session{}, err
 	}
-	return s.Store.SessionCreate(ctx, Session{
+	out := Session{
 		ID: id, Scope: p.Scope(), Status: StatusCreated,
 		Amount: in.Amount, Currency: in.Currency, UserPhone: in.UserPhone, PaymentID: in.PaymentID,
 		CustomerID: in.CustomerID, Description: in.Description, Metadata: in.Metadata,
@@ -109,7 +118,17 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		CreatedAt:      now, UpdatedAt: now, ExpiresAt: in.ExpiresAt,
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, CustomerEmail: in.CustomerEmail, Locale: in.Locale,
 		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items,
+	}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		if out, err = tx.SessionCreate(ctx, out); err != nil {
+			return err
+		}
+		return s.insert(ctx, tx, river.InsertManyParams{
+			Args:       ExpireArgs{MerchantID: out.MerchantID, Livemode: out.Livemode, SessionID: out.ID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: out.ExpiresAt},
+		})
 	})
+	return out, err
 }
 
 func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.Time) ([]store.LineItem, error) {
@@ -243,6 +262,9 @@ func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Ses
 		return Session{}, ErrNotFound // no stored id is like that, and PostgreSQL would refuse the query
 	}
 	out, err := s.Store.SessionGet(ctx, p.Scope(), id)
+	if err == nil && s.overdue(out) {
+		out, err = s.ExpireDue(ctx, p.Scope(), id) // no read shows an open session past its deadline
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return out, ErrNotFound
 	}
@@ -270,7 +292,18 @@ func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.Sess
 	if f.CreatedFrom != nil && f.CreatedBefore != nil && !f.CreatedFrom.Before(*f.CreatedBefore) {
 		return nil, 0, invalid("start_date", "must be before end_date")
 	}
+	if err := s.sweepScope(ctx, p); err != nil {
+		return nil, 0, err
+	}
 	return s.Store.SessionSearch(ctx, p.Scope(), f)
+}
+
+// sweepScope expires the principal's overdue sessions before a listing reads
+// them. Only those the nodes' sweeps have not reached yet are left, a few at most.
+func (s *Service) sweepScope(ctx context.Context, p merchant.Principal) error {
+	scope := p.Scope()
+	_, err := s.Sweep(ctx, &scope)
+	return err
 }
 
 // ListParams selects a keyset page: the sessions after StartingAfter (older)
@@ -301,6 +334,9 @@ func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams)
 			return nil, false, err
 		}
 		k = &store.Keyset{CreatedAt: cur.CreatedAt, Seq: cur.Seq, Newer: c.newer}
+	}
+	if err := s.sweepScope(ctx, p); err != nil {
+		return nil, false, err
 	}
 	f := in.Filter
 	f.Limit++ // one more tells whether there is a next page
@@ -336,46 +372,12 @@ func (s *Service) UpdateMetadata(ctx context.Context, p merchant.Principal, id s
 		if err := ValidateMetadata(next); err != nil {
 			return cur, err
 		}
-		out, err := s.Store.SessionSetMetadata(ctx, p.Scope(), id, cur.Metadata, next, s.Now().UTC().Truncate(time.Microsecond))
+		out, err := s.Store.SessionSetMetadata(ctx, p.Scope(), id, cur.Metadata, next, s.now())
 		if errors.Is(err, store.ErrStale) {
 			continue // another update landed in between; merge into it
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return out, ErrNotFound
-		}
-		return out, err
-	}
-}
-
-// Expire ends a session before payment starts, as if its deadline had passed.
-func (s *Service) Expire(ctx context.Context, p merchant.Principal, id string) (Session, error) {
-	return s.move(ctx, p, id, StatusExpired, "expired", "")
-}
-
-// Cancel moves a created or pending session to cancelled.
-func (s *Service) Cancel(ctx context.Context, p merchant.Principal, id string) (Session, error) {
-	return s.move(ctx, p, id, StatusCancelled, "cancelled", "")
-}
-
-// move applies one transition with a compare-and-set, re-reading once if another
-// writer changed the status in between.
-func (s *Service) move(ctx context.Context, p merchant.Principal, id, to, action, reason string) (Session, error) {
-	for {
-		cur, err := s.Get(ctx, p, id)
-		if err != nil {
-			return cur, err
-		}
-		if !CanMove(cur.Status, to) {
-			return cur, &StateError{ID: id, Status: cur.Status, Action: action}
-		}
-		now := s.Now().UTC().Truncate(time.Microsecond)
-		change := store.StatusChange{ID: id, From: cur.Status, To: to, At: now, FailureReason: reason}
-		if to == StatusCompleted {
-			change.CompletedAt = &now
-		}
-		out, err := s.Store.SessionChangeStatus(ctx, p.Scope(), change)
-		if errors.Is(err, store.ErrStale) {
-			continue // someone else moved it; decide again on the new status
 		}
 		return out, err
 	}

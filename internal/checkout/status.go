@@ -43,3 +43,30 @@ func ValidStatus(s string) bool {
 
 // Terminal reports whether no transition leaves the status.
 func Terminal(s string) bool { return len(transitions[s]) == 0 }
+
+// Path returns the shortest chain of transitions from one status to another,
+// without from itself: Path(created, completed) is [pending processing
+// completed]. It is nil when to cannot be reached (or equals from).
+func Path(from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, next := range transitions[cur] {
+			if _, seen := prev[next]; seen {
+				continue
+			}
+			prev[next] = cur
+			if next == to {
+				var path []string
+				for s := to; s != from; s = prev[s] {
+					path = append([]string{s}, path...)
+				}
+				return path
+			}
+			queue = append(queue, next)
+		}
+	}
+	return nil
+}

@@ -21,6 +21,10 @@ type Config struct {
 	RateLimit   float64 // CAISSE_RATE_LIMIT, requests per second per API key; 0 disables
 	LogFormat   string  // CAISSE_LOG_FORMAT: json or text
 	LogLevel    string  // CAISSE_LOG_LEVEL: debug, info, warn, error
+
+	OperatorName   string // CAISSE_OPERATOR_NAME: the live connector's name in /v1/connectors/{name}/callback
+	OperatorURL    string // CAISSE_OPERATOR_URL: the operator's API; empty means live mode cannot take payments
+	OperatorSecret string // CAISSE_OPERATOR_SECRET: the HMAC secret shared with the operator
 }
 
 // Defaults.
@@ -28,6 +32,7 @@ const (
 	DefaultAddr        = "127.0.0.1:8080"
 	DefaultDatabaseURL = "sqlite:caisse.db"
 	DefaultRateLimit   = 100
+	DefaultOperator    = "operator"
 )
 
 // Database engines a URL can name.
@@ -63,6 +68,10 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config
 				rl = -1 // refused by Validate
 			}
 			fs.Float64Var(&c.RateLimit, "rate-limit", rl, "requests per second per API key, 0 for none (CAISSE_RATE_LIMIT)")
+		case "operator":
+			fs.StringVar(&c.OperatorName, "operator-name", env("CAISSE_OPERATOR_NAME", DefaultOperator), "live connector name (CAISSE_OPERATOR_NAME)")
+			fs.StringVar(&c.OperatorURL, "operator-url", env("CAISSE_OPERATOR_URL", ""), "operator API base URL (CAISSE_OPERATOR_URL)")
+			c.OperatorSecret = getenv("CAISSE_OPERATOR_SECRET") // never a flag: flags show in process lists
 		case "log":
 			fs.StringVar(&c.LogFormat, "log-format", env("CAISSE_LOG_FORMAT", "json"), "json or text (CAISSE_LOG_FORMAT)")
 			fs.StringVar(&c.LogLevel, "log-level", env("CAISSE_LOG_LEVEL", "info"), "debug, info, warn or error (CAISSE_LOG_LEVEL)")
@@ -87,6 +96,18 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: CAISSE_PUBLIC_URL %q must be an absolute http(s) URL", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.OperatorURL != "" {
+		u, err := url.Parse(c.OperatorURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: CAISSE_OPERATOR_URL %q must be an absolute http(s) URL", c.OperatorURL)
+		}
+		if c.OperatorSecret == "" {
+			return errors.New("config: CAISSE_OPERATOR_SECRET is required with CAISSE_OPERATOR_URL")
+		}
+		if c.OperatorName == "" {
+			c.OperatorName = DefaultOperator
+		}
 	}
 	if c.RateLimit < 0 {
 		return errors.New("config: CAISSE_RATE_LIMIT must be a number ≥ 0")

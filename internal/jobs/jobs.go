@@ -5,12 +5,16 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/idempotency"
+	"github.com/caisse/caisse/internal/notify"
+	"github.com/caisse/caisse/internal/store"
 )
 
 // PurgeIdempotencyArgs asks for expired idempotency keys to be deleted.
@@ -35,16 +39,76 @@ func (w *PurgeIdempotencyWorker) Work(ctx context.Context, _ *river.Job[PurgeIde
 	return err
 }
 
+// ExpireWorker expires a session at its deadline. The node sweeps usually get
+// there first; then it finds nothing to do.
+type ExpireWorker struct {
+	river.WorkerDefaults[checkout.ExpireArgs]
+	Checkout *checkout.Service
+}
+
+// Work expires the session if it is still open and overdue.
+func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[checkout.ExpireArgs]) error {
+	a := job.Args
+	_, err := w.Checkout.ExpireDue(ctx, store.Scope{MerchantID: a.MerchantID, Livemode: a.Livemode}, a.SessionID)
+	var se *checkout.StateError
+	if errors.Is(err, checkout.ErrNotFound) || errors.As(err, &se) {
+		return nil
+	}
+	return err
+}
+
+// TestOutcomeWorker plays the test connector's operator.
+type TestOutcomeWorker struct {
+	river.WorkerDefaults[checkout.TestOutcomeArgs]
+	Checkout *checkout.Service
+}
+
+// Work answers the pending payment as its phone number's scenario says.
+func (w *TestOutcomeWorker) Work(ctx context.Context, job *river.Job[checkout.TestOutcomeArgs]) error {
+	return w.Checkout.PlayTestOutcome(ctx, job.Args)
+}
+
+// DeliverWorker sends one event to one webhook endpoint, retried on the
+// notify schedule.
+type DeliverWorker struct {
+	river.WorkerDefaults[notify.DeliverArgs]
+	Notify *notify.Service
+}
+
+// Work makes one delivery attempt; a dropped delivery or a 410 is not retried.
+func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[notify.DeliverArgs]) error {
+	err := w.Notify.Deliver(ctx, job.Args, job.ID, job.Attempt)
+	if errors.Is(err, notify.ErrGone) || errors.Is(err, notify.ErrDropped) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// NextRetry follows the notify retry schedule.
+func (w *DeliverWorker) NextRetry(job *river.Job[notify.DeliverArgs]) time.Time {
+	return time.Now().Add(w.Notify.RetryDelay(job.Attempt))
+}
+
+// Timeout leaves the endpoint its full time to answer.
+func (w *DeliverWorker) Timeout(*river.Job[notify.DeliverArgs]) time.Duration {
+	return notify.Timeout + 5*time.Second
+}
+
 // Deps is what the workers need.
 type Deps struct {
-	Keeper *idempotency.Keeper
-	Log    *slog.Logger
+	Keeper   *idempotency.Keeper
+	Checkout *checkout.Service
+	Notify   *notify.Service
+	Log      *slog.Logger
 }
 
 // Workers registers every worker.
 func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &PurgeIdempotencyWorker{Keeper: d.Keeper, Log: d.Log})
+	river.AddWorker(w, &ExpireWorker{Checkout: d.Checkout})
+	river.AddWorker(w, &TestOutcomeWorker{Checkout: d.Checkout})
+	river.AddWorker(w, &DeliverWorker{Notify: d.Notify})
 	return w
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,12 +23,15 @@ import (
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/httpapi"
+	"github.com/caisse/caisse/internal/httpapi/connectorapi"
 	"github.com/caisse/caisse/internal/httpapi/momoapi"
 	"github.com/caisse/caisse/internal/httpapi/stripeapi"
 	"github.com/caisse/caisse/internal/idempotency"
 	"github.com/caisse/caisse/internal/jobs"
 	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/notify"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/store/pgstore"
 	"github.com/caisse/caisse/internal/store/sqlitestore"
@@ -51,16 +55,26 @@ type Server struct {
 	Store     store.Store
 	Merchants *merchant.Service
 	Checkout  *checkout.Service
+	Notify    *notify.Service
 	Jobs      *river.Client[*sql.Tx]
 	log       *slog.Logger
 	handler   http.Handler
+	stripe    *stripeapi.API
+	sweeping  sync.WaitGroup
+	stopSweep context.CancelFunc
 }
 
 // Options are the parts tests may replace.
 type Options struct {
 	Log *slog.Logger
 	Now func() time.Time // the clock; time.Now by default
+	// WebhookSchedule replaces notify.DefaultSchedule (tests retry in milliseconds).
+	WebhookSchedule []time.Duration
 }
+
+// SweepInterval is how often each node expires overdue sessions: sessions
+// expire within about this long of their deadline.
+const SweepInterval = 250 * time.Millisecond
 
 // New opens and migrates the database and builds a server; Close releases it.
 func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) {
@@ -80,21 +94,45 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s := &Server{Config: cfg, Store: st, log: opts.Log,
 		Merchants: &merchant.Service{Store: st, Now: opts.Now},
-		Checkout:  &checkout.Service{Store: st, Now: opts.Now},
+		Checkout:  &checkout.Service{Store: st, Now: opts.Now, Test: connector.Test{}, Live: liveConnector(cfg), Log: opts.Log},
+		stripe:    &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
+	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload}
+	s.Checkout.Notifier = s.Notify
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers:      jobs.Workers(jobs.Deps{Keeper: keeper, Log: opts.Log}),
-		PeriodicJobs: jobs.Periodic(),
-		Logger:       slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn}),
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
+		Workers:           jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log}),
+		PeriodicJobs:      jobs.Periodic(),
+		FetchPollInterval: 200 * time.Millisecond,
+		Logger:            slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn}),
 	})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("river: %w", err)
 	}
+	s.Checkout.Jobs, s.Notify.Jobs = s.Jobs, s.Jobs
 	s.handler = s.routes(keeper)
 	return s, nil
+}
+
+// liveConnector is the operator connector the configuration names, if any.
+func liveConnector(cfg config.Config) connector.Connector {
+	if cfg.OperatorURL == "" {
+		return nil
+	}
+	return &connector.HTTP{ConnectorName: cfg.OperatorName, BaseURL: cfg.OperatorURL, Secret: cfg.OperatorSecret,
+		CallbackURL: strings.TrimRight(cfg.PublicURL, "/") + "/v1/connectors/" + cfg.OperatorName + "/callback"}
+}
+
+// payload renders an event for a webhook endpoint: Stripe's event object with
+// the session in the endpoint's format.
+func (s *Server) payload(format string, e store.Event, apiVersion string) ([]byte, error) {
+	object := s.stripe.SessionObject(e.Session)
+	if format == notify.FormatMobileMoney {
+		object = momoapi.SessionObject(e.Session)
+	}
+	return json.Marshal(stripeapi.EventObject(e, apiVersion, object))
 }
 
 func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
@@ -102,8 +140,9 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit), Log: s.log}
 	idem := &httpapi.Idempotency{Keeper: keeper, Log: s.log}
 	(&momoapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log}).Register(mux)
-	(&stripeapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log,
-		HostedURL: strings.TrimRight(s.Config.PublicURL, "/") + "/pay/"}).Register(mux)
+	s.stripe.Checkout, s.stripe.Notify, s.stripe.Auth, s.stripe.Idem, s.stripe.Log = s.Checkout, s.Notify, auth, idem, s.log
+	s.stripe.Register(mux)
+	(&connectorapi.API{Checkout: s.Checkout, Log: s.log}).Register(mux)
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -133,14 +172,42 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// StartJobs starts River's workers, scheduler and leader election. Cancelling
-// ctx does not stop them (River would stop at once); Close stops them gracefully.
+// StartJobs starts River's workers, scheduler and leader election, and this
+// node's expiry sweep. Cancelling ctx does not stop them (River would stop at
+// once); Close stops them gracefully.
 func (s *Server) StartJobs(ctx context.Context) error {
-	return s.Jobs.Start(context.WithoutCancel(ctx))
+	if err := s.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	sweepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopSweep = stop
+	s.sweeping.Go(func() { s.sweep(sweepCtx) })
+	return nil
 }
 
-// Close stops the jobs (letting running ones finish for up to 10 s) and closes the store.
+// sweep expires overdue sessions every SweepInterval until ctx ends.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Checkout.Sweep(ctx, nil); err != nil && ctx.Err() == nil {
+				s.log.Warn("expiry sweep", "error", err)
+			}
+		}
+	}
+}
+
+// Close stops the sweep and the jobs (letting running ones finish for up to
+// 10 s) and closes the store.
 func (s *Server) Close() error {
+	if s.stopSweep != nil {
+		s.stopSweep()
+		s.sweeping.Wait()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.Jobs.Stop(ctx)

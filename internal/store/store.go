@@ -84,6 +84,8 @@ type Session struct {
 	UpdatedAt          time.Time
 	ExpiresAt          time.Time
 	CompletedAt        *time.Time
+	Channel            string // the mobile-money channel the customer chose, once confirmed
+	ConnectorRef       string // the operator's payment id, once the connector has it
 }
 
 // LineItem is one thing a session sells, stored within the session (JSON).
@@ -129,6 +131,41 @@ type StatusChange struct {
 	At            time.Time
 	CompletedAt   *time.Time
 	FailureReason string
+	UserPhone     string // replaces the session's phone when set
+	Channel       string // replaces the session's channel when set
+}
+
+// Endpoint is a merchant's webhook endpoint.
+type Endpoint struct {
+	Seq int64
+	ID  string
+	Scope
+	URL           string
+	Description   string
+	EnabledEvents []string // event types, or "*" for all
+	Status        string   // enabled or disabled
+	Secret        string   // whsec_…; needed in clear to sign deliveries
+	APIVersion    string   // the api_version every event sent to it carries
+	PayloadFormat string   // the shape of data.object: stripe or momo
+	Metadata      map[string]string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Attempt is one try at delivering an event to an endpoint.
+type Attempt struct {
+	Seq int64
+	ID  string
+	Scope
+	EventID    string
+	EndpointID string
+	JobID      int64 // the River job that made it
+	Attempt    int   // 1 for the job's first try
+	StatusCode int   // 0 when no response came back
+	Latency    time.Duration
+	Error      string
+	Succeeded  bool
+	CreatedAt  time.Time
 }
 
 // Event is a change worth telling a merchant about: a session's status moved.
@@ -173,6 +210,10 @@ type Tx interface {
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
 	// EventCreate inserts an event and returns it with Seq set.
 	EventCreate(ctx context.Context, e Event) (Event, error)
+	// SessionCreate inserts a session and returns it with Seq set.
+	SessionCreate(ctx context.Context, s Session) (Session, error)
+	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
+	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
 }
 
 // Store is everything caisse keeps. Methods read noun-then-verb.
@@ -214,6 +255,16 @@ type Store interface {
 	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
 
+	// SessionLookup reads a session by id whatever its scope, for callers that
+	// learn the id from a trusted source (an operator's signed callback).
+	SessionLookup(ctx context.Context, id string) (Session, error)
+	// SessionSetRef records the operator's payment id on a session.
+	SessionSetRef(ctx context.Context, scope Scope, id, ref string) error
+	// SessionsDue lists up to limit sessions that are created or pending with
+	// expires_at at or before now, earliest deadline first; in one scope, or in
+	// all when scope is nil.
+	SessionsDue(ctx context.Context, scope *Scope, now time.Time, limit int) ([]Session, error)
+
 	// InTx runs fn in one write transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 
@@ -224,6 +275,27 @@ type Store interface {
 	// EventList returns up to f.Limit of the scope's matching events, newest
 	// first, next to the keyset event (from the newest when k is nil).
 	EventList(ctx context.Context, scope Scope, f EventFilter, k *Keyset) ([]Event, error)
+
+	// EndpointCreate inserts a webhook endpoint and returns it with Seq set.
+	EndpointCreate(ctx context.Context, e Endpoint) (Endpoint, error)
+	// EndpointGet reads one webhook endpoint of the scope.
+	EndpointGet(ctx context.Context, scope Scope, id string) (Endpoint, error)
+	// EndpointList returns up to limit of the scope's endpoints, newest first,
+	// next to the keyset endpoint (from the newest when k is nil).
+	EndpointList(ctx context.Context, scope Scope, limit int, k *Keyset) ([]Endpoint, error)
+	// EndpointUpdate stores e's url, description, events, status and metadata.
+	EndpointUpdate(ctx context.Context, e Endpoint) (Endpoint, error)
+	// EndpointDelete removes an endpoint; ErrNotFound if it is not there.
+	EndpointDelete(ctx context.Context, scope Scope, id string) error
+	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
+	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
+
+	// AttemptCreate records a delivery attempt.
+	AttemptCreate(ctx context.Context, a Attempt) error
+	// AttemptList lists the attempts to deliver one of the scope's events, oldest first.
+	AttemptList(ctx context.Context, scope Scope, eventID string) ([]Attempt, error)
+	// AttemptSucceeded reports whether the River job has already delivered.
+	AttemptSucceeded(ctx context.Context, jobID int64) (bool, error)
 
 	// IdempotencyBegin claims a key for a request. It returns (rec, true) when the
 	// caller now owns the key: it was free, or its owner stopped before lockedBefore.

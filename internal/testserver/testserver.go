@@ -16,23 +16,36 @@ import (
 	"github.com/caisse/caisse/internal/server"
 )
 
-// Clock is a settable time source shared by the server under test.
+// Clock is a settable time source shared by the server under test: stopped
+// at a set time, or following the wall clock at an offset.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu        sync.Mutex
+	t         time.Time
+	following bool
+	offset    time.Duration
 }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.following {
+		return time.Now().Add(c.offset).UTC()
+	}
 	return c.t
 }
 
-// Set moves the clock to t.
+// Set stops the clock at t.
 func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
-	c.t = t
+	c.t, c.following = t, false
+	c.mu.Unlock()
+}
+
+// Follow makes the clock run with the wall clock, offset by d.
+func (c *Clock) Follow(d time.Duration) {
+	c.mu.Lock()
+	c.following, c.offset = true, d
 	c.mu.Unlock()
 }
 
@@ -64,28 +77,60 @@ type Env struct {
 	Logs   *LogBuffer
 }
 
-// Option adjusts the server's configuration before it starts.
-type Option func(*config.Config)
+// Setup is what options may change before the server starts.
+type Setup struct {
+	Config  config.Config
+	Options server.Options
+	Jobs    bool // run River's workers and the expiry sweep
+	SelfURL bool // CAISSE_PUBLIC_URL is the test server's own address (operators call back there)
+}
+
+// Option adjusts the setup before the server starts.
+type Option func(*Setup)
+
+// WithConfig changes the server's configuration.
+func WithConfig(f func(*config.Config)) Option { return func(s *Setup) { f(&s.Config) } }
+
+// WithJobs runs background work (River, the expiry sweep); webhook retries
+// wait for the given schedule instead of notify's days-long one.
+func WithJobs(retries ...time.Duration) Option {
+	return func(s *Setup) { s.Jobs, s.Options.WebhookSchedule = true, retries }
+}
+
+// WithSelfURL makes the server's public URL its own listening address.
+func WithSelfURL() Option { return func(s *Setup) { s.SelfURL = true } }
 
 // Start builds a server on dbURL (see testdb), serves it, and stops it at cleanup.
-// The clock starts at the current time.
+// The clock starts at the current time and stays there until Set (or Follow).
 func Start(t testing.TB, dbURL string, opts ...Option) *Env {
 	t.Helper()
-	cfg := config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test"}
+	setup := Setup{Config: config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test"}}
 	for _, o := range opts {
-		o(&cfg)
+		o(&setup)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	if setup.SelfURL {
+		setup.Config.PublicURL = "http://" + ts.Listener.Addr().String()
 	}
 	e := &Env{T: t, Clock: &Clock{t: time.Now().UTC()}, Logs: &LogBuffer{}}
-	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Now: e.Clock.Now})
+	setup.Options.Log = slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	setup.Options.Now = e.Clock.Now
+	srv, err := server.New(context.Background(), setup.Config, setup.Options)
 	if err != nil {
+		ts.Close()
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()
 	})
+	if setup.Jobs {
+		if err := srv.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.Server, e.URL = srv, ts.URL
 	return e
 }

@@ -64,11 +64,18 @@ func Headers(secret, id string, payload []byte, t time.Time) (http.Header, error
 	ts := strconv.FormatInt(unix, 10)
 
 	h := make(http.Header, 4)
-	h.Set("Stripe-Signature", "t="+ts+",v1="+hex.EncodeToString(stripeMAC(secret, unix, payload)))
+	h.Set("Stripe-Signature", Sign(secret, payload, t))
 	h.Set("webhook-id", id)
 	h.Set("webhook-timestamp", ts)
 	h.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac(key, []byte(id+"."+ts+"."), payload)))
 	return h, nil
+}
+
+// Sign returns a Stripe-Signature style header value, "t=<unix>,v1=<hex>",
+// for payload signed at t with secret (any string, used whole as the HMAC key).
+// Verify checks it.
+func Sign(secret string, payload []byte, t time.Time) string {
+	return "t=" + strconv.FormatInt(t.Unix(), 10) + ",v1=" + hex.EncodeToString(stripeMAC(secret, t.Unix(), payload))
 }
 
 // Verify checks a Stripe-Signature header against payload and secret, accepting

@@ -49,6 +49,23 @@ func describe(err error) string {
 	return err.Error()
 }
 
+var confirmFields = map[string]bool{"channel": true, "user_phone": true}
+
+func decodeConfirm(body []byte) (checkout.ConfirmParams, error) {
+	var p checkout.ConfirmParams
+	obj, err := decodeObject(body, confirmFields)
+	if err != nil {
+		return p, err
+	}
+	if raw, ok := obj["channel"]; !ok || string(raw) == "null" {
+		return p, httpapi.Invalid("channel", "parameter_missing", "Missing required param: channel.")
+	}
+	if err := jsonString(obj, "channel", &p.Channel); err != nil {
+		return p, err
+	}
+	return p, jsonString(obj, "user_phone", &p.UserPhone)
+}
+
 func decodeCreate(body []byte) (checkout.CreateParams, error) {
 	var p checkout.CreateParams
 	obj, err := decodeObject(body, createFields)

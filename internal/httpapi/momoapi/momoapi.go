@@ -37,6 +37,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))
 	mux.Handle("GET /v1/checkouts/{id}", api(a.get))
 	mux.Handle("POST /v1/checkouts/{id}/cancel", idem(false, a.cancel))
+	mux.Handle("POST /v1/checkouts/{id}/confirm", idem(false, a.confirm))
 	mux.Handle("GET /v1/checkout/search", api(a.search(searchParams)))
 }
 
@@ -74,6 +75,9 @@ func toWire(s checkout.Session) session {
 	return out
 }
 
+// SessionObject renders a session in the mobile-money shape, as events carry it.
+func SessionObject(s checkout.Session) any { return toWire(s) }
+
 func (a *API) create(w http.ResponseWriter, r *http.Request) {
 	params, err := decodeCreate(httpapi.Body(r))
 	if err != nil {
@@ -101,6 +105,16 @@ func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s, err := a.Checkout.Cancel(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.reply(w, r, s, err)
+}
+
+func (a *API) confirm(w http.ResponseWriter, r *http.Request) {
+	params, err := decodeConfirm(httpapi.Body(r))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.Checkout.Confirm(r.Context(), httpapi.Principal(r), r.PathValue("id"), params)
 	a.reply(w, r, s, err)
 }
 
@@ -160,6 +174,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &badState):
 		p = &httpapi.Problem{Status: http.StatusConflict, Type: httpapi.TypeInvalidRequest, Code: "session_state",
 			Message: fmt.Sprintf("This session is %s; it cannot be %s.", badState.Status, badState.Action)}
+	case errors.Is(err, checkout.ErrNoConnector):
+		p = &httpapi.Problem{Status: http.StatusServiceUnavailable, Type: httpapi.TypeAPI, Code: "connector_unavailable",
+			Message: "No mobile-money operator is configured for live mode on this server."}
 	default:
 		a.Log.Error("momoapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
 		p = httpapi.ErrInternal

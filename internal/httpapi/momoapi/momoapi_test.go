@@ -15,6 +15,7 @@ import (
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/testdb"
+	"github.com/caisse/caisse/internal/testserver"
 )
 
 // seedCreate is seed 001's request built from its schema examples.
@@ -295,6 +296,7 @@ func TestSearch(t *testing.T) {
 			e.setStatus(key, f.id, f.status)
 			all = append(all, f)
 		}
+		e.Clock.Set(day0) // before every deadline: reads expire overdue sessions, and these must keep their statuses
 		day := func(n int) time.Time { return day0.Truncate(24*time.Hour).AddDate(0, 0, n) }
 		cases := []struct {
 			query string
@@ -424,7 +426,7 @@ func TestHealthAndRoutes(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testdb.SQLiteURL(t), func(c *config.Config) { c.RateLimit = 1 })
+	e := newEnv(t, testdb.SQLiteURL(t), testserver.WithConfig(func(c *config.Config) { c.RateLimit = 1 }))
 	key, _ := e.merchant()
 	var limited response
 	for range 10 {

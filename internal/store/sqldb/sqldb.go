@@ -43,7 +43,16 @@ type Engine interface {
 // SessionColumns is the column list every session SELECT and RETURNING uses, in scan order.
 const SessionColumns = `seq, id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
 	customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-	expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items`
+	expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items,
+	channel, connector_ref`
+
+// EndpointColumns is the column list every webhook endpoint SELECT uses, in scan order.
+const EndpointColumns = `seq, id, merchant_id, livemode, url, description, enabled_events, status, secret,
+	api_version, payload_format, metadata, created_at, updated_at`
+
+// AttemptColumns is the column list every webhook attempt SELECT uses, in scan order.
+const AttemptColumns = `seq, id, merchant_id, livemode, event_id, endpoint_id, job_id, attempt, status_code,
+	latency_us, error, succeeded, created_at`
 
 // EventColumns is the column list every event SELECT uses, in scan order.
 const EventColumns = `seq, id, merchant_id, livemode, type, data, created_at`
@@ -60,11 +69,25 @@ type Queries struct {
 
 	SessionInsert       string // SessionColumns minus seq, RETURNING seq
 	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or ''
+	SessionLookup       string // id
+	SessionSetRef       string // merchant_id, livemode, id, connector_ref
+	SessionsDue         string // now, limit
+	SessionsDueInScope  string // now, limit, merchant_id, livemode
 	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
 
 	EventInsert string // id, merchant_id, livemode, type, session_id, data, created_at; RETURNING seq
 	EventGet    string // merchant_id, livemode, id; EventColumns
+
+	EndpointInsert  string // EndpointColumns minus seq; RETURNING seq
+	EndpointGet     string // merchant_id, livemode, id
+	EndpointUpdate  string // merchant_id, livemode, id, url, description, enabled_events, status, metadata, updated_at; RETURNING EndpointColumns
+	EndpointDelete  string // merchant_id, livemode, id
+	EndpointEnabled string // merchant_id, livemode
+
+	AttemptInsert    string // AttemptColumns minus seq
+	AttemptList      string // merchant_id, livemode, event_id
+	AttemptSucceeded string // job_id; a count
 
 	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
 	IdempotencyGet      string // merchant_id, livemode, key
@@ -290,7 +313,7 @@ func scanSession(row scanner) (store.Session, error) {
 	err := row.Scan(&s.Seq, &s.ID, &s.MerchantID, &s.Livemode, &s.Status, &s.Amount, &s.Currency,
 		&s.UserPhone, &s.PaymentID, &s.CustomerID, &s.Description, &meta, &s.TransactionFee,
 		&s.FailureReason, &created, &updated, &expires, &completed,
-		&s.SuccessURL, &s.CancelURL, &s.CustomerEmail, &s.Locale, &methods, &items)
+		&s.SuccessURL, &s.CancelURL, &s.CustomerEmail, &s.Locale, &methods, &items, &s.Channel, &s.ConnectorRef)
 	if err != nil {
 		return s, err
 	}
@@ -319,7 +342,33 @@ func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (s
 // SessionChangeStatus applies a status compare-and-set.
 func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c store.StatusChange) (store.Session, error) {
 	return s.compareAndSet(ctx, scope, c.ID, s.Q.SessionChangeStatus,
-		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason)
+		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason, c.UserPhone, c.Channel)
+}
+
+// SessionLookup reads a session by id whatever its scope.
+func (s *Store) SessionLookup(ctx context.Context, id string) (store.Session, error) {
+	out, err := scanSession(s.read().QueryRowContext(ctx, s.Q.SessionLookup, id))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// SessionSetRef records the operator's payment id on a session.
+func (s *Store) SessionSetRef(ctx context.Context, scope store.Scope, id, ref string) error {
+	n, err := s.exec(ctx, s.Q.SessionSetRef, scope.MerchantID, scope.Livemode, id, ref)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// SessionsDue lists sessions past their deadline that can still expire.
+func (s *Store) SessionsDue(ctx context.Context, scope *store.Scope, now time.Time, limit int) ([]store.Session, error) {
+	if scope == nil {
+		return queryAll(ctx, s, s.Q.SessionsDue, scanSession, s.Engine.TimeArg(now), limit)
+	}
+	return queryAll(ctx, s, s.Q.SessionsDueInScope, scanSession, s.Engine.TimeArg(now), limit, scope.MerchantID, scope.Livemode)
 }
 
 // SessionSetMetadata replaces a session's metadata if it still equals old.
@@ -509,6 +558,130 @@ func EventListSQL(e Engine, scope store.Scope, f store.EventFilter, k *store.Key
 		conds = append(conds, fmt.Sprintf("created_at < $%d", len(args)))
 	}
 	return keysetSQL(e, "events", EventColumns, strings.Join(conds, " AND "), args, k, f.Limit)
+}
+
+// EndpointCreate inserts a webhook endpoint and returns it with Seq set.
+func (s *Store) EndpointCreate(ctx context.Context, in store.Endpoint) (store.Endpoint, error) {
+	events, meta, err := endpointArgs(in)
+	if err != nil {
+		return in, err
+	}
+	e := s.Engine
+	err = s.write().QueryRowContext(ctx, s.Q.EndpointInsert, in.ID, in.MerchantID, in.Livemode, in.URL, in.Description,
+		events, in.Status, in.Secret, in.APIVersion, in.PayloadFormat, meta, e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt),
+	).Scan(&in.Seq)
+	if err != nil {
+		return in, s.translate(err)
+	}
+	return in, nil
+}
+
+// endpointArgs encodes an endpoint's JSON columns.
+func endpointArgs(in store.Endpoint) (events, meta string, err error) {
+	b, err := json.Marshal(in.EnabledEvents)
+	if err != nil {
+		return "", "", err
+	}
+	meta, err = metadataArg(in.Metadata)
+	return string(b), meta, err
+}
+
+func scanEndpoint(row scanner) (store.Endpoint, error) {
+	var e store.Endpoint
+	var events, meta []byte
+	var created, updated Time
+	err := row.Scan(&e.Seq, &e.ID, &e.MerchantID, &e.Livemode, &e.URL, &e.Description, &events, &e.Status,
+		&e.Secret, &e.APIVersion, &e.PayloadFormat, &meta, &created, &updated)
+	if err != nil {
+		return e, err
+	}
+	e.CreatedAt, e.UpdatedAt = created.T, updated.T
+	if err := json.Unmarshal(events, &e.EnabledEvents); err != nil {
+		return e, fmt.Errorf("sqldb: endpoint %s events: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(meta, &e.Metadata); err != nil {
+		return e, fmt.Errorf("sqldb: endpoint %s metadata: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// EndpointGet reads one webhook endpoint of the scope.
+func (s *Store) EndpointGet(ctx context.Context, scope store.Scope, id string) (store.Endpoint, error) {
+	e, err := scanEndpoint(s.read().QueryRowContext(ctx, s.Q.EndpointGet, scope.MerchantID, scope.Livemode, id))
+	if err != nil {
+		return e, s.translate(err)
+	}
+	return e, nil
+}
+
+// EndpointList returns a keyset page of the scope's endpoints, newest first.
+func (s *Store) EndpointList(ctx context.Context, scope store.Scope, limit int, k *store.Keyset) ([]store.Endpoint, error) {
+	query, args := keysetSQL(s.Engine, "webhook_endpoints", EndpointColumns, "merchant_id = $1 AND livemode = $2",
+		[]any{scope.MerchantID, scope.Livemode}, k, limit)
+	list, err := queryAll(ctx, s, query, scanEndpoint, args...)
+	if k != nil && k.Newer {
+		slices.Reverse(list)
+	}
+	return list, err
+}
+
+// EndpointUpdate stores e's url, description, events, status and metadata.
+func (s *Store) EndpointUpdate(ctx context.Context, in store.Endpoint) (store.Endpoint, error) {
+	events, meta, err := endpointArgs(in)
+	if err != nil {
+		return in, err
+	}
+	out, err := scanEndpoint(s.write().QueryRowContext(ctx, s.Q.EndpointUpdate, in.MerchantID, in.Livemode, in.ID,
+		in.URL, in.Description, events, in.Status, meta, s.Engine.TimeArg(in.UpdatedAt)))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// EndpointDelete removes an endpoint.
+func (s *Store) EndpointDelete(ctx context.Context, scope store.Scope, id string) error {
+	n, err := s.exec(ctx, s.Q.EndpointDelete, scope.MerchantID, scope.Livemode, id)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// EndpointsEnabled lists the scope's enabled endpoints, oldest first.
+func (s *Store) EndpointsEnabled(ctx context.Context, scope store.Scope) ([]store.Endpoint, error) {
+	return queryAll(ctx, s, s.Q.EndpointEnabled, scanEndpoint, scope.MerchantID, scope.Livemode)
+}
+
+// AttemptCreate records a delivery attempt.
+func (s *Store) AttemptCreate(ctx context.Context, a store.Attempt) error {
+	_, err := s.exec(ctx, s.Q.AttemptInsert, a.ID, a.MerchantID, a.Livemode, a.EventID, a.EndpointID, a.JobID,
+		a.Attempt, a.StatusCode, a.Latency.Microseconds(), a.Error, a.Succeeded, s.Engine.TimeArg(a.CreatedAt))
+	return err
+}
+
+func scanAttempt(row scanner) (store.Attempt, error) {
+	var a store.Attempt
+	var latency int64
+	var created Time
+	err := row.Scan(&a.Seq, &a.ID, &a.MerchantID, &a.Livemode, &a.EventID, &a.EndpointID, &a.JobID, &a.Attempt,
+		&a.StatusCode, &latency, &a.Error, &a.Succeeded, &created)
+	a.Latency, a.CreatedAt = time.Duration(latency)*time.Microsecond, created.T
+	return a, err
+}
+
+// AttemptList lists the attempts to deliver one event, oldest first.
+func (s *Store) AttemptList(ctx context.Context, scope store.Scope, eventID string) ([]store.Attempt, error) {
+	return queryAll(ctx, s, s.Q.AttemptList, scanAttempt, scope.MerchantID, scope.Livemode, eventID)
+}
+
+// AttemptSucceeded reports whether the River job has already delivered.
+func (s *Store) AttemptSucceeded(ctx context.Context, jobID int64) (bool, error) {
+	var n int
+	if err := s.read().QueryRowContext(ctx, s.Q.AttemptSucceeded, jobID).Scan(&n); err != nil {
+		return false, s.translate(err)
+	}
+	return n > 0, nil
 }
 
 // marks appends values to args and returns their placeholders: "$3, $4".

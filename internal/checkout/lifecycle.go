@@ -1,0 +1,425 @@
+package checkout
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/caisse/caisse/internal/connector"
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Event types. Stripe's four, then caisse's own for the statuses Stripe lacks.
+const (
+	EventCompleted      = "checkout.session.completed"
+	EventExpired        = "checkout.session.expired"
+	EventAsyncSucceeded = "checkout.session.async_payment_succeeded"
+	EventAsyncFailed    = "checkout.session.async_payment_failed"
+	EventPending        = "checkout.session.pending"
+	EventProcessing     = "checkout.session.processing"
+	EventCancelled      = "checkout.session.cancelled"
+)
+
+// EventTypes lists every event type caisse sends.
+var EventTypes = []string{EventCompleted, EventExpired, EventAsyncSucceeded, EventAsyncFailed,
+	EventPending, EventProcessing, EventCancelled}
+
+// eventsOn are the events a move to each status writes, in order.
+var eventsOn = map[string][]string{
+	StatusPending:    {EventPending},
+	StatusProcessing: {EventProcessing},
+	StatusCompleted:  {EventCompleted, EventAsyncSucceeded},
+	StatusFailed:     {EventAsyncFailed},
+	StatusExpired:    {EventExpired},
+	StatusCancelled:  {EventCancelled},
+}
+
+// Enqueuer inserts River jobs within a transaction (river.Client does).
+type Enqueuer interface {
+	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// Notifier queues what new events cause (webhook deliveries) in the
+// transaction that wrote them.
+type Notifier interface {
+	Notify(ctx context.Context, tx store.Tx, events []store.Event) error
+}
+
+// ExpireArgs is the job that expires a session at its deadline.
+type ExpireArgs struct {
+	MerchantID string `json:"merchant_id"`
+	Livemode   bool   `json:"livemode"`
+	SessionID  string `json:"session_id"`
+}
+
+// Kind names the job in River's tables.
+func (ExpireArgs) Kind() string { return "expire_session" }
+
+// TestOutcomeArgs is the job that plays the test connector's operator answer.
+type TestOutcomeArgs struct {
+	MerchantID string `json:"merchant_id"`
+	SessionID  string `json:"session_id"`
+}
+
+// Kind names the job in River's tables.
+func (TestOutcomeArgs) Kind() string { return "test_connector_outcome" }
+
+// Failure reasons caisse itself sets.
+const (
+	ReasonOperatorUnavailable = "operator_unavailable"
+	ReasonTestFailure         = "generic_decline"
+)
+
+// ConfirmParams starts a payment.
+type ConfirmParams struct {
+	Channel   string
+	UserPhone string // replaces the session's phone; required when the session has none
+}
+
+// change is how one walk sets the fields that go with a status.
+type change struct {
+	reason         string // failure_reason, on a move to failed
+	phone, channel string // on a move to pending
+}
+
+// plan decides, from the session as it is now, which statuses to walk
+// through; an empty path leaves the session as it is.
+type plan func(cur Session) ([]string, error)
+
+// toward plans the shortest walk to a status, refused with a StateError when
+// the machine does not allow it.
+func toward(target, action string) plan {
+	return func(cur Session) ([]string, error) {
+		path := Path(cur.Status, target)
+		if path == nil {
+			return nil, &StateError{ID: cur.ID, Status: cur.Status, Action: action}
+		}
+		return path, nil
+	}
+}
+
+// walk moves a session along a plan in one transaction that also writes each
+// move's events, queues their webhooks and runs also (for jobs that go with
+// the move). A concurrent move makes it start again from the new status.
+func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl plan, ch change, also func(store.Tx, Session) error) (Session, error) {
+	for {
+		var out Session
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			cur, err := tx.SessionGet(ctx, scope, id)
+			if err != nil {
+				return err
+			}
+			out = cur
+			path, err := pl(cur)
+			if err != nil || len(path) == 0 {
+				return err
+			}
+			if out, err = s.moveTx(ctx, tx, cur, path, ch); err != nil {
+				return err
+			}
+			if also != nil {
+				return also(tx, out)
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, store.ErrStale):
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			return out, ErrNotFound
+		}
+		return out, err
+	}
+}
+
+// moveTx applies each status of path in turn, with its events.
+func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, path []string, ch change) (Session, error) {
+	now := s.now()
+	var events []store.Event
+	for _, to := range path {
+		if !CanMove(cur.Status, to) {
+			return cur, &StateError{ID: cur.ID, Status: cur.Status, Action: to}
+		}
+		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: to, At: now}
+		switch to {
+		case StatusPending:
+			c.UserPhone, c.Channel = ch.phone, ch.channel
+		case StatusFailed:
+			c.FailureReason = ch.reason
+		case StatusCompleted:
+			c.CompletedAt = &now
+		}
+		next, err := tx.SessionChangeStatus(ctx, cur.Scope, c)
+		if err != nil {
+			return cur, err
+		}
+		cur = next
+		for _, typ := range eventsOn[to] {
+			e, err := tx.EventCreate(ctx, store.Event{ID: randid.New("evt_"), Scope: cur.Scope, Type: typ, Session: cur, CreatedAt: now})
+			if err != nil {
+				return cur, err
+			}
+			events = append(events, e)
+		}
+	}
+	return cur, s.Notifier.Notify(ctx, tx, events)
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// insert queues jobs in tx.
+func (s *Service) insert(ctx context.Context, tx store.Tx, jobs ...river.InsertManyParams) error {
+	_, err := s.Jobs.InsertManyTx(ctx, tx.SQL(), jobs)
+	return err
+}
+
+// Expire ends a session before payment starts, as if its deadline had passed.
+func (s *Service) Expire(ctx context.Context, p merchant.Principal, id string) (Session, error) {
+	return s.act(ctx, p, id, toward(StatusExpired, "expired"), change{})
+}
+
+// Cancel moves a created or pending session to cancelled.
+func (s *Service) Cancel(ctx context.Context, p merchant.Principal, id string) (Session, error) {
+	return s.act(ctx, p, id, toward(StatusCancelled, "cancelled"), change{})
+}
+
+// act runs a merchant's or customer's action on a session, after expiring it
+// if its deadline has passed (so the action sees the status a read would).
+func (s *Service) act(ctx context.Context, p merchant.Principal, id string, pl plan, ch change) (Session, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return Session{}, err
+	}
+	return s.walk(ctx, p.Scope(), id, pl, ch, nil)
+}
+
+// Outcomes the test helpers force.
+const (
+	OutcomeComplete = "complete"
+	OutcomeFail     = "fail"
+	OutcomeExpire   = "expire"
+)
+
+// ErrLiveMode means a test-only action was asked of a live-mode session.
+var ErrLiveMode = errors.New("checkout: test helpers work on test-mode sessions only")
+
+// ForceOutcome is the test helpers: it walks a test-mode session from any
+// open status to completed, failed (with reason) or expired, writing every
+// intermediate move's events.
+func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, outcome, reason string) (Session, error) {
+	if p.Livemode {
+		return Session{}, ErrLiveMode
+	}
+	target := map[string]string{OutcomeComplete: StatusCompleted, OutcomeFail: StatusFailed, OutcomeExpire: StatusExpired}[outcome]
+	if target == "" {
+		return Session{}, invalid("outcome", "must be complete, fail or expire")
+	}
+	if reason == "" {
+		reason = ReasonTestFailure
+	}
+	if err := validateText("failure_reason", reason, MaxReference); err != nil {
+		return Session{}, err
+	}
+	return s.act(ctx, p, id, toward(target, outcome), change{reason: reason})
+}
+
+// Confirm starts paying a session with mobile money: it moves the session to
+// pending and asks the customer's phone for approval through the session's
+// connector (the test connector in test mode, the operator in live mode).
+// If the operator cannot be reached the session fails with
+// ReasonOperatorUnavailable.
+func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, in ConfirmParams) (Session, error) {
+	if !slices.Contains(connector.Channels, in.Channel) {
+		return Session{}, invalid("channel", "must be one of %v", connector.Channels)
+	}
+	if in.UserPhone != "" {
+		phone, ok := NormalizePhone(in.UserPhone)
+		if !ok {
+			return Session{}, invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
+		}
+		in.UserPhone = phone
+	}
+	conn := s.Test
+	if p.Livemode {
+		if conn = s.Live; conn == nil {
+			return Session{}, ErrNoConnector
+		}
+	}
+	cur, err := s.Get(ctx, p, id)
+	if err != nil {
+		return cur, err
+	}
+	if in.UserPhone == "" && cur.UserPhone == "" {
+		return cur, invalid("user_phone", "is required: the session has no phone number")
+	}
+	out, err := s.walk(ctx, p.Scope(), id, toward(StatusPending, "confirmed"), change{phone: in.UserPhone, channel: in.Channel},
+		func(tx store.Tx, out Session) error {
+			if p.Livemode {
+				return nil
+			}
+			return s.insert(ctx, tx, river.InsertManyParams{
+				Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
+				InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
+			})
+		})
+	if err != nil {
+		return out, err
+	}
+	return s.initiate(ctx, conn, out)
+}
+
+// ErrNoConnector means live mode has no operator connector configured.
+var ErrNoConnector = errors.New("checkout: no operator connector is configured for live mode")
+
+// initiate asks the connector for the payment of a pending session and keeps
+// the operator's reference; an operator that refuses fails the session.
+func (s *Service) initiate(ctx context.Context, conn connector.Connector, cur Session) (Session, error) {
+	ref, err := conn.Initiate(ctx, connector.Payment{SessionID: cur.ID, Livemode: cur.Livemode, Amount: cur.Amount,
+		Currency: cur.Currency, Phone: cur.UserPhone, Channel: cur.Channel})
+	if err != nil {
+		s.Log.Warn("connector refused a payment; failing the session", "session", cur.ID, "connector", conn.Name(), "error", err)
+		return s.walk(ctx, cur.Scope, cur.ID, toward(StatusFailed, "failed"), change{reason: ReasonOperatorUnavailable}, nil)
+	}
+	if err := s.Store.SessionSetRef(ctx, cur.Scope, cur.ID, ref); err != nil {
+		return cur, err
+	}
+	cur.ConnectorRef = ref
+	return cur, nil
+}
+
+// settle applies what an operator reports about a session's payment. A report
+// the session already reflects (a repeated callback, a late "processing")
+// changes nothing; one that contradicts a finished session is a StateError.
+func (s *Service) settle(ctx context.Context, scope store.Scope, id string, res connector.Result) (Session, error) {
+	target := map[string]string{connector.StatusProcessing: StatusProcessing,
+		connector.StatusSucceeded: StatusCompleted, connector.StatusFailed: StatusFailed}[res.Status]
+	if target == "" {
+		return Session{}, nil // pending: nothing has happened yet
+	}
+	reason := res.FailureReason
+	if target == StatusFailed && reason == "" {
+		reason = ReasonTestFailure
+	}
+	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
+		if cur.Status == target || (target == StatusProcessing && (cur.Status == StatusCompleted || cur.Status == StatusFailed)) {
+			return nil, nil
+		}
+		return toward(target, res.Status)(cur)
+	}, change{reason: reason}, nil)
+}
+
+// PlayTestOutcome is the test connector's operator answering a pending
+// session, as the phone number's scenario says (a TestOutcomeArgs job).
+func (s *Service) PlayTestOutcome(ctx context.Context, args TestOutcomeArgs) error {
+	scope := store.Scope{MerchantID: args.MerchantID}
+	cur, err := s.Store.SessionGet(ctx, scope, args.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cur.Status != StatusPending) {
+		return nil // gone, or moved on (expired, cancelled, forced) before the answer
+	}
+	if err != nil {
+		return err
+	}
+	sc := connector.TestScenario(cur.UserPhone)
+	for _, st := range sc.Statuses {
+		if _, err := s.settle(ctx, scope, cur.ID, connector.Result{SessionID: cur.ID, Status: st, FailureReason: sc.FailureReason}); err != nil {
+			var se *StateError
+			if errors.As(err, &se) {
+				return nil // the session moved on meanwhile
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrUnknownConnector means a callback names no configured connector.
+var ErrUnknownConnector = errors.New("checkout: no such connector")
+
+// Callback takes an operator's signed result for the named connector and
+// applies it. A bad signature is connector.ErrSignature and changes nothing.
+func (s *Service) Callback(ctx context.Context, name string, verify func(connector.Connector) (connector.Result, error)) (Session, error) {
+	if s.Live == nil || s.Live.Name() != name {
+		return Session{}, ErrUnknownConnector
+	}
+	res, err := verify(s.Live)
+	if err != nil {
+		return Session{}, err
+	}
+	cur, err := s.Store.SessionLookup(ctx, res.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!cur.Livemode || (cur.ConnectorRef != "" && cur.ConnectorRef != res.Ref))) {
+		return Session{}, fmt.Errorf("%w: %s", ErrNotFound, res.SessionID)
+	}
+	if err != nil {
+		return cur, err
+	}
+	return s.settle(ctx, cur.Scope, cur.ID, res)
+}
+
+// ExpireDue expires a session whose deadline has passed while it is still
+// created or pending; anything else is left alone, so running it twice, or on
+// two nodes at once, expires the session once. Before expiring a live
+// payment that the customer may have approved, it asks the operator.
+func (s *Service) ExpireDue(ctx context.Context, scope store.Scope, id string) (Session, error) {
+	cur, err := s.Store.SessionGet(ctx, scope, id)
+	if err != nil || !s.overdue(cur) {
+		return cur, err
+	}
+	if res, ok := s.lastWord(ctx, cur); ok {
+		return s.settle(ctx, scope, id, res)
+	}
+	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
+		if !s.overdue(cur) {
+			return nil, nil
+		}
+		return []string{StatusExpired}, nil
+	}, change{}, nil)
+}
+
+// overdue reports whether a session should be expired now.
+func (s *Service) overdue(cur Session) bool {
+	return (cur.Status == StatusCreated || cur.Status == StatusPending) && !cur.ExpiresAt.After(s.now())
+}
+
+// lastWord asks the live operator about a pending payment at its deadline;
+// ok is true when the operator says it went through (or is being settled).
+func (s *Service) lastWord(ctx context.Context, cur Session) (connector.Result, bool) {
+	if !cur.Livemode || cur.Status != StatusPending || cur.ConnectorRef == "" || s.Live == nil {
+		return connector.Result{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	res, err := s.Live.Status(ctx, cur.ConnectorRef)
+	if err != nil {
+		s.Log.Warn("operator status unknown at the deadline; expiring", "session", cur.ID, "error", err)
+		return res, false
+	}
+	res.SessionID = cur.ID
+	return res, res.Status == connector.StatusProcessing || res.Status == connector.StatusSucceeded
+}
+
+// Sweep expires every overdue session (up to a batch) and reports how many it
+// looked at. Each node runs it several times a second, so that sessions
+// expire on time even when River's scheduled job runs late.
+func (s *Service) Sweep(ctx context.Context, scope *store.Scope) (int, error) {
+	due, err := s.Store.SessionsDue(ctx, scope, s.now(), sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range due {
+		var se *StateError
+		if _, err := s.ExpireDue(ctx, d.Scope, d.ID); err != nil && !errors.As(err, &se) {
+			return len(due), err
+		}
+	}
+	return len(due), nil
+}
+
+// sweepBatch bounds the sessions one Sweep expires.
+const sweepBatch = 100

@@ -1,0 +1,64 @@
+// Package connectorapi receives mobile-money operators' asynchronous results
+// at POST /v1/connectors/{name}/callback. Operators authenticate by signing
+// the body (no API key); errors are {"error": {"code", "message"}}. It imports
+// httpapi and the domain packages, never a merchant-facing dialect or an engine.
+package connectorapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/connector"
+	"github.com/caisse/caisse/internal/httpapi"
+)
+
+// API is the operator-facing handlers.
+type API struct {
+	Checkout *checkout.Service
+	Log      *slog.Logger
+}
+
+// Register adds the callback route to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("POST /v1/connectors/{name}/callback", httpapi.ReadBody(render, http.HandlerFunc(a.callback)))
+}
+
+func (a *API) callback(w http.ResponseWriter, r *http.Request) {
+	s, err := a.Checkout.Callback(r.Context(), r.PathValue("name"), func(c connector.Connector) (connector.Result, error) {
+		return c.Callback(r, httpapi.Body(r))
+	})
+	var badState *checkout.StateError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
+		return
+	case errors.Is(err, checkout.ErrUnknownConnector):
+		render(w, r, &httpapi.Problem{Status: http.StatusNotFound, Code: "connector_unknown", Message: "No connector of that name is configured."})
+	case errors.Is(err, connector.ErrSignature):
+		a.Log.Warn("operator callback refused: bad signature", "connector", r.PathValue("name"), "error", err)
+		render(w, r, &httpapi.Problem{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "The callback signature is missing, wrong or too old."})
+	case errors.Is(err, checkout.ErrNotFound):
+		render(w, r, &httpapi.Problem{Status: http.StatusNotFound, Code: "resource_missing", Message: "No live session matches this payment."})
+	case errors.As(err, &badState):
+		a.Log.Warn("operator callback contradicts the session", "session", badState.ID, "status", badState.Status, "reported", badState.Action)
+		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "session_state", Message: badState.Error()})
+	case errors.Is(err, connector.ErrMalformed):
+		render(w, r, &httpapi.Problem{Status: http.StatusBadRequest, Code: "callback_invalid", Message: err.Error()})
+	default:
+		a.Log.Error("connectorapi", "request_id", httpapi.RequestID(r.Context()), "error", err)
+		render(w, r, httpapi.ErrInternal)
+	}
+}
+
+func render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
+	writeJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the operator went away
+}

@@ -1,0 +1,467 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/webhook"
+)
+
+// DefaultAPIVersion is the Stripe API version an endpoint records when its
+// creator names none: the version of the object descriptions caisse follows.
+const DefaultAPIVersion = "2026-08-26.dahlia"
+
+// Payload formats: the shape of an event's data.object.
+const (
+	FormatStripe      = "stripe"       // a Stripe checkout.session
+	FormatMobileMoney = "mobile_money" // the mobile-money session of seed 001
+)
+
+// Endpoint statuses.
+const (
+	StatusEnabled  = "enabled"
+	StatusDisabled = "disabled"
+)
+
+// DefaultSchedule is how long a failed delivery waits before each retry: 12
+// retries over about 3 days (1m, 5m, 30m, 1h, 2h, 4h, 8h, then 12h five
+// times), each delay varied by up to 10 % either way.
+var DefaultSchedule = []time.Duration{
+	time.Minute, 5 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour,
+	12 * time.Hour, 12 * time.Hour, 12 * time.Hour, 12 * time.Hour, 12 * time.Hour,
+}
+
+// DeliverArgs is the job that sends one event to one endpoint.
+type DeliverArgs struct {
+	MerchantID string `json:"merchant_id"`
+	Livemode   bool   `json:"livemode"`
+	EventID    string `json:"event_id"`
+	EndpointID string `json:"endpoint_id"`
+}
+
+// Kind names the job in River's tables.
+func (DeliverArgs) Kind() string { return "deliver_webhook" }
+
+// Service is webhook endpoints and the delivery of events to them.
+type Service struct {
+	Store store.Store
+	Now   func() time.Time
+	Jobs  checkout.Enqueuer
+	Log   *slog.Logger
+	// Payload renders an event as sent to an endpoint of the given format and API version.
+	Payload func(format string, e store.Event, apiVersion string) ([]byte, error)
+	// Schedule is the wait before each retry; nil means DefaultSchedule.
+	Schedule []time.Duration
+	// Sender posts deliveries; nil means NewSender().
+	Sender *Sender
+}
+
+// InvalidError is bad input, named by the parameter at fault.
+type InvalidError = checkout.InvalidError
+
+// ErrNotFound means no such endpoint or event in the caller's scope.
+var ErrNotFound = errors.New("notify: not found")
+
+// EndpointParams creates or updates an endpoint; nil fields are left as they are.
+type EndpointParams struct {
+	URL           *string
+	Description   *string
+	EnabledEvents []string // nil: unchanged
+	Disabled      *bool    // update only
+	Metadata      map[string]string
+	APIVersion    string // create only
+	PayloadFormat string // create only
+}
+
+var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
+
+// EndpointCreate registers an endpoint; its secret is in the result, the only
+// time it is shown. apiVersion is the request's Stripe-Version header, used
+// when in.APIVersion is empty.
+func (s *Service) EndpointCreate(ctx context.Context, p merchant.Principal, in EndpointParams, headerVersion string) (store.Endpoint, error) {
+	if in.URL == nil {
+		return store.Endpoint{}, &InvalidError{Param: "url", Message: "is required"}
+	}
+	if in.EnabledEvents == nil {
+		return store.Endpoint{}, &InvalidError{Param: "enabled_events", Message: "is required"}
+	}
+	version := cmp.Or(in.APIVersion, headerVersion, DefaultAPIVersion)
+	if !apiVersionPattern.MatchString(version) {
+		return store.Endpoint{}, &InvalidError{Param: "api_version", Message: "must look like 2026-08-26.dahlia"}
+	}
+	format := cmp.Or(in.PayloadFormat, FormatStripe)
+	if format != FormatStripe && format != FormatMobileMoney {
+		return store.Endpoint{}, &InvalidError{Param: "payload_format", Message: "must be stripe or mobile_money"}
+	}
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		return store.Endpoint{}, err
+	}
+	now := s.now()
+	e := store.Endpoint{ID: randid.New("we_"), Scope: p.Scope(), Status: StatusEnabled, Secret: secret,
+		APIVersion: version, PayloadFormat: format, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if err := s.apply(ctx, &e, in); err != nil {
+		return e, err
+	}
+	return s.Store.EndpointCreate(ctx, e)
+}
+
+// EndpointUpdate changes an endpoint's url, events, description, metadata or
+// status (re-enabling a disabled one).
+func (s *Service) EndpointUpdate(ctx context.Context, p merchant.Principal, id string, in EndpointParams) (store.Endpoint, error) {
+	e, err := s.EndpointGet(ctx, p, id)
+	if err != nil {
+		return e, err
+	}
+	if err := s.apply(ctx, &e, in); err != nil {
+		return e, err
+	}
+	if in.Disabled != nil {
+		e.Status = map[bool]string{true: StatusDisabled, false: StatusEnabled}[*in.Disabled]
+	}
+	e.UpdatedAt = s.now()
+	out, err := s.Store.EndpointUpdate(ctx, e)
+	return out, notFound(err)
+}
+
+// apply validates and sets the fields create and update share.
+func (s *Service) apply(ctx context.Context, e *store.Endpoint, in EndpointParams) error {
+	if in.URL != nil {
+		if err := CheckURL(ctx, *in.URL, e.Livemode); err != nil {
+			return &InvalidError{Param: "url", Code: "url_invalid", Message: err.Error()}
+		}
+		e.URL = *in.URL
+	}
+	if in.Description != nil {
+		if utf8.RuneCountInString(*in.Description) > 5000 || !checkout.Storable(*in.Description) {
+			return &InvalidError{Param: "description", Message: "must be text of at most 5000 characters"}
+		}
+		e.Description = *in.Description
+	}
+	if in.EnabledEvents != nil {
+		if err := checkEvents(in.EnabledEvents); err != nil {
+			return err
+		}
+		e.EnabledEvents = slices.Compact(slices.Sorted(slices.Values(in.EnabledEvents)))
+	}
+	next := maps.Clone(e.Metadata)
+	for k, v := range in.Metadata {
+		if v == "" {
+			delete(next, k)
+		} else {
+			next[k] = v
+		}
+	}
+	if err := checkout.ValidateMetadata(next); err != nil {
+		return err
+	}
+	e.Metadata = next
+	return nil
+}
+
+func checkEvents(events []string) error {
+	if len(events) == 0 {
+		return &InvalidError{Param: "enabled_events", Message: "must name at least one event type, or *"}
+	}
+	for _, t := range events {
+		if t != "*" && !slices.Contains(checkout.EventTypes, t) {
+			return &InvalidError{Param: "enabled_events", Message: fmt.Sprintf("%q is not an event type caisse sends; use * or one of %s", t, strings.Join(checkout.EventTypes, ", "))}
+		}
+	}
+	return nil
+}
+
+// EndpointGet reads one of the principal's endpoints.
+func (s *Service) EndpointGet(ctx context.Context, p merchant.Principal, id string) (store.Endpoint, error) {
+	if !checkout.Storable(id) {
+		return store.Endpoint{}, ErrNotFound
+	}
+	e, err := s.Store.EndpointGet(ctx, p.Scope(), id)
+	return e, notFound(err)
+}
+
+// EndpointDelete removes one of the principal's endpoints; deliveries still
+// queued for it are dropped.
+func (s *Service) EndpointDelete(ctx context.Context, p merchant.Principal, id string) error {
+	if !checkout.Storable(id) {
+		return ErrNotFound
+	}
+	return notFound(s.Store.EndpointDelete(ctx, p.Scope(), id))
+}
+
+// EndpointList returns a keyset page of the principal's endpoints, newest first.
+func (s *Service) EndpointList(ctx context.Context, p merchant.Principal, limit int, startingAfter, endingBefore string) ([]store.Endpoint, bool, error) {
+	k, err := keyset(startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+		e, err := s.EndpointGet(ctx, p, id)
+		return e.Seq, e.CreatedAt, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	list, err := s.Store.EndpointList(ctx, p.Scope(), limit+1, k)
+	page, more := trim(list, limit, k)
+	return page, more, err
+}
+
+// EventGet reads one of the principal's events.
+func (s *Service) EventGet(ctx context.Context, p merchant.Principal, id string) (store.Event, error) {
+	if !checkout.Storable(id) {
+		return store.Event{}, ErrNotFound
+	}
+	e, err := s.Store.EventGet(ctx, p.Scope(), id)
+	return e, notFound(err)
+}
+
+// EventList returns a keyset page of the principal's events matching f, newest first.
+func (s *Service) EventList(ctx context.Context, p merchant.Principal, f store.EventFilter, startingAfter, endingBefore string) ([]store.Event, bool, error) {
+	for _, t := range f.Types {
+		if err := checkEvents([]string{t}); err != nil || t == "*" {
+			return nil, false, &InvalidError{Param: "type", Message: fmt.Sprintf("%q is not an event type caisse sends", t)}
+		}
+	}
+	k, err := keyset(startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+		e, err := s.EventGet(ctx, p, id)
+		return e.Seq, e.CreatedAt, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	limit := f.Limit
+	f.Limit++
+	list, err := s.Store.EventList(ctx, p.Scope(), f, k)
+	page, more := trim(list, limit, k)
+	return page, more, err
+}
+
+// keyset places a page after or before a known row, looked up by find.
+func keyset(startingAfter, endingBefore string, find func(id string) (int64, time.Time, error)) (*store.Keyset, error) {
+	for _, c := range []struct {
+		param, id string
+		newer     bool
+	}{{"starting_after", startingAfter, false}, {"ending_before", endingBefore, true}} {
+		if c.id == "" {
+			continue
+		}
+		seq, created, err := find(c.id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, &InvalidError{Param: c.param, Code: "resource_missing", Message: fmt.Sprintf("No such object: '%s'", c.id)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &store.Keyset{CreatedAt: created, Seq: seq, Newer: c.newer}, nil
+	}
+	return nil, nil
+}
+
+// trim cuts a page fetched with one extra row to limit and says whether more lie beyond.
+func trim[T any](list []T, limit int, k *store.Keyset) ([]T, bool) {
+	if len(list) <= limit {
+		return list, false
+	}
+	if k != nil && k.Newer {
+		return list[1:], true // a backward page's extra row is its oldest
+	}
+	return list[:limit], true
+}
+
+// Attempts lists every attempt to deliver one of the principal's events, oldest first.
+func (s *Service) Attempts(ctx context.Context, p merchant.Principal, eventID string) ([]store.Attempt, error) {
+	if _, err := s.EventGet(ctx, p, eventID); err != nil {
+		return nil, err
+	}
+	return s.Store.AttemptList(ctx, p.Scope(), eventID)
+}
+
+// Resend queues one more delivery of an event: to one endpoint, or to every
+// enabled endpoint that takes its type when endpointID is empty. It reports
+// how many deliveries it queued.
+func (s *Service) Resend(ctx context.Context, p merchant.Principal, eventID, endpointID string) (int, error) {
+	e, err := s.EventGet(ctx, p, eventID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		endpoints, err := tx.EndpointsEnabled(ctx, p.Scope())
+		if err != nil {
+			return err
+		}
+		if endpointID != "" {
+			endpoints = slices.DeleteFunc(endpoints, func(ep store.Endpoint) bool { return ep.ID != endpointID })
+			if len(endpoints) == 0 {
+				return &InvalidError{Param: "webhook_endpoint", Code: "resource_missing",
+					Message: fmt.Sprintf("No enabled webhook endpoint '%s'", endpointID)}
+			}
+		}
+		jobs := s.deliveries([]store.Event{e}, endpoints, endpointID != "")
+		n = len(jobs)
+		return s.insert(ctx, tx, jobs)
+	})
+	return n, err
+}
+
+// Notify queues a delivery of each event to each enabled endpoint of its
+// scope that takes its type, in the transaction that wrote the events.
+func (s *Service) Notify(ctx context.Context, tx store.Tx, events []store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	endpoints, err := tx.EndpointsEnabled(ctx, events[0].Scope)
+	if err != nil {
+		return err
+	}
+	return s.insert(ctx, tx, s.deliveries(events, endpoints, false))
+}
+
+// deliveries makes the delivery jobs of events to endpoints; any ignores the
+// endpoints' event types (an explicit resend).
+func (s *Service) deliveries(events []store.Event, endpoints []store.Endpoint, any bool) []river.InsertManyParams {
+	var jobs []river.InsertManyParams
+	for _, e := range events {
+		for _, ep := range endpoints {
+			if ep.Scope != e.Scope || !(any || takes(ep, e.Type)) {
+				continue
+			}
+			jobs = append(jobs, river.InsertManyParams{
+				Args:       DeliverArgs{MerchantID: e.MerchantID, Livemode: e.Livemode, EventID: e.ID, EndpointID: ep.ID},
+				InsertOpts: &river.InsertOpts{MaxAttempts: len(s.schedule()) + 1},
+			})
+		}
+	}
+	return jobs
+}
+
+func (s *Service) insert(ctx context.Context, tx store.Tx, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	_, err := s.Jobs.InsertManyTx(ctx, tx.SQL(), jobs)
+	return err
+}
+
+// takes reports whether an endpoint subscribes to an event type.
+func takes(ep store.Endpoint, eventType string) bool {
+	return slices.Contains(ep.EnabledEvents, "*") || slices.Contains(ep.EnabledEvents, eventType)
+}
+
+func (s *Service) schedule() []time.Duration {
+	if s.Schedule != nil {
+		return s.Schedule
+	}
+	return DefaultSchedule
+}
+
+// RetryDelay is how long to wait after a delivery's attempt-th failure: the
+// schedule's delay varied by up to 10 % either way.
+func (s *Service) RetryDelay(attempt int) time.Duration {
+	sched := s.schedule()
+	d := sched[min(max(attempt, 1), len(sched))-1]
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+// ErrGone means the endpoint answered 410 Gone: it is now disabled.
+var ErrGone = errors.New("notify: endpoint answered 410 Gone; disabled")
+
+// ErrDropped means a delivery has nowhere to go any more (its endpoint was
+// deleted or disabled, or its event is gone); it is not retried.
+var ErrDropped = errors.New("notify: delivery dropped")
+
+// Deliver makes one attempt at a delivery job and records it. It does
+// nothing if the job has already delivered (River may run a job again after a
+// crash). An error means the attempt failed and should be retried, except
+// ErrGone and ErrDropped.
+func (s *Service) Deliver(ctx context.Context, a DeliverArgs, jobID int64, attempt int) error {
+	done, err := s.Store.AttemptSucceeded(ctx, jobID)
+	if err != nil || done {
+		return err
+	}
+	scope := store.Scope{MerchantID: a.MerchantID, Livemode: a.Livemode}
+	ep, err := s.Store.EndpointGet(ctx, scope, a.EndpointID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ep.Status != StatusEnabled) {
+		return ErrDropped
+	}
+	if err != nil {
+		return err
+	}
+	e, err := s.Store.EventGet(ctx, scope, a.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrDropped
+	}
+	if err != nil {
+		return err
+	}
+	payload, err := s.Payload(ep.PayloadFormat, e, ep.APIVersion)
+	if err != nil {
+		return err
+	}
+	res := s.sender().Send(ctx, ep, e.ID, payload)
+	rec := store.Attempt{ID: randid.New("wha_"), Scope: scope, EventID: e.ID, EndpointID: ep.ID, JobID: jobID,
+		Attempt: attempt, StatusCode: res.StatusCode, Latency: res.Latency, Error: res.Error, Succeeded: res.OK(),
+		CreatedAt: s.now()}
+	if err := s.Store.AttemptCreate(ctx, rec); err != nil {
+		return err
+	}
+	switch {
+	case res.OK():
+		return nil
+	case res.StatusCode == 410:
+		ep.Status, ep.UpdatedAt = StatusDisabled, s.now()
+		if _, err := s.Store.EndpointUpdate(ctx, ep); err != nil {
+			return err
+		}
+		s.Log.Warn("webhook endpoint answered 410 Gone; disabled it", "endpoint", ep.ID)
+		return ErrGone
+	}
+	return fmt.Errorf("notify: delivery of %s to %s failed: %s", e.ID, ep.ID, res.Summary())
+}
+
+func (s *Service) sender() *Sender {
+	if s.Sender != nil {
+		return s.Sender
+	}
+	return defaultSender
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// CheckURL reports why a webhook URL is refused: it must be an absolute
+// http(s) URL; in live mode it must be https and resolve only to public
+// addresses (never loopback, private or link-local ones).
+func CheckURL(ctx context.Context, raw string, live bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || len(raw) > checkout.MaxURL {
+		return errors.New("must be an absolute http or https URL")
+	}
+	if !live {
+		return nil
+	}
+	if u.Scheme != "https" {
+		return errors.New("must be an https URL in live mode")
+	}
+	return checkHost(ctx, u.Hostname())
+}

@@ -1,0 +1,294 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	stripe "github.com/stripe/stripe-go/v85"
+	stripewebhook "github.com/stripe/stripe-go/v85/webhook"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/testdb"
+	"github.com/caisse/caisse/internal/testserver"
+)
+
+// lifecycle is a server running its background work, a merchant's test key,
+// and a webhook receiver.
+type lifecycle struct {
+	t   *testing.T
+	env *testserver.Env
+	key string
+	rcv *testserver.Receiver
+}
+
+func newLifecycle(t *testing.T, dbURL string, opts ...testserver.Option) *lifecycle {
+	t.Helper()
+	opts = append([]testserver.Option{testserver.WithJobs(50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond)}, opts...)
+	env := testserver.Start(t, dbURL, opts...)
+	env.Clock.Follow(0)
+	key, _ := env.Merchant()
+	return &lifecycle{t: t, env: env, key: key, rcv: testserver.NewReceiver(t)}
+}
+
+// call makes an API request with a form or JSON body and decodes the JSON answer.
+func (l *lifecycle) call(method, path, body string, want int) map[string]any {
+	l.t.Helper()
+	req, err := http.NewRequest(method, l.env.URL+path, strings.NewReader(body))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.key)
+	req.Header.Set("Stripe-Version", stripe.APIVersion)
+	if strings.HasPrefix(body, "{") {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		l.t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, raw, want)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		l.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+	}
+	return out
+}
+
+// endpoint registers the receiver's path for the given event types and returns its secret.
+func (l *lifecycle) endpoint(path string, events ...string) (id, secret string) {
+	l.t.Helper()
+	form := url.Values{"url": {l.rcv.URL + path}, "enabled_events[]": events}
+	ep := l.call("POST", "/v1/webhook_endpoints", form.Encode(), http.StatusOK)
+	return ep["id"].(string), ep["secret"].(string)
+}
+
+// session creates a momo session for phone, confirmed on Orange Money unless confirm is false.
+func (l *lifecycle) session(phone string, confirm bool) string {
+	l.t.Helper()
+	s := l.call("POST", "/v1/checkouts", fmt.Sprintf(`{"amount": 5000, "currency": "XOF", "user_phone": %q}`, phone), http.StatusCreated)
+	id := s["id"].(string)
+	if confirm {
+		c := l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "orange_money"}`, http.StatusOK)
+		if c["status"] != "pending" {
+			l.t.Fatalf("confirm: status %v, want pending", c["status"])
+		}
+	}
+	return id
+}
+
+// verified checks a delivery with stripe-go and with the Standard Webhooks
+// library and returns the event stripe-go parsed.
+func verified(t *testing.T, d testserver.Delivery, secret string) stripe.Event {
+	t.Helper()
+	ev, err := stripewebhook.ConstructEvent(d.Body, d.Header.Get("Stripe-Signature"), secret)
+	if err != nil {
+		t.Fatalf("stripe-go refuses the delivery: %v", err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(d.Body, d.Header); err != nil {
+		t.Fatalf("Standard Webhooks refuses the delivery: %v", err)
+	}
+	if d.Header.Get("webhook-id") != ev.ID {
+		t.Fatalf("webhook-id %q, want the event id %q", d.Header.Get("webhook-id"), ev.ID)
+	}
+	return ev
+}
+
+// types lists the event types of deliveries, after checking each one's signatures and session.
+func types(t *testing.T, got []testserver.Delivery, secret, session string) []string {
+	t.Helper()
+	var out []string
+	for _, d := range got {
+		ev := verified(t, d, secret)
+		if ev.Data.Object["id"] != session {
+			t.Fatalf("%s carries session %v, want %s", ev.Type, ev.Data.Object["id"], session)
+		}
+		out = append(out, string(ev.Type))
+	}
+	return out
+}
+
+func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		l := newLifecycle(t, dbURL)
+		_, secret := l.endpoint("/hook", checkout.EventCompleted, checkout.EventAsyncSucceeded,
+			checkout.EventAsyncFailed, checkout.EventExpired)
+
+		paid := l.session("+2250700000001", true)
+		got := l.rcv.Wait(t, 2, 20*time.Second)
+		if ty := types(t, got, secret, paid); strings.Join(ty, ",") != checkout.EventCompleted+","+checkout.EventAsyncSucceeded {
+			t.Fatalf("paid session delivered %v", ty)
+		}
+		ev := verified(t, got[0], secret)
+		if ev.Data.Object["status"] != "complete" || ev.Data.Object["payment_status"] != "paid" || ev.APIVersion != stripe.APIVersion {
+			t.Fatalf("completed event: status %v, payment_status %v, api_version %s", ev.Data.Object["status"], ev.Data.Object["payment_status"], ev.APIVersion)
+		}
+		if s := l.call("GET", "/v1/checkouts/"+paid, "", http.StatusOK); s["status"] != "completed" || s["completed_at"] == nil {
+			t.Fatalf("paid session reads %v, completed_at %v", s["status"], s["completed_at"])
+		}
+
+		declined := l.session("+2250700000002", true)
+		got = l.rcv.Wait(t, 3, 20*time.Second)[2:]
+		if ty := types(t, got, secret, declined); strings.Join(ty, ",") != checkout.EventAsyncFailed {
+			t.Fatalf("declined session delivered %v", ty)
+		}
+		if s := l.call("GET", "/v1/checkouts/"+declined, "", http.StatusOK); s["status"] != "failed" || s["failure_reason"] != "insufficient_funds" {
+			t.Fatalf("declined session reads %v (%v)", s["status"], s["failure_reason"])
+		}
+
+		// A deadline 1.5 s away: created with the clock 298.5 s behind, as if 5 minutes (the least expires_in) had nearly passed.
+		l.env.Clock.Follow(-298500 * time.Millisecond)
+		expiring := l.session("+2250700000004", false)
+		l.env.Clock.Follow(0)
+		p, err := l.env.Server.Merchants.Authenticate(context.Background(), l.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := l.env.Server.Store.SessionGet(context.Background(), p.Scope(), expiring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(before.ExpiresAt.Add(time.Second)))
+		after, err := l.env.Server.Store.SessionGet(context.Background(), p.Scope(), expiring) // the store: no read-time expiry
+		if err != nil || after.Status != checkout.StatusExpired {
+			t.Fatalf("1 s after expires_at the stored session is %q (%v), want expired", after.Status, err)
+		}
+		got = l.rcv.Wait(t, 4, 20*time.Second)[3:]
+		if ty := types(t, got, secret, expiring); strings.Join(ty, ",") != checkout.EventExpired {
+			t.Fatalf("expired session delivered %v", ty)
+		}
+	})
+}
+
+func TestFailedDeliveriesAreRetriedAndListed(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		l := newLifecycle(t, dbURL)
+		endpoint, secret := l.endpoint("/flaky", checkout.EventCompleted)
+		l.rcv.Answer("/flaky", http.StatusInternalServerError, http.StatusInternalServerError)
+		id := l.session("+2250700000001", false)
+		l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/complete", "", http.StatusOK)
+
+		got := l.rcv.Wait(t, 3, 30*time.Second)
+		time.Sleep(2 * time.Second) // long past the 50 ms retry schedule: a fourth delivery would have come
+		got = l.rcv.Deliveries()
+		if len(got) != 3 {
+			t.Fatalf("received %d deliveries, want 3", len(got))
+		}
+		var event string
+		for _, d := range got {
+			ev := verified(t, d, secret)
+			if event != "" && ev.ID != event {
+				t.Fatalf("deliveries of different events %s and %s", event, ev.ID)
+			}
+			event = ev.ID
+		}
+		attempts := l.call("GET", "/v1/events/"+event+"/webhook_attempts", "", http.StatusOK)["data"].([]any)
+		var codes []string
+		for i, a := range attempts {
+			a := a.(map[string]any)
+			if a["webhook_endpoint"] != endpoint || a["event"] != event || a["attempt"] != float64(i+1) {
+				t.Fatalf("attempt %d: %v", i, a)
+			}
+			codes = append(codes, fmt.Sprintf("%v:%v", a["status_code"], a["succeeded"]))
+		}
+		if strings.Join(codes, " ") != "500:false 500:false 200:true" {
+			t.Fatalf("attempts %v", codes)
+		}
+	})
+}
+
+func TestGoneEndpointIsDisabled(t *testing.T) {
+	t.Parallel()
+	l := newLifecycle(t, testdb.SQLiteURL(t))
+	endpoint, _ := l.endpoint("/gone", "*")
+	l.rcv.Answer("/gone", http.StatusGone)
+	id := l.session("+2250700000001", false)
+	l.call("POST", "/v1/checkouts/"+id+"/cancel", "", http.StatusOK)
+	l.rcv.Wait(t, 1, 20*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for l.call("GET", "/v1/webhook_endpoints/"+endpoint, "", http.StatusOK)["status"] != "disabled" {
+		if time.Now().After(deadline) {
+			t.Fatal("the endpoint that answered 410 is still enabled")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	if n := len(l.rcv.Deliveries()); n != 1 {
+		t.Fatalf("a 410 endpoint got %d deliveries, want 1", n)
+	}
+}
+
+func TestEveryTransitionWritesItsEvents(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		l := newLifecycle(t, dbURL)
+		p, err := l.env.Server.Merchants.Authenticate(context.Background(), l.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name  string
+			act   func(id string) // from created
+			types []string        // oldest first
+		}{
+			{"cancel", func(id string) { l.call("POST", "/v1/checkouts/"+id+"/cancel", "", http.StatusOK) },
+				[]string{checkout.EventCancelled}},
+			{"expire", func(id string) { l.call("POST", "/v1/checkout/sessions/"+id+"/expire", "", http.StatusOK) },
+				[]string{checkout.EventExpired}},
+			{"force complete", func(id string) {
+				l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/complete", "", http.StatusOK)
+			}, []string{checkout.EventPending, checkout.EventProcessing, checkout.EventCompleted, checkout.EventAsyncSucceeded}},
+			{"force fail", func(id string) {
+				l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/fail", "failure_reason=card_declined", http.StatusOK)
+			}, []string{checkout.EventPending, checkout.EventAsyncFailed}},
+			{"customer rejects", func(id string) {
+				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "wave", "user_phone": "+2250700000003"}`, http.StatusOK)
+			}, []string{checkout.EventPending, checkout.EventAsyncFailed}},
+			{"stuck in processing", func(id string) {
+				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo", "user_phone": "+2250700000005"}`, http.StatusOK)
+			}, []string{checkout.EventPending, checkout.EventProcessing}},
+		}
+		for _, c := range cases {
+			id := l.session("+2250700000009", false)
+			c.act(id)
+			var got []string
+			deadline := time.Now().Add(20 * time.Second)
+			for len(got) < len(c.types) && time.Now().Before(deadline) {
+				events, err := l.env.Server.Store.EventList(context.Background(), p.Scope(), store.EventFilter{Limit: 100}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = got[:0]
+				for i := len(events) - 1; i >= 0; i-- {
+					if events[i].Session.ID == id {
+						got = append(got, events[i].Type)
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if strings.Join(got, ",") != strings.Join(c.types, ",") {
+				t.Errorf("%s: events %v, want %v", c.name, got, c.types)
+			}
+		}
+	})
+}
