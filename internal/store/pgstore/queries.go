@@ -18,9 +18,10 @@ var queries = sqldb.Queries{
 
 	SessionInsert: `INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
 			customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-			expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items)
+			expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items,
+			channel, connector_ref)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16, $17,
-			$18, $19, $20, $21, $22, $23::jsonb)
+			$18, $19, $20, $21, $22, $23::jsonb, $24, $25)
 		RETURNING seq`,
 	SessionGet: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,

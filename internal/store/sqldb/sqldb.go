@@ -280,6 +280,7 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 		in.CustomerID, in.Description, meta, in.TransactionFee, in.FailureReason,
 		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
 		in.SuccessURL, in.CancelURL, in.CustomerEmail, in.Locale, strings.Join(in.PaymentMethodTypes, ","), string(lineItems),
+		in.Channel, in.ConnectorRef,
 	).Scan(&in.Seq)
 	if err != nil {
 		return in, s.translate(err)
@@ -616,13 +617,18 @@ func (s *Store) EndpointGet(ctx context.Context, scope store.Scope, id string) (
 
 // EndpointList returns a keyset page of the scope's endpoints, newest first.
 func (s *Store) EndpointList(ctx context.Context, scope store.Scope, limit int, k *store.Keyset) ([]store.Endpoint, error) {
-	query, args := keysetSQL(s.Engine, "webhook_endpoints", EndpointColumns, "merchant_id = $1 AND livemode = $2",
-		[]any{scope.MerchantID, scope.Livemode}, k, limit)
+	query, args := EndpointListSQL(s.Engine, scope, limit, k)
 	list, err := queryAll(ctx, s, query, scanEndpoint, args...)
 	if k != nil && k.Newer {
 		slices.Reverse(list)
 	}
 	return list, err
+}
+
+// EndpointListSQL builds a keyset page query over webhook endpoints, limit included in args.
+func EndpointListSQL(e Engine, scope store.Scope, limit int, k *store.Keyset) (string, []any) {
+	return keysetSQL(e, "webhook_endpoints", EndpointColumns, "merchant_id = $1 AND livemode = $2",
+		[]any{scope.MerchantID, scope.Livemode}, k, limit)
 }
 
 // EndpointUpdate stores e's url, description, events, status and metadata.

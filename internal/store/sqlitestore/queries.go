@@ -18,9 +18,10 @@ var queries = sqldb.Queries{
 
 	SessionInsert: `INSERT INTO sessions (id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
 			customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-			expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items)
+			expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items,
+			channel, connector_ref)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-			$18, $19, $20, $21, $22, $23)
+			$18, $19, $20, $21, $22, $23, $24, $25)
 		RETURNING seq`,
 	SessionGet: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
@@ -34,7 +35,7 @@ var queries = sqldb.Queries{
 	SessionSetRef: `UPDATE sessions SET connector_ref = $4 WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 	SessionsDue: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
 		WHERE status IN ('created', 'pending') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
-	SessionsDueInScope: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
+	SessionsDueInScope: `SELECT ` + sqldb.SessionColumns + ` FROM sessions INDEXED BY sessions_due
 		WHERE status IN ('created', 'pending') AND expires_at <= $1 AND merchant_id = $3 AND livemode = $4
 		ORDER BY expires_at LIMIT $2`,
 	SessionSetMetadata: `UPDATE sessions SET metadata = $5, updated_at = $6

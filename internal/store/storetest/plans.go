@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,32 +63,78 @@ type Planner struct {
 	Sorts    func(plan string) bool // the plan sorts rows instead of reading an index in order
 }
 
-// CheckPlans explains the count and page query of every PlanCase and the page
-// of every ListCase on the engine's store (the scope's merchant is mer_big; deep
-// is the creation time of a session about 10 000 deep in its newest-first list)
-// and fails the test for each plan that reads the whole table, or for a keyset
-// page, sorts.
+// CheckPlans explains the count and page query of every PlanCase, the page of
+// every ListCase, every DueCase and the two attempt queries on the engine's
+// store (the scope's merchant is mer_big; deep is the creation time of a session
+// about 10 000 deep in its newest-first list) and fails the test for each plan
+// that reads the whole table, for a keyset page or a sweep, sorts, and for a
+// sweep or an attempts query, does not read its index (sessions_due,
+// webhook_attempts_event, webhook_attempts_job).
 func CheckPlans(t *testing.T, s *sqldb.Store, deep time.Time, p Planner) {
 	t.Helper()
 	scope := store.Scope{MerchantID: "mer_big"}
-	check := func(name, query string, args []any, keyset bool) {
+	// index, when set, is the index the plan must name (both engines print
+	// the names of the indexes they read).
+	check := func(name, query string, args []any, keyset bool, index string) {
+		t.Helper()
 		plan := p.Explain(query, args)
 		if p.FullScan(plan) {
-			t.Errorf("%s reads sessions sequentially:\n%s", name, plan)
+			t.Errorf("%s reads a table sequentially:\n%s", name, plan)
 		}
 		if keyset && p.Sorts(plan) {
 			t.Errorf("%s sorts instead of walking an index:\n%s", name, plan)
+		}
+		if index != "" && !strings.Contains(plan, index) {
+			t.Errorf("%s does not read index %s:\n%s", name, index, plan)
 		}
 		t.Logf("%s:\n%s", name, plan)
 	}
 	for _, c := range PlanCases() {
 		count, page, args := sqldb.SessionSearchSQL(s.Engine, scope, c.Filter)
-		check(c.Name+" (count)", count, args, false)
-		check(c.Name+" (page)", page, append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset), false)
+		check(c.Name+" (count)", count, args, false, "")
+		check(c.Name+" (page)", page, append(append([]any{}, args...), c.Filter.Limit, c.Filter.Offset), false, "")
 	}
 	for _, c := range ListCases(deep) {
 		query, args := sqldb.SessionListSQL(s.Engine, scope, c.Filter, c.Keyset)
-		check(c.Name+" (keyset)", query, args, true)
+		check(c.Name+" (keyset)", query, args, true, "")
+	}
+	for _, c := range DueCases(scope, time.Now()) {
+		query, args := s.Q.SessionsDue, []any{s.Engine.TimeArg(c.Now), c.Limit}
+		if c.Scope != nil {
+			query, args = s.Q.SessionsDueInScope, append(args, c.Scope.MerchantID, c.Scope.Livemode)
+		}
+		check(c.Name+" (due)", query, args, true, "sessions_due")
+	}
+	// SQLite's FullScan looks at sessions only: the index name is what proves
+	// webhook_attempts is not read whole there.
+	check("attempts of an event", s.Q.AttemptList, []any{scope.MerchantID, scope.Livemode, "evt_77"}, false,
+		"webhook_attempts_event")
+	check("success of a job", s.Q.AttemptSucceeded, []any{int64(77)}, false, "webhook_attempts_job")
+	for _, k := range []*store.Keyset{nil, {CreatedAt: deep, Seq: 77}, {CreatedAt: deep, Seq: 77, Newer: true}} {
+		query, args := sqldb.EndpointListSQL(s.Engine, scope, 10, k)
+		check(fmt.Sprintf("endpoints page after %v", k), query, args, true, "webhook_endpoints_newest")
+	}
+}
+
+// DueCase is a shape of the expiry sweep's query (SessionsDue): it must walk
+// the sessions_due index in deadline order, neither reading the whole table
+// nor sorting, however many sessions are overdue.
+type DueCase struct {
+	Name  string
+	Scope *store.Scope // nil: every scope
+	Now   time.Time
+	Limit int
+}
+
+// DueCases are the sweep's shapes at now (few sessions due) and a day later
+// (a backlog: every open session due), over every scope and over scope.
+func DueCases(scope store.Scope, now time.Time) []DueCase {
+	later := now.Add(24 * time.Hour)
+	return []DueCase{
+		{"sweep", nil, now, 100},
+		{"sweep backlog", nil, later, 100},
+		{"sweep in scope", &scope, now, 100},
+		{"sweep backlog in scope", &scope, later, 100},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,7 @@ func Run(t *testing.T, s store.Store) {
 		"IdempotencyConcurrent": testIdempotencyConcurrent,
 		"Ping":                  func(t *testing.T, s store.Store) { must(t, s.Ping(context.Background())) },
 	}
+	maps.Copy(cases, lifecycleCases())
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
