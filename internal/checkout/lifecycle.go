@@ -218,6 +218,7 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 		return Session{}, ErrLiveMode
 	}
 	target := map[string]string{OutcomeComplete: StatusCompleted, OutcomeFail: StatusFailed, OutcomeExpire: StatusExpired}[outcome]
+	action := map[string]string{OutcomeComplete: "completed", OutcomeFail: "failed", OutcomeExpire: "expired"}[outcome]
 	if target == "" {
 		return Session{}, invalid("outcome", "must be complete, fail or expire")
 	}
@@ -227,7 +228,7 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 	if err := validateText("failure_reason", reason, MaxReference); err != nil {
 		return Session{}, err
 	}
-	return s.act(ctx, p, id, toward(target, outcome), change{reason: reason})
+	return s.act(ctx, p, id, toward(target, action), change{reason: reason})
 }
 
 // Confirm starts paying a session with mobile money: it moves the session to

@@ -34,9 +34,12 @@ Usage:
   caisse keys create --merchant ID --mode test|live [--json]
   caisse keys list   --merchant ID [--json]
   caisse keys revoke --key KEY_ID
+  caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
 CAISSE_RATE_LIMIT, CAISSE_LOG_FORMAT and CAISSE_LOG_LEVEL; flags win.
+fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
+its --secret defaults to CAISSE_OPERATOR_SECRET.
 `
 
 // Env is what a command may touch of the outside world.
@@ -90,6 +93,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return keysList(ctx, rest, env)
 	case "keys revoke":
 		return keysRevoke(ctx, rest, env)
+	case "fake-operator":
+		return fakeOperator(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil
@@ -124,7 +129,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 func serve(ctx context.Context, args []string, env Env) error {
 	fs := flags("serve", env)
-	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "log")
+	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "operator", "log")
 	if err := parse(fs, args, cfg); err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,23 +76,7 @@ func TestServeAndStop(t *testing.T) {
 			t.Fatalf("merchants create --json printed %q (%v)", out, err)
 		}
 
-		cmd := exec.Command(binary, "serve")
-		cmd.Env = append(os.Environ(), env...)
-		logs, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1000)
-		go func() {
-			defer close(lines)
-			sc := bufio.NewScanner(logs)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-		}()
+		cmd, lines := startServe(t, env)
 		waitReady(t, "http://"+addr+"/readyz")
 
 		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/checkouts", strings.NewReader(
@@ -110,20 +93,7 @@ func TestServeAndStop(t *testing.T) {
 			t.Fatalf("create through the binary: %d %s", res.StatusCode, body)
 		}
 
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("serve exited with %v after SIGTERM", err)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Fatal("serve did not stop within 30 s of SIGTERM")
-		}
+		stopServe(t, cmd)
 		var all []string
 		for l := range lines {
 			all = append(all, l)
@@ -138,6 +108,29 @@ func TestServeAndStop(t *testing.T) {
 			}
 		}
 	})
+}
+
+// startServe starts `caisse serve` with env and returns it with its log lines.
+func startServe(t *testing.T, env []string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(os.Environ(), env...)
+	logs, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100000)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines
 }
 
 func waitReady(t *testing.T, url string) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
+	"github.com/caisse/caisse/internal/notify"
 )
 
 // MaxIdempotencyKey is the longest Idempotency-Key header accepted (Stripe's limit).
@@ -33,6 +34,7 @@ const (
 // API is the Stripe dialect's handlers.
 type API struct {
 	Checkout *checkout.Service
+	Notify   *notify.Service
 	Auth     *httpapi.Auth
 	Idem     *httpapi.Idempotency
 	Log      *slog.Logger
@@ -52,6 +54,18 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/checkout/sessions/{id}", post(a.update))
 	mux.Handle("POST /v1/checkout/sessions/{id}/expire", post(a.expire))
 	mux.Handle("GET /v1/checkout/sessions/{id}/line_items", api(a.lineItems))
+	mux.Handle("GET /v1/events", api(a.listEvents))
+	mux.Handle("GET /v1/events/{id}", api(a.retrieveEvent))
+	mux.Handle("GET /v1/events/{id}/webhook_attempts", api(a.eventAttempts))
+	mux.Handle("POST /v1/events/{id}/resend", post(a.resendEvent))
+	mux.Handle("POST /v1/webhook_endpoints", post(a.createEndpoint))
+	mux.Handle("GET /v1/webhook_endpoints", api(a.listEndpoints))
+	mux.Handle("GET /v1/webhook_endpoints/{id}", api(a.retrieveEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}", post(a.updateEndpoint))
+	mux.Handle("DELETE /v1/webhook_endpoints/{id}", post(a.deleteEndpoint)) // a replay answers as the first delete did
+	for _, outcome := range []string{checkout.OutcomeComplete, checkout.OutcomeFail, checkout.OutcomeExpire} {
+		mux.Handle("POST /v1/test_helpers/checkout/sessions/{id}/"+outcome, post(a.forceOutcome(outcome)))
+	}
 }
 
 // requestParams decodes a request's parameters: the query string of a GET
@@ -242,13 +256,31 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, checkout.ErrNotFound):
 		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
 			Param: "id", Message: fmt.Sprintf("No such checkout.session: '%s'", r.PathValue("id"))}
+	case errors.Is(err, notify.ErrNotFound):
+		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
+			Param: "id", Message: fmt.Sprintf("No such %s: '%s'", routeObject(r), r.PathValue("id"))}
 	case errors.As(err, &badState):
 		p = stateProblem(badState)
+	case errors.Is(err, checkout.ErrLiveMode):
+		p = unrecognizedURL(r)
 	default:
 		a.Log.Error("stripeapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
 		p = httpapi.ErrInternal
 	}
 	Render(w, r, p)
+}
+
+// routeObject is the kind of object a route's {id} names, read from the
+// collection in the route's pattern: /v1/events/{id}… names an event.
+func routeObject(r *http.Request) string {
+	_, path, _ := strings.Cut(r.Pattern, " ")
+	switch {
+	case strings.HasPrefix(path, "/v1/events/"):
+		return "event"
+	case strings.HasPrefix(path, "/v1/webhook_endpoints/"):
+		return "webhook_endpoint"
+	}
+	return "object"
 }
 
 // stripeParam names a domain parameter as this dialect calls it.

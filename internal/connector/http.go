@@ -1,0 +1,257 @@
+package connector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/caisse/caisse/internal/webhook"
+)
+
+// The operator protocol's signature headers; docs/connectors.md describes them.
+const (
+	headerCaisseSignature   = "Caisse-Signature"   // on caisse's requests to the operator
+	headerOperatorSignature = "Operator-Signature" // on the operator's callbacks to caisse
+)
+
+const (
+	defaultTolerance = 5 * time.Minute // signature timestamp tolerance, both directions
+	maxBody          = 1 << 20         // the most of a body either side reads
+	maxSnippet       = 200             // the most of an operator's answer an error quotes
+)
+
+// defaultClient is used when a connector or fake operator has no Client.
+var defaultClient = &http.Client{Timeout: 10 * time.Second}
+
+// paymentRequest is the body of POST /v1/payments.
+type paymentRequest struct {
+	Reference   string `json:"reference"`
+	Amount      int64  `json:"amount"`
+	Currency    string `json:"currency"`
+	Phone       string `json:"phone"`
+	Channel     string `json:"channel"`
+	CallbackURL string `json:"callback_url"`
+}
+
+// paymentState is what an operator says about a payment: the body of its
+// callbacks, of GET /v1/payments/{id} and of its answer to POST /v1/payments.
+type paymentState struct {
+	ID            string `json:"id"`
+	Reference     string `json:"reference"`
+	Status        string `json:"status"`
+	FailureReason string `json:"failure_reason,omitempty"`
+}
+
+var _ Connector = (*HTTP)(nil)
+
+// HTTP is the live connector: it speaks caisse's operator protocol (docs/connectors.md) to one operator.
+type HTTP struct {
+	ConnectorName string           // as in /v1/connectors/{name}/callback
+	BaseURL       string           // the operator's API, e.g. https://api.operator.example
+	Secret        string           // shared HMAC secret, both directions
+	CallbackURL   string           // where the operator posts results: {CAISSE_PUBLIC_URL}/v1/connectors/{name}/callback
+	Client        *http.Client     // nil means a client with a 10 s timeout
+	Now           func() time.Time // nil means time.Now
+	Tolerance     time.Duration    // callback timestamp tolerance; 0 means 5 minutes
+}
+
+// Name is ConnectorName.
+func (h *HTTP) Name() string { return h.ConnectorName }
+
+// Initiate posts p to the operator's /v1/payments and returns the id it answers.
+// Its errors quote the operator's status code and the start of its answer, with
+// the secret and the customer's phone number masked.
+func (h *HTTP) Initiate(ctx context.Context, p Payment) (string, error) {
+	body, err := json.Marshal(paymentRequest{
+		Reference: p.SessionID, Amount: p.Amount, Currency: p.Currency,
+		Phone: p.Phone, Channel: p.Channel, CallbackURL: h.CallbackURL,
+	})
+	if err != nil {
+		return "", fmt.Errorf("connector %s: encode payment: %w", h.ConnectorName, err)
+	}
+	code, answer, err := h.do(ctx, http.MethodPost, "/v1/payments", body)
+	if err != nil {
+		return "", err
+	}
+	if code < 200 || code > 299 {
+		return "", h.answerError("initiate", code, answer, p.Phone)
+	}
+	var s paymentState
+	if err := json.Unmarshal(answer, &s); err != nil || s.ID == "" || !known(s.Status, true) {
+		return "", h.answerError("initiate: want JSON with id and status", code, answer, p.Phone)
+	}
+	return s.ID, nil
+}
+
+// Callback verifies the Operator-Signature header of an operator's callback
+// against body and returns what the callback says. Any signature problem wraps
+// ErrSignature; a well-signed body that is not a valid callback wraps
+// ErrMalformed, with a message that may be shown to the operator.
+func (h *HTTP) Callback(r *http.Request, body []byte) (Result, error) {
+	if h.Secret == "" {
+		return Result{}, fmt.Errorf("%w: connector %s has no secret", ErrSignature, h.ConnectorName)
+	}
+	if err := webhook.Verify(body, r.Header.Get(headerOperatorSignature), h.Secret, h.tolerance(), h.now()); err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrSignature, err)
+	}
+	res, err := decodeState(body, false)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return res, nil
+}
+
+// Status asks the operator's GET /v1/payments/{ref} where the payment stands.
+func (h *HTTP) Status(ctx context.Context, ref string) (Result, error) {
+	if ref == "" {
+		return Result{}, fmt.Errorf("connector %s: status: empty payment id", h.ConnectorName)
+	}
+	code, answer, err := h.do(ctx, http.MethodGet, "/v1/payments/"+url.PathEscape(ref), nil)
+	if err != nil {
+		return Result{}, err
+	}
+	if code != http.StatusOK {
+		return Result{}, h.answerError("status", code, answer, "")
+	}
+	res, err := decodeState(answer, true)
+	if err != nil {
+		return Result{}, fmt.Errorf("connector %s: status: %w", h.ConnectorName, err)
+	}
+	if res.Ref != ref {
+		return Result{}, fmt.Errorf("connector %s: status: asked for payment %q, operator answered about %q", h.ConnectorName, ref, res.Ref)
+	}
+	return res, nil
+}
+
+// do sends a signed request to the operator and returns its status code and
+// (at most maxBody of) its body.
+func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	if h.Secret == "" || h.BaseURL == "" {
+		return 0, nil, fmt.Errorf("connector %s: base URL and secret are required", h.ConnectorName)
+	}
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(h.BaseURL, "/")+path, rd)
+	if err != nil {
+		return 0, nil, fmt.Errorf("connector %s: %w", h.ConnectorName, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(headerCaisseSignature, webhook.Sign(h.Secret, body, h.now()))
+	client := h.Client
+	if client == nil {
+		client = defaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("connector %s: %w", h.ConnectorName, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", h.ConnectorName, method, path, err)
+	}
+	return resp.StatusCode, answer, nil
+}
+
+// answerError describes an operator's unexpected answer: its status code and
+// the first maxSnippet bytes of its body, with the secret and phone (which an
+// operator may echo) masked before cutting, so no part of them can show.
+func (h *HTTP) answerError(what string, code int, answer []byte, phone string) error {
+	s := strings.ToValidUTF8(string(answer), "?")
+	s = redact(s, h.Secret, "[secret]")
+	if phone != "" {
+		bare := strings.TrimPrefix(phone, "+")
+		s = redact(s, phone, maskPhone(phone))
+		s = redact(s, bare, maskPhone(bare))
+	}
+	if len(s) > maxSnippet {
+		cut := maxSnippet
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return fmt.Errorf("connector %s: %s: operator answered %d: %q", h.ConnectorName, what, code, s)
+}
+
+func (h *HTTP) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *HTTP) tolerance() time.Duration {
+	if h.Tolerance > 0 {
+		return h.Tolerance
+	}
+	return defaultTolerance
+}
+
+// decodeState parses and checks an operator's paymentState; pending is
+// allowed only where asked (a status query, not a callback).
+func decodeState(body []byte, pendingOK bool) (Result, error) {
+	var s paymentState
+	if err := json.Unmarshal(body, &s); err != nil {
+		return Result{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	switch {
+	case s.ID == "":
+		return Result{}, errors.New("no id")
+	case s.Reference == "":
+		return Result{}, errors.New("no reference")
+	case !known(s.Status, pendingOK):
+		return Result{}, fmt.Errorf("unknown status %q", s.Status)
+	}
+	if s.Status != StatusFailed {
+		s.FailureReason = ""
+	}
+	return Result{SessionID: s.Reference, Ref: s.ID, Status: s.Status, FailureReason: s.FailureReason}, nil
+}
+
+// known says whether status is one an operator may report.
+func known(status string, pendingOK bool) bool {
+	switch status {
+	case StatusProcessing, StatusSucceeded, StatusFailed:
+		return true
+	case StatusPending:
+		return pendingOK
+	}
+	return false
+}
+
+// redact replaces every s in text by with; an empty s changes nothing.
+func redact(text, s, with string) string {
+	if s == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, s, with)
+}
+
+// maskPhone hides all but the last 4 characters of a phone number, keeping a
+// leading +: +2250707000001 becomes +*********0001.
+func maskPhone(phone string) string {
+	rest, plus := strings.CutPrefix(phone, "+")
+	keep := min(4, len(rest))
+	if len(rest) <= 4 {
+		keep = 0 // too short to show anything
+	}
+	masked := strings.Repeat("*", len(rest)-keep) + rest[len(rest)-keep:]
+	if plus {
+		return "+" + masked
+	}
+	return masked
+}

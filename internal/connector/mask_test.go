@@ -1,0 +1,20 @@
+package connector
+
+import "testing"
+
+func TestMaskPhone(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"+2250707000001": "+*********0001",
+		"2250707000001":  "*********0001",
+		"+12345":         "+*2345",
+		"+1234":          "+****", // too short to show any digit
+		"123":            "***",
+		"":               "",
+	}
+	for in, want := range cases {
+		if got := maskPhone(in); got != want {
+			t.Errorf("maskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

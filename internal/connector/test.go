@@ -1,0 +1,96 @@
+package connector
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"time"
+)
+
+var _ Connector = Test{}
+
+// TestDelay is how long the test connector's operator "thinks" before answering.
+const TestDelay = time.Second
+
+// Scenario is what the test connector's operator does with a phone number.
+type Scenario struct {
+	Name          string   // approve, decline, reject, no_answer, stuck
+	Suffix        string   // the last 4 digits that select it ("0001" for approve, the default)
+	Statuses      []string // what the operator reports after TestDelay, in order (StatusProcessing, StatusSucceeded, StatusFailed)
+	FailureReason string   // with a final StatusFailed
+	Summary       string   // one English sentence for docs and the hosted page
+}
+
+// TestScenarios lists every scenario, approve first.
+var TestScenarios = []Scenario{
+	{
+		Name: "approve", Suffix: "0001",
+		Statuses: []string{StatusProcessing, StatusSucceeded},
+		Summary:  "The customer approves and the payment succeeds; this is also what any other number does.",
+	},
+	{
+		Name: "decline", Suffix: "0002",
+		Statuses: []string{StatusFailed}, FailureReason: "insufficient_funds",
+		Summary: "The operator declines the payment for insufficient funds.",
+	},
+	{
+		Name: "reject", Suffix: "0003",
+		Statuses: []string{StatusFailed}, FailureReason: "customer_rejected",
+		Summary: "The customer rejects the payment on their phone.",
+	},
+	{
+		Name: "no_answer", Suffix: "0004",
+		Summary: "The customer never answers, so the payment stays pending until the session expires.",
+	},
+	{
+		Name: "stuck", Suffix: "0005",
+		Statuses: []string{StatusProcessing},
+		Summary:  "The customer approves but the operator never settles, so the payment stays processing.",
+	},
+}
+
+// TestScenario returns the scenario a phone number selects: the one whose
+// Suffix ends the number, approve for any other number (short or garbage too).
+// The Statuses slice is the caller's own copy.
+func TestScenario(phone string) Scenario {
+	s := TestScenarios[0]
+	for _, c := range TestScenarios[1:] {
+		if len(phone) >= len(c.Suffix) && phone[len(phone)-len(c.Suffix):] == c.Suffix {
+			s = c
+			break
+		}
+	}
+	s.Statuses = slices.Clone(s.Statuses)
+	return s
+}
+
+// Test is the connector of test-mode sessions: it reaches no operator.
+// Caisse schedules the outcome TestScenario(phone) chooses itself; Test only
+// hands out operator refs.
+type Test struct{}
+
+// Name is "test".
+func (Test) Name() string { return "test" }
+
+// Initiate returns a new operator ref, "tpay_" and 24 random hex characters.
+func (Test) Initiate(ctx context.Context, _ Payment) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return randomID("tpay_"), nil
+}
+
+// randomID returns prefix and 24 hex characters from crypto/rand (96 bits).
+func randomID(prefix string) string {
+	b := make([]byte, 12)
+	rand.Read(b) // never fails: crypto/rand crashes the program instead
+	return prefix + hex.EncodeToString(b)
+}
+
+// Callback is ErrUnsupported: no operator calls the test connector back.
+func (Test) Callback(*http.Request, []byte) (Result, error) { return Result{}, ErrUnsupported }
+
+// Status is ErrUnsupported: caisse drives test outcomes itself and knows them.
+func (Test) Status(context.Context, string) (Result, error) { return Result{}, ErrUnsupported }

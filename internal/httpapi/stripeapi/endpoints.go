@@ -1,0 +1,175 @@
+package stripeapi
+
+import (
+	"net/http"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/httpapi"
+	"github.com/caisse/caisse/internal/notify"
+	"github.com/caisse/caisse/internal/store"
+)
+
+// webhookEndpoint is Stripe's webhook_endpoint object plus caisse's
+// payload_format. The secret is shown only in the answer to its creation.
+type webhookEndpoint struct {
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	APIVersion    string            `json:"api_version"`
+	Application   *string           `json:"application"`
+	Created       int64             `json:"created"`
+	Description   *string           `json:"description"`
+	EnabledEvents []string          `json:"enabled_events"`
+	Livemode      bool              `json:"livemode"`
+	Metadata      map[string]string `json:"metadata"`
+	Secret        string            `json:"secret,omitempty"`
+	Status        string            `json:"status"`
+	URL           string            `json:"url"`
+	PayloadFormat string            `json:"payload_format"`
+}
+
+func toEndpoint(e store.Endpoint, withSecret bool) webhookEndpoint {
+	out := webhookEndpoint{ID: e.ID, Object: "webhook_endpoint", APIVersion: e.APIVersion, Created: e.CreatedAt.Unix(),
+		Description: orNull(e.Description), EnabledEvents: e.EnabledEvents, Livemode: e.Livemode, Metadata: e.Metadata,
+		Status: e.Status, URL: e.URL, PayloadFormat: e.PayloadFormat}
+	if out.EnabledEvents == nil {
+		out.EnabledEvents = []string{}
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	if withSecret {
+		out.Secret = e.Secret
+	}
+	return out
+}
+
+// deletedEndpoint is Stripe's answer to a delete.
+type deletedEndpoint struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Deleted bool   `json:"deleted"`
+}
+
+// decodeEndpoint reads the parameters create and update share; it reports
+// whether metadata was given as "" (clear every key).
+func decodeEndpoint(p *params, create bool) (notify.EndpointParams, bool) {
+	var in notify.EndpointParams
+	if url, ok := p.String("url"); ok {
+		in.URL = &url
+	} else if create {
+		p.Missing("url")
+	}
+	if events, ok := p.Strings("enabled_events"); ok {
+		in.EnabledEvents = events
+	} else if create {
+		p.Missing("enabled_events")
+	}
+	if d, ok := p.String("description"); ok {
+		in.Description = &d
+	}
+	meta, hasMeta := p.Metadata("metadata")
+	in.Metadata = meta
+	return in, hasMeta && meta == nil
+}
+
+func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) {
+	var in notify.EndpointParams
+	if !a.decode(w, r, false, func(p *params) {
+		in, _ = decodeEndpoint(p, true)
+		in.APIVersion, _ = p.String("api_version")
+		in.PayloadFormat, _ = p.String("payload_format")
+	}) {
+		return
+	}
+	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, r.Header.Get("Stripe-Version"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toEndpoint(e, true))
+}
+
+func (a *API) retrieveEndpoint(w http.ResponseWriter, r *http.Request) {
+	if !a.decode(w, r, false, func(*params) {}) {
+		return
+	}
+	e, err := a.Notify.EndpointGet(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	a.replyEndpoint(w, r, e, err)
+}
+
+func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+	var in notify.EndpointParams
+	var clearMeta bool
+	if !a.decode(w, r, false, func(p *params) {
+		in, clearMeta = decodeEndpoint(p, false)
+		in.Disabled = boolParam(p, "disabled")
+	}) {
+		return
+	}
+	principal, id := httpapi.Principal(r), r.PathValue("id")
+	if clearMeta { // metadata="" unsets every key: name each one for removal
+		cur, err := a.Notify.EndpointGet(r.Context(), principal, id)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		in.Metadata = make(map[string]string, len(cur.Metadata))
+		for k := range cur.Metadata {
+			in.Metadata[k] = ""
+		}
+	}
+	e, err := a.Notify.EndpointUpdate(r.Context(), principal, id, in)
+	a.replyEndpoint(w, r, e, err)
+}
+
+func (a *API) replyEndpoint(w http.ResponseWriter, r *http.Request, e store.Endpoint, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toEndpoint(e, false))
+}
+
+func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	if !a.decode(w, r, false, func(*params) {}) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := a.Notify.EndpointDelete(r.Context(), httpapi.Principal(r), id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, deletedEndpoint{ID: id, Object: "webhook_endpoint", Deleted: true})
+}
+
+func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) {
+	var page checkout.ListParams
+	if !a.decode(w, r, false, func(p *params) { page = decodePage(p) }) {
+		return
+	}
+	found, hasMore, err := a.Notify.EndpointList(r.Context(), httpapi.Principal(r), page.Filter.Limit,
+		page.StartingAfter, page.EndingBefore)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	data := make([]webhookEndpoint, len(found))
+	for i, e := range found {
+		data[i] = toEndpoint(e, false)
+	}
+	writeJSON(w, http.StatusOK, newList("/v1/webhook_endpoints", data, hasMore))
+}
+
+// boolParam reads key as a boolean, true or false; nil when absent.
+func boolParam(p *params, key string) *bool {
+	v, ok := p.String(key)
+	if !ok {
+		return nil
+	}
+	b := v == "true"
+	if !b && v != "false" {
+		p.Fail(key, httpapi.Invalid(p.Path(key), "", "Invalid boolean: %s", v))
+		return nil
+	}
+	return &b
+}

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/server"
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/testdb"
+	"github.com/caisse/caisse/internal/testserver"
+)
+
+// TestTwoNodesDeliverAndExpireOnce runs two `caisse serve` processes on one
+// PostgreSQL database: 200 sessions are paid through the test connector and
+// 200 expire by themselves, and every event reaches each of two webhook
+// endpoints exactly once.
+func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
+	t.Parallel()
+	const paid, expiring = 200, 200
+	dbURL := testdb.PostgresURL(t)
+	var m struct {
+		ID            string `json:"id"`
+		TestSecretKey string `json:"test_secret_key"`
+	}
+	if err := json.Unmarshal(caisse(t, []string{"CAISSE_DATABASE_URL=" + dbURL}, "merchants", "create", "--name", "Two nodes", "--json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []string
+	for range 2 {
+		addr := freeAddr(t)
+		cmd, _ := startServe(t, []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_LOG_LEVEL=error"})
+		t.Cleanup(func() { stopServe(t, cmd) })
+		waitReady(t, "http://"+addr+"/readyz")
+		nodes = append(nodes, "http://"+addr)
+	}
+	api := func(node, method, path, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, node+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+m.TestSecretKey)
+		if strings.HasPrefix(body, "{") {
+			req.Header.Set("Content-Type", "application/json")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var out map[string]any
+		if res.StatusCode >= 300 || json.Unmarshal(raw, &out) != nil {
+			t.Errorf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		}
+		return out
+	}
+	rcv := testserver.NewReceiver(t)
+	for _, path := range []string{"/a", "/b"} {
+		api(nodes[0], "POST", "/v1/webhook_endpoints", url.Values{"url": {rcv.URL + path}, "enabled_events[]": {"*"}}.Encode())
+	}
+
+	// Sessions that expire in 5 s: created through a third server on the same
+	// database whose clock runs 295 s behind (300 s is the shortest expires_in).
+	creator, err := server.New(context.Background(), config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test"},
+		server.Options{Now: func() time.Time { return time.Now().Add(-295 * time.Second) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer creator.Close()
+	p, err := creator.Merchants.Authenticate(context.Background(), m.TestSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range expiring {
+		if _, err := creator.Checkout.Create(context.Background(), p, checkout.CreateParams{Amount: 1000, Currency: "XOF"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < paid; i += 4 {
+				node := nodes[i%2]
+				s := api(node, "POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
+				if s == nil {
+					return
+				}
+				api(nodes[(i+1)%2], "POST", "/v1/checkouts/"+s["id"].(string)+"/confirm", `{"channel": "orange_money"}`)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Each paid session writes pending, processing, completed and
+	// async_payment_succeeded; each expired one writes expired.
+	const events = paid*4 + expiring
+	got := rcv.Wait(t, 2*events, 3*time.Minute)
+	time.Sleep(3 * time.Second) // a duplicate would have arrived by now
+	got = rcv.Deliveries()
+	seen := map[string]int{}
+	for _, d := range got {
+		seen[d.Path+" "+d.Header.Get("webhook-id")]++
+	}
+	if len(got) != 2*events || len(seen) != 2*events {
+		t.Fatalf("%d deliveries of %d distinct (endpoint, event) pairs, want %d of each", len(got), len(seen), 2*events)
+	}
+
+	list, err := creator.Store.EventList(context.Background(), p.Scope(), store.EventFilter{Limit: events + 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perType := map[string]int{}
+	perSession := map[string]int{}
+	for _, e := range list {
+		perType[e.Type]++
+		perSession[e.Type+" "+e.Session.ID]++
+		for _, path := range []string{"/a", "/b"} {
+			if seen[path+" "+e.ID] != 1 {
+				t.Errorf("event %s reached %s %d times", e.ID, path, seen[path+" "+e.ID])
+			}
+		}
+	}
+	want := map[string]int{checkout.EventPending: paid, checkout.EventProcessing: paid, checkout.EventCompleted: paid,
+		checkout.EventAsyncSucceeded: paid, checkout.EventExpired: expiring}
+	if fmt.Sprint(perType) != fmt.Sprint(want) || len(list) != events {
+		t.Errorf("events by type %v (%d in all), want %v", perType, len(list), want)
+	}
+	for k, n := range perSession {
+		if n != 1 {
+			t.Errorf("%s written %d times", k, n)
+		}
+	}
+}
+
+// stopServe stops a serve process with SIGTERM and waits for it.
+func stopServe(t *testing.T, cmd *exec.Cmd) {
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Error(err)
+		return
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Error("serve did not stop within 30 s of SIGTERM")
+	}
+}
