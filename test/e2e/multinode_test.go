@@ -16,6 +16,7 @@ import (
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/server"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/testdb"
@@ -49,6 +50,7 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest(method, node+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+m.TestSecretKey)
+		req.Header.Set("Idempotency-Key", randid.New("e2e_"))
 		if strings.HasPrefix(body, "{") {
 			req.Header.Set("Content-Type", "application/json")
 		} else {
@@ -85,7 +87,7 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range expiring {
-		if _, err := creator.Checkout.Create(context.Background(), p, checkout.CreateParams{Amount: 1000, Currency: "XOF"}); err != nil {
+		if _, err := creator.Checkout.Create(context.Background(), p, checkout.CreateParams{Amount: 1000, Currency: "XOF", ExpiresIn: checkout.MinExpiresIn}); err != nil {
 			t.Fatal(err)
 		}
 	}
