@@ -28,6 +28,7 @@ const usage = `caisse — a self-hosted checkout-sessions server
 
 Usage:
   caisse serve    [--addr ADDR] [--database-url URL] [--public-url URL] [--rate-limit N]
+                  [--operator-url URL] [--operator-name NAME]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
@@ -37,7 +38,8 @@ Usage:
   caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
-CAISSE_RATE_LIMIT, CAISSE_LOG_FORMAT and CAISSE_LOG_LEVEL; flags win.
+CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_LOG_FORMAT and
+CAISSE_LOG_LEVEL; flags win. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
 its --secret defaults to CAISSE_OPERATOR_SECRET.
 `
