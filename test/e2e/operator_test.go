@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/testdb"
+)
+
+// TestLiveSessionPaidThroughFakeOperator runs `caisse fake-operator` and
+// `caisse serve` configured to use it: a live-mode session confirmed through
+// the mobile-money API completes from the operator's signed callbacks.
+func TestLiveSessionPaidThroughFakeOperator(t *testing.T) {
+	t.Parallel()
+	secret := randid.New("opsec_")
+	opAddr := freeAddr(t)
+	op := exec.Command(binary, "fake-operator", "--addr", opAddr, "--delay", "100ms")
+	op.Env = append(os.Environ(), "CAISSE_OPERATOR_SECRET="+secret)
+	if err := op.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopServe(t, op) })
+
+	dbURL := testdb.SQLiteURL(t)
+	var m struct {
+		LiveSecretKey string `json:"live_secret_key"`
+	}
+	if err := json.Unmarshal(caisse(t, []string{"CAISSE_DATABASE_URL=" + dbURL}, "merchants", "create", "--name", "Live", "--json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	srv, _ := startServe(t, []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr,
+		"CAISSE_OPERATOR_URL=http://" + opAddr, "CAISSE_OPERATOR_SECRET=" + secret})
+	t.Cleanup(func() { stopServe(t, srv) })
+	waitReady(t, "http://"+addr+"/readyz")
+
+	call := func(method, path, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+m.LiveSecretKey)
+		req.Header.Set("Idempotency-Key", randid.New("e2e_"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var out map[string]any
+		if res.StatusCode >= 300 || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		}
+		return out
+	}
+	s := call("POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
+	id := s["id"].(string)
+	if !strings.HasPrefix(id, "cs_live_") {
+		t.Fatalf("a live key made %s", id)
+	}
+	if c := call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo"}`); c["status"] != "pending" {
+		t.Fatalf("confirm: %v", c["status"])
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := call("GET", "/v1/checkouts/"+id, "")
+		if got["status"] == "completed" && got["completed_at"] != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live session is %v 20 s after confirmation", got["status"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
