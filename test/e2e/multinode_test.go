@@ -47,27 +47,7 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 		nodes = append(nodes, "http://"+addr)
 	}
 	api := func(node, method, path, body string) map[string]any {
-		t.Helper()
-		req, _ := http.NewRequest(method, node+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+m.TestSecretKey)
-		req.Header.Set("Idempotency-Key", randid.New("e2e_"))
-		if strings.HasPrefix(body, "{") {
-			req.Header.Set("Content-Type", "application/json")
-		} else {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return nil
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		var out map[string]any
-		if res.StatusCode >= 300 || json.Unmarshal(raw, &out) != nil {
-			t.Errorf("%s %s: %d %s", method, path, res.StatusCode, raw)
-		}
-		return out
+		return call(t, node, m.TestSecretKey, method, path, body)
 	}
 	rcv := testserver.NewReceiver(t)
 	for _, path := range []string{"/a", "/b"} {
@@ -148,6 +128,33 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 			t.Errorf("%s written %d times", k, n)
 		}
 	}
+}
+
+// call makes an authenticated API request with a JSON or form body (an
+// idempotency key on each) and decodes the JSON answer. A failed call is
+// reported with t.Error and gives nil, so that goroutines may use it.
+func call(t *testing.T, base, key, method, path, body string) map[string]any {
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Idempotency-Key", randid.New("e2e_"))
+	if strings.HasPrefix(body, "{") {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	if res.StatusCode >= 300 || json.Unmarshal(raw, &out) != nil {
+		t.Errorf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		return nil
+	}
+	return out
 }
 
 // stopServe stops a serve process with SIGTERM and waits for it.

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,34 +39,25 @@ func TestLiveSessionPaidThroughFakeOperator(t *testing.T) {
 	t.Cleanup(func() { stopServe(t, srv) })
 	waitReady(t, "http://"+addr+"/readyz")
 
-	call := func(method, path, body string) map[string]any {
+	live := func(method, path, body string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+m.LiveSecretKey)
-		req.Header.Set("Idempotency-Key", randid.New("e2e_"))
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		var out map[string]any
-		if res.StatusCode >= 300 || json.Unmarshal(raw, &out) != nil {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		out := call(t, "http://"+addr, m.LiveSecretKey, method, path, body)
+		if out == nil {
+			t.FailNow()
 		}
 		return out
 	}
-	s := call("POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
+	s := live("POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
 	id := s["id"].(string)
 	if !strings.HasPrefix(id, "cs_live_") {
 		t.Fatalf("a live key made %s", id)
 	}
-	if c := call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo"}`); c["status"] != "pending" {
+	if c := live("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo"}`); c["status"] != "pending" {
 		t.Fatalf("confirm: %v", c["status"])
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		got := call("GET", "/v1/checkouts/"+id, "")
+		got := live("GET", "/v1/checkouts/"+id, "")
 		if got["status"] == "completed" && got["completed_at"] != nil {
 			return
 		}
