@@ -424,3 +424,27 @@ func (s *Service) Sweep(ctx context.Context, scope *store.Scope) (int, error) {
 
 // sweepBatch bounds the sessions one Sweep expires.
 const sweepBatch = 100
+
+// Lookup finds a session by id alone, for the customer holding its hosted
+// page link, and returns the principal that acts for the customer on it: the
+// session's merchant in the session's mode. Like Get, it expires an overdue
+// session first.
+func (s *Service) Lookup(ctx context.Context, id string) (Session, merchant.Principal, error) {
+	if !Storable(id) {
+		return Session{}, merchant.Principal{}, ErrNotFound
+	}
+	cur, err := s.Store.SessionLookup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return cur, merchant.Principal{}, ErrNotFound
+	}
+	if err != nil {
+		return cur, merchant.Principal{}, err
+	}
+	m, err := s.Store.MerchantGet(ctx, cur.MerchantID)
+	if err != nil {
+		return cur, merchant.Principal{}, err
+	}
+	p := merchant.Principal{Merchant: m, Livemode: cur.Livemode}
+	cur, err = s.Get(ctx, p, id)
+	return cur, p, err
+}
