@@ -20,7 +20,6 @@ type Scenario struct {
 	Suffix        string   // the last 4 digits that select it ("0001" for approve, the default)
 	Statuses      []string // what the operator reports after TestDelay, in order (StatusProcessing, StatusSucceeded, StatusFailed)
 	FailureReason string   // with a final StatusFailed
-	Summary       string   // one English sentence for docs and the hosted page
 }
 
 // TestScenarios lists every scenario, approve first.
@@ -28,26 +27,21 @@ var TestScenarios = []Scenario{
 	{
 		Name: "approve", Suffix: "0001",
 		Statuses: []string{StatusProcessing, StatusSucceeded},
-		Summary:  "The customer approves and the payment succeeds; this is also what any other number does.",
 	},
 	{
 		Name: "decline", Suffix: "0002",
 		Statuses: []string{StatusFailed}, FailureReason: "insufficient_funds",
-		Summary: "The operator declines the payment for insufficient funds.",
 	},
 	{
 		Name: "reject", Suffix: "0003",
 		Statuses: []string{StatusFailed}, FailureReason: "customer_rejected",
-		Summary: "The customer rejects the payment on their phone.",
 	},
 	{
 		Name: "no_answer", Suffix: "0004",
-		Summary: "The customer never answers, so the payment stays pending until the session expires.",
 	},
 	{
 		Name: "stuck", Suffix: "0005",
 		Statuses: []string{StatusProcessing},
-		Summary:  "The customer approves but the operator never settles, so the payment stays processing.",
 	},
 }
 
