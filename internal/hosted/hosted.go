@@ -182,7 +182,7 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session
 		v.Failure = reasonText(t, s.FailureReason)
 	}
 	if s.CompletedAt != nil {
-		v.PaidAt = s.CompletedAt.UTC().Format("2006-01-02 15:04 UTC")
+		v.PaidAt = s.CompletedAt.UTC().Format(map[string]string{"fr": "02/01/2006 à 15:04 UTC", "en": "2 Jan 2006, 15:04 UTC"}[lang])
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, v); err != nil {

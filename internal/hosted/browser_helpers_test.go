@@ -1,0 +1,407 @@
+package hosted_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/caisse/caisse/internal/testserver"
+)
+
+// The browser tests drive Debian's Chromium, headless, through chromedp. Each
+// test runs a real caisse server (with its background jobs, so the test
+// connector answers) and a small merchant site to be sent back to.
+
+const (
+	// width and height are the window of a small phone.
+	phoneWidth, phoneHeight = 360, 740
+	// browserPatience bounds every wait on the browser; the test connector answers
+	// within about a second, and the no-JS page reloads every 3 s.
+	browserPatience = 20 * time.Second
+)
+
+// chromium returns the path of a Chromium or Chrome binary. Without one the
+// test is skipped, or fails when CI is set.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium, chromium-browser or google-chrome in PATH (CI is set): install Debian's chromium")
+	}
+	t.Skip("no chromium, chromium-browser or google-chrome in PATH; skipping the browser test (set CI to make this a failure)")
+	return ""
+}
+
+// startBrowser starts a headless Chromium with a fresh profile, stopped at
+// cleanup, and returns a context holding it; tabs are opened with newTab.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	profile := t.TempDir() // removed after the browser stops (cleanups run last-in first-out)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(phoneWidth, phoneHeight),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc) // waits for the browser to exit
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelBrowser() })
+	if err := chromedp.Do(browser); err != nil { // starts the browser, with no deadline
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return browser
+}
+
+// tabOptions set up a tab before its first page.
+type tabOptions struct {
+	noScript       bool   // scripts disabled, as for a customer without JavaScript
+	acceptLanguage string // the browser's Accept-Language; "" leaves Chromium's own
+}
+
+// newTab opens a tab in its own browser context (its own cookies) of browser,
+// with the phone-sized viewport, closed at cleanup.
+func newTab(t *testing.T, browser context.Context, o tabOptions) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(func() { cancel() })
+	steps := []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(phoneWidth, phoneHeight)}
+	if o.noScript {
+		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+	}
+	if o.acceptLanguage != "" {
+		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders,
+				network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": o.acceptLanguage}})
+			return err
+		}))
+	}
+	if err := chromedp.Do(tab, steps...); err != nil { // opens the tab, with no deadline
+		t.Fatalf("open a tab: %v", err)
+	}
+	return tab
+}
+
+// act runs steps in tab within browserPatience, failing the test with what the page shows.
+func act(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, browserPatience)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v (%s)", what, err, whereIs(tab))
+	}
+}
+
+// read runs one action in tab within browserPatience and returns its value.
+func read[T any](t *testing.T, tab context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, browserPatience)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v (%s)", what, err, whereIs(tab))
+	}
+	return v
+}
+
+// tabLocation is the URL of the tab's current page, read from its history so
+// that it works with scripts disabled too.
+func tabLocation(ctx context.Context) (string, error) {
+	h, err := chromedp.Run(ctx, chromedp.NavigationEntries())
+	if err != nil {
+		return "", err
+	}
+	if h.CurrentIndex < 0 || int(h.CurrentIndex) >= len(h.Entries) {
+		return "", fmt.Errorf("no current history entry (%d of %d)", h.CurrentIndex, len(h.Entries))
+	}
+	return h.Entries[h.CurrentIndex].URL, nil
+}
+
+// whereIs describes the tab's page for a failure message.
+func whereIs(tab context.Context) string {
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	loc, err := tabLocation(ctx)
+	if err != nil {
+		return "location unknown: " + err.Error()
+	}
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	if st, err := chromedp.Run(short, chromedp.AttributeValue(chromedp.CSS("#session"), "data-status")); err == nil {
+		return fmt.Sprintf("the tab is at %s, showing status %q", loc, st.Value)
+	}
+	return "the tab is at " + loc
+}
+
+// waitLocation waits until the tab's page is at want. It polls the tab's
+// history: a redirect, a script's location.replace and a meta refresh all end
+// there.
+func waitLocation(t *testing.T, tab context.Context, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, browserPatience)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		if loc, err := tabLocation(ctx); err == nil {
+			if loc == want {
+				return
+			}
+			last = loc
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the tab did not reach %s within %s; it is at %s", want, browserPatience, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// saveScreenshot saves a full-page PNG of the tab as name.png into
+// $CAISSE_SCREENSHOTS, or the test's temporary directory. The docs' copies
+// are committed, so the image is cut down to its 256 commonest colours (a
+// page of flat colours and text looks the same) and compressed at the best
+// level: less than half of Chromium's PNG.
+func saveScreenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CAISSE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	// A page just navigated to may have no layout yet: wait for its body.
+	act(t, tab, "wait for the page to show", chromedp.WaitVisible(chromedp.CSS("body")))
+	raw := read(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, paletted(img)); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d×%d, %d bytes)", path, img.Bounds().Dx(), img.Bounds().Dy(), buf.Len())
+}
+
+// paletted is img in its 256 commonest colours, every other colour drawn as
+// the nearest of them.
+func paletted(img image.Image) *image.Paletted {
+	b := img.Bounds()
+	counts := map[color.RGBA]int{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	colors := slices.Collect(maps.Keys(counts))
+	slices.SortFunc(colors, func(a, b color.RGBA) int { // commonest first; ties in a fixed order
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(uint32(a.R)<<24|uint32(a.G)<<16|uint32(a.B)<<8|uint32(a.A),
+			uint32(b.R)<<24|uint32(b.G)<<16|uint32(b.B)<<8|uint32(b.A))
+	})
+	palette := make(color.Palette, 0, 256)
+	for _, c := range colors[:min(256, len(colors))] {
+		palette = append(palette, c)
+	}
+	out := image.NewPaletted(b, palette)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	return out
+}
+
+// chromeShop is a merchant on a real caisse server, with its own site to send
+// customers back to.
+type chromeShop struct {
+	env  *testserver.Env
+	key  string // test-mode secret key
+	site string // the merchant site's URL
+}
+
+// newChromeShop starts a caisse server on dbURL with its background jobs (the test
+// connector answers through them) and a clock following the wall clock (the
+// page shows the time left), creates a merchant and starts its site.
+func newChromeShop(t *testing.T, dbURL string) *chromeShop {
+	t.Helper()
+	env := testserver.Start(t, dbURL, testserver.WithJobs(), testserver.WithSelfURL())
+	env.Clock.Follow(0)
+	m, err := env.Server.Merchants.Create(context.Background(), "Boutique Adjoua", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := httptest.NewServer(http.HandlerFunc(merchantPage))
+	t.Cleanup(site.Close)
+	return &chromeShop{env: env, key: m.TestSecretKey, site: site.URL}
+}
+
+// waitLanded waits until the tab is on the merchant's site at uri (path and
+// query), and the site has answered that request.
+func (s *chromeShop) waitLanded(t *testing.T, tab context.Context, uri string) {
+	t.Helper()
+	waitLocation(t, tab, s.site+uri)
+	if got := read(t, tab, "read the merchant's page", chromedp.Text(chromedp.CSS("#merchant-request"))); got != uri {
+		t.Errorf("the merchant's site answered %q, want %q", got, uri)
+	}
+}
+
+// merchantPage is the merchant's own page a customer is sent back to.
+func merchantPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html><meta name="viewport" content="width=device-width"><title>Boutique Adjoua</title>
+<h1>Boutique Adjoua</h1><p id="merchant-request" style="overflow-wrap:anywhere">%s</p>`, html.EscapeString(r.URL.RequestURI()))
+}
+
+// chromeOrder describes a session to create through the Stripe dialect.
+type chromeOrder struct {
+	locale     string // "" sends none
+	successURL string
+	cancelURL  string
+	reference  string // client_reference_id
+}
+
+// create creates a session of 5 000 XOF (two items of 2 500) and returns its
+// id and its url, the hosted page.
+func (s *chromeShop) create(t *testing.T, c chromeOrder) (id, payURL string) {
+	t.Helper()
+	form := url.Values{
+		"mode":                                          {"payment"},
+		"line_items[0][price_data][currency]":           {"xof"},
+		"line_items[0][price_data][unit_amount]":        {"2500"},
+		"line_items[0][price_data][product_data][name]": {"Pagne wax"},
+		"line_items[0][quantity]":                       {"2"},
+	}
+	for k, v := range map[string]string{"locale": c.locale, "success_url": c.successURL,
+		"cancel_url": c.cancelURL, "client_reference_id": c.reference} {
+		if v != "" {
+			form.Set(k, v)
+		}
+	}
+	var out struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	}
+	s.call(t, http.MethodPost, "/v1/checkout/sessions", "application/x-www-form-urlencoded", form.Encode(), &out)
+	if want := s.env.URL + "/pay/" + out.ID; out.ID == "" || out.URL != want {
+		t.Fatalf("created session %q with url %q, want the url %q", out.ID, out.URL, want)
+	}
+	return out.ID, out.URL
+}
+
+// status is the session's canonical status, read through the mobile-money API.
+func (s *chromeShop) status(t *testing.T, id string) string {
+	t.Helper()
+	var out struct {
+		Status string `json:"status"`
+	}
+	s.call(t, http.MethodGet, "/v1/checkouts/"+id, "", "", &out)
+	return out.Status
+}
+
+// call sends an API request with the test key (and the headers given as
+// name, value pairs) and decodes the 200 or 201 answer into out.
+func (s *chromeShop) call(t *testing.T, method, path, contentType, body string, out any, header ...string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.env.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(s.key, "")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+		t.Fatalf("%s %s: %s: %s", method, path, res.Status, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+	}
+}
+
+// payInTab fills the form as a customer: the phone number, a channel, then Pay.
+func payInTab(t *testing.T, tab context.Context, phone, channel string) {
+	t.Helper()
+	act(t, tab, "pay with "+phone,
+		chromedp.SendKeys(chromedp.CSS("#phone"), phone),
+		chromedp.Click(chromedp.CSS(`input[name=channel][value="`+channel+`"]`)),
+		chromedp.Click(chromedp.CSS("#pay")),
+	)
+}
+
+// recordRequests records the URLs the tab requests from now on; the returned func
+// lists them.
+func recordRequests(t *testing.T, tab context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var urls []string
+	err := chromedp.Listen(tab, func(ev any) {
+		if ev, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, ev.Request.URL)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(urls)
+	}
+}
