@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/caisse/caisse/internal/cli"
-	"github.com/caisse/caisse/internal/webhook"
+	"github.com/caisse/caisse/internal/connector"
 )
 
 const operatorSecret = "opsec_cli_5d2e8a"
@@ -88,7 +88,7 @@ func signedPost(t *testing.T, url, key, body string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Caisse-Signature", webhook.Sign(key, []byte(body), time.Now()))
+	req.Header.Set("Caisse-Signature", connector.SignRequest(key, http.MethodPost, req.URL.EscapedPath(), []byte(body), time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0

@@ -106,7 +106,8 @@ func (f *FakeOperator) verified(w http.ResponseWriter, r *http.Request) ([]byte,
 		writeError(w, http.StatusUnauthorized, "operator has no secret")
 		return nil, false
 	}
-	if err := webhook.Verify(body, r.Header.Get(headerCaisseSignature), f.Secret, defaultTolerance, f.now()); err != nil {
+	signed := requestContent(r.Method, r.URL.EscapedPath(), body)
+	if err := webhook.Verify(signed, r.Header.Get(headerCaisseSignature), f.Secret, defaultTolerance, f.now()); err != nil {
 		f.log.Warn("fake operator: refused request", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusUnauthorized, "bad "+headerCaisseSignature+": "+err.Error())
 		return nil, false

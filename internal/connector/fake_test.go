@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/caisse/caisse/internal/connector"
-	"github.com/caisse/caisse/internal/webhook"
 )
 
 // send makes a request to the operator at base, signed with key at signedAt
@@ -22,7 +21,7 @@ func send(t *testing.T, method, url, body, key string, signedAt time.Time) *http
 		t.Fatal(err)
 	}
 	if key != "" {
-		req.Header.Set("Caisse-Signature", webhook.Sign(key, []byte(body), signedAt))
+		req.Header.Set("Caisse-Signature", connector.SignRequest(key, method, req.URL.EscapedPath(), []byte(body), signedAt))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -131,6 +131,17 @@ func (h *HTTP) Status(ctx context.Context, ref string) (Result, error) {
 	return res, nil
 }
 
+// SignRequest is the Caisse-Signature of a request to the operator. It signs
+// the method and path, a newline, then the body, so that a captured
+// signature is good for that one request only ("GET /v1/payments/op_1\n").
+func SignRequest(secret, method, path string, body []byte, t time.Time) string {
+	return webhook.Sign(secret, requestContent(method, path, body), t)
+}
+
+func requestContent(method, path string, body []byte) []byte {
+	return append([]byte(method+" "+path+"\n"), body...)
+}
+
 // do sends a signed request to the operator and returns its status code and
 // (at most maxBody of) its body.
 func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
@@ -149,7 +160,7 @@ func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, [
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set(headerCaisseSignature, webhook.Sign(h.Secret, body, h.now()))
+	req.Header.Set(headerCaisseSignature, SignRequest(h.Secret, req.Method, req.URL.EscapedPath(), body, h.now()))
 	client := h.Client
 	if client == nil {
 		client = defaultClient

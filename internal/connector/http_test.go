@@ -374,7 +374,8 @@ func TestHTTPWire(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		got = append(got, seen{r.Method, r.URL.EscapedPath(), r.Header.Get("Content-Type"), string(body),
-			webhook.Verify(body, r.Header.Get("Caisse-Signature"), secret, time.Minute, time.Now())})
+			// The documented signed content: method, space, path, newline, body.
+			webhook.Verify([]byte(r.Method+" "+r.URL.EscapedPath()+"\n"+string(body)), r.Header.Get("Caisse-Signature"), secret, time.Minute, time.Now())})
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodPost {
