@@ -262,8 +262,14 @@ func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Ses
 		return Session{}, ErrNotFound // no stored id is like that, and PostgreSQL would refuse the query
 	}
 	out, err := s.Store.SessionGet(ctx, p.Scope(), id)
+	return s.current(ctx, out, err)
+}
+
+// current finishes a read: a session past its deadline is expired first (no
+// read shows an open session past its deadline); a missing one is ErrNotFound.
+func (s *Service) current(ctx context.Context, out Session, err error) (Session, error) {
 	if err == nil && s.overdue(out) {
-		out, err = s.ExpireDue(ctx, p.Scope(), id) // no read shows an open session past its deadline
+		out, err = s.ExpireDue(ctx, out.Scope, out.ID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return out, ErrNotFound

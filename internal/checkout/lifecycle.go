@@ -434,17 +434,9 @@ func (s *Service) Lookup(ctx context.Context, id string) (Session, merchant.Prin
 		return Session{}, merchant.Principal{}, ErrNotFound
 	}
 	cur, err := s.Store.SessionLookup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return cur, merchant.Principal{}, ErrNotFound
-	}
-	if err != nil {
+	if cur, err = s.current(ctx, cur, err); err != nil {
 		return cur, merchant.Principal{}, err
 	}
 	m, err := s.Store.MerchantGet(ctx, cur.MerchantID)
-	if err != nil {
-		return cur, merchant.Principal{}, err
-	}
-	p := merchant.Principal{Merchant: m, Livemode: cur.Livemode}
-	cur, err = s.Get(ctx, p, id)
-	return cur, p, err
+	return cur, merchant.Principal{Merchant: m, Livemode: cur.Livemode}, err
 }

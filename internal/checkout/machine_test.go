@@ -19,13 +19,8 @@ import (
 // StateError and leave it as it was.
 func TestEveryStatusAndAction(t *testing.T) {
 	t.Parallel()
-	env := testserver.Start(t, testdb.SQLiteURL(t))
-	key, _ := env.Merchant()
+	env, p := newMerchant(t)
 	ctx := context.Background()
-	p, err := env.Server.Merchants.Authenticate(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	svc := env.Server.Checkout
 	actions := []struct {
 		name string
@@ -69,6 +64,18 @@ func TestEveryStatusAndAction(t *testing.T) {
 	}
 }
 
+// newMerchant starts a server on SQLite and returns it with a test-mode merchant.
+func newMerchant(t *testing.T) (*testserver.Env, merchant.Principal) {
+	t.Helper()
+	env := testserver.Start(t, testdb.SQLiteURL(t))
+	key, _ := env.Merchant()
+	p, err := env.Server.Merchants.Authenticate(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, p
+}
+
 // sessionIn creates a session and walks it to status through the store.
 func sessionIn(t *testing.T, env *testserver.Env, p merchant.Principal, status string) string {
 	t.Helper()
@@ -94,13 +101,8 @@ func sessionIn(t *testing.T, env *testserver.Env, p merchant.Principal, status s
 // left waiting for the operator; created and pending ones expire, on read too.
 func TestProcessingOutlivesItsDeadline(t *testing.T) {
 	t.Parallel()
-	env := testserver.Start(t, testdb.SQLiteURL(t))
-	key, _ := env.Merchant()
+	env, p := newMerchant(t)
 	ctx := context.Background()
-	p, err := env.Server.Merchants.Authenticate(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := env.Clock.Now()
 	ids := map[string]string{}
 	for _, st := range []string{"created", "pending", "processing"} {

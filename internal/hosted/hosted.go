@@ -137,7 +137,7 @@ type channel struct {
 // show renders the page for the session's status; a paid session with a
 // success_url goes there instead.
 func (p *Page) show(w http.ResponseWriter, r *http.Request) {
-	s, _, err := p.Checkout.Lookup(r.Context(), r.PathValue("id"))
+	s, principal, err := p.Checkout.Lookup(r.Context(), r.PathValue("id"))
 	if err != nil {
 		p.failPage(w, r, err)
 		return
@@ -146,7 +146,7 @@ func (p *Page) show(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, successURL(s), http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, s, http.StatusOK, "", "")
+	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, "", "")
 }
 
 // successURL is the session's success_url with {CHECKOUT_SESSION_ID} filled in, as Stripe does.
@@ -154,18 +154,15 @@ func successURL(s checkout.Session) string {
 	return strings.ReplaceAll(s.SuccessURL, "{CHECKOUT_SESSION_ID}", url.QueryEscape(s.ID))
 }
 
-func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, code int, formError, channelPicked string) {
+func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, merchantName string, code int, formError, channelPicked string) {
 	lang := pickLanguage(s.Locale, r)
 	t := languages[lang]
-	v := view{T: t, Lang: lang, ID: s.ID, Status: s.Status, Description: s.Description,
+	v := view{T: t, Lang: lang, ID: s.ID, Status: s.Status, Merchant: merchantName, Description: s.Description,
 		Amount: formatAmount(lang, s.Amount, s.Currency), ExpiresAt: s.ExpiresAt.Unix(),
 		TimeLeft: timeLeft(time.Until(s.ExpiresAt)),
 		TestMode: !s.Livemode, PhoneMasked: maskPhone(s.UserPhone), CSRF: p.token(w, r), Error: formError,
 		BackURL: s.CancelURL, Reference: s.PaymentID,
 		Poll: s.Status == checkout.StatusPending || s.Status == checkout.StatusProcessing}
-	if m, err := p.Checkout.Store.MerchantGet(r.Context(), s.MerchantID); err == nil {
-		v.Merchant = m.Name
-	}
 	if v.TestMode {
 		for _, sc := range connector.TestScenarios {
 			v.Scenarios = append(v.Scenarios, scenario{Suffix: sc.Suffix, Summary: t["scenario_"+sc.Name]})
@@ -240,11 +237,11 @@ func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 	case err == nil, errors.As(err, &badState):
 		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther) // the page shows where the session now stands
 	case errors.As(err, &invalid) && invalid.Param == "channel":
-		p.render(w, r, s, http.StatusBadRequest, t["error_channel"], "")
+		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_channel"], "")
 	case errors.As(err, &invalid):
-		p.render(w, r, s, http.StatusBadRequest, t["error_phone"], in.Channel)
+		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_phone"], in.Channel)
 	case errors.Is(err, checkout.ErrNoConnector):
-		p.render(w, r, s, http.StatusServiceUnavailable, t["error_operator"], in.Channel)
+		p.render(w, r, s, principal.Merchant.Name, http.StatusServiceUnavailable, t["error_operator"], in.Channel)
 	default:
 		p.failPage(w, r, err)
 	}

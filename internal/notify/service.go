@@ -83,11 +83,12 @@ var ErrNotFound = errors.New("notify: not found")
 type EndpointParams struct {
 	URL           *string
 	Description   *string
-	EnabledEvents []string // nil: unchanged
-	Disabled      *bool    // update only
-	Metadata      map[string]string
-	APIVersion    string // create only
-	PayloadFormat string // create only
+	EnabledEvents []string          // nil: unchanged
+	Disabled      *bool             // update only
+	Metadata      map[string]string // merged: an empty value removes its key
+	ClearMetadata bool              // remove every key before merging Metadata
+	APIVersion    string            // create only
+	PayloadFormat string            // create only
 }
 
 var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
@@ -162,6 +163,9 @@ func (s *Service) apply(ctx context.Context, e *store.Endpoint, in EndpointParam
 		e.EnabledEvents = slices.Compact(slices.Sorted(slices.Values(in.EnabledEvents)))
 	}
 	next := maps.Clone(e.Metadata)
+	if in.ClearMetadata {
+		next = map[string]string{}
+	}
 	for k, v := range in.Metadata {
 		if v == "" {
 			delete(next, k)

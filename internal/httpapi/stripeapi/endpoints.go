@@ -50,9 +50,9 @@ type deletedEndpoint struct {
 	Deleted bool   `json:"deleted"`
 }
 
-// decodeEndpoint reads the parameters create and update share; it reports
-// whether metadata was given as "" (clear every key).
-func decodeEndpoint(p *params, create bool) (notify.EndpointParams, bool) {
+// decodeEndpoint reads the parameters create and update share; metadata
+// given as "" clears every key.
+func decodeEndpoint(p *params, create bool) notify.EndpointParams {
 	var in notify.EndpointParams
 	if url, ok := p.String("url"); ok {
 		in.URL = &url
@@ -68,14 +68,14 @@ func decodeEndpoint(p *params, create bool) (notify.EndpointParams, bool) {
 		in.Description = &d
 	}
 	meta, hasMeta := p.Metadata("metadata")
-	in.Metadata = meta
-	return in, hasMeta && meta == nil
+	in.Metadata, in.ClearMetadata = meta, hasMeta && meta == nil
+	return in
 }
 
 func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	var in notify.EndpointParams
 	if !a.decode(w, r, false, func(p *params) {
-		in, _ = decodeEndpoint(p, true)
+		in = decodeEndpoint(p, true)
 		in.APIVersion, _ = p.String("api_version")
 		in.PayloadFormat, _ = p.String("payload_format")
 	}) {
@@ -99,26 +99,13 @@ func (a *API) retrieveEndpoint(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	var in notify.EndpointParams
-	var clearMeta bool
 	if !a.decode(w, r, false, func(p *params) {
-		in, clearMeta = decodeEndpoint(p, false)
+		in = decodeEndpoint(p, false)
 		in.Disabled = boolParam(p, "disabled")
 	}) {
 		return
 	}
-	principal, id := httpapi.Principal(r), r.PathValue("id")
-	if clearMeta { // metadata="" unsets every key: name each one for removal
-		cur, err := a.Notify.EndpointGet(r.Context(), principal, id)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		in.Metadata = make(map[string]string, len(cur.Metadata))
-		for k := range cur.Metadata {
-			in.Metadata[k] = ""
-		}
-	}
-	e, err := a.Notify.EndpointUpdate(r.Context(), principal, id, in)
+	e, err := a.Notify.EndpointUpdate(r.Context(), httpapi.Principal(r), r.PathValue("id"), in)
 	a.replyEndpoint(w, r, e, err)
 }
 

@@ -23,11 +23,7 @@ import (
 
 // endpointIDs are the ids of endpoints, in order.
 func endpointIDs(eps []*stripe.WebhookEndpoint) []string {
-	out := make([]string, len(eps))
-	for i, ep := range eps {
-		out[i] = ep.ID
-	}
-	return out
+	return pluck(eps, func(e *stripe.WebhookEndpoint) string { return e.ID })
 }
 
 // wantEndpoint is what an endpoint should look like.

@@ -33,20 +33,12 @@ type madeEvent struct {
 
 // eventTypes are the types of events, in order.
 func eventTypes(evs []*stripe.Event) []string {
-	out := make([]string, len(evs))
-	for i, ev := range evs {
-		out[i] = string(ev.Type)
-	}
-	return out
+	return pluck(evs, func(e *stripe.Event) string { return string(e.Type) })
 }
 
 // eventIDs are the ids of events, in order.
 func eventIDs(evs []*stripe.Event) []string {
-	out := make([]string, len(evs))
-	for i, ev := range evs {
-		out[i] = ev.ID
-	}
-	return out
+	return pluck(evs, func(e *stripe.Event) string { return e.ID })
 }
 
 // checkEvents fails the test unless evs are want, in order, as stripe-go reads them.

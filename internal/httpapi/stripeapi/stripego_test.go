@@ -182,13 +182,18 @@ func listErr[T any](l *stripe.V1List[T]) error {
 	return nil
 }
 
+// pluck is one string of each element, in order.
+func pluck[T any](xs []T, f func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
 // sessionIDs are the ids of sessions, in order.
 func sessionIDs(ss []*stripe.CheckoutSession) []string {
-	ids := make([]string, len(ss))
-	for i, s := range ss {
-		ids[i] = s.ID
-	}
-	return ids
+	return pluck(ss, func(s *stripe.CheckoutSession) string { return s.ID })
 }
 
 // sameIDs fails the test unless got lists exactly want, in order.
