@@ -26,11 +26,15 @@ const (
 	EventPending        = "checkout.session.pending"
 	EventProcessing     = "checkout.session.processing"
 	EventCancelled      = "checkout.session.cancelled"
+	// EventLateSuccess follows the completed events of a session that had
+	// failed, expired or been cancelled when the operator reported the money
+	// taken: the merchant was told the session was unpaid, and now it is paid.
+	EventLateSuccess = "checkout.session.late_success"
 )
 
 // EventTypes lists every event type caisse sends.
 var EventTypes = []string{EventCompleted, EventExpired, EventAsyncSucceeded, EventAsyncFailed,
-	EventPending, EventProcessing, EventCancelled}
+	EventPending, EventProcessing, EventCancelled, EventLateSuccess}
 
 // eventsOn are the events a move to each status writes, in order.
 var eventsOn = map[string][]string{
@@ -74,8 +78,8 @@ func (TestOutcomeArgs) Kind() string { return "test_connector_outcome" }
 
 // Failure reasons caisse itself sets.
 const (
-	ReasonOperatorUnavailable = "operator_unavailable"
-	ReasonTestFailure         = "generic_decline"
+	ReasonOperatorRefused = "operator_refused" // the operator refused to start the payment
+	ReasonTestFailure     = "generic_decline"
 )
 
 // ConfirmParams starts a payment.
@@ -145,7 +149,8 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, path []s
 	now := s.now()
 	var events []store.Event
 	for _, to := range path {
-		if !CanMove(cur.Status, to) {
+		late := to == StatusCompleted && lateSuccess(cur.Status)
+		if !CanMove(cur.Status, to) && !late {
 			return cur, &StateError{ID: cur.ID, Status: cur.Status, Action: to}
 		}
 		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: to, At: now}
@@ -162,7 +167,11 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, path []s
 			return cur, err
 		}
 		cur = next
-		for _, typ := range eventsOn[to] {
+		types := eventsOn[to]
+		if late {
+			types = append(slices.Clip(types), EventLateSuccess)
+		}
+		for _, typ := range types {
 			e, err := tx.EventCreate(ctx, store.Event{ID: randid.New("evt_"), Scope: cur.Scope, Type: typ, Session: cur, CreatedAt: now})
 			if err != nil {
 				return cur, err
@@ -233,9 +242,11 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 
 // Confirm starts paying a session with mobile money: it moves the session to
 // pending and asks the customer's phone for approval through the session's
-// connector (the test connector in test mode, the operator in live mode).
-// If the operator cannot be reached the session fails with
-// ReasonOperatorUnavailable.
+// connector. In test mode the test connector's outcome is queued; in live mode
+// a PaymentArgs job, committed with the move, carries the payment to the
+// operator and on to its definitive answer (see Drive), so that neither a
+// crash nor an operator that does not answer loses track of it. Confirm
+// answers with the session as it then is: pending.
 func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, in ConfirmParams) (Session, error) {
 	if !slices.Contains(connector.Channels, in.Channel) {
 		return Session{}, invalid("channel", "must be one of %v", connector.Channels)
@@ -247,11 +258,8 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		}
 		in.UserPhone = phone
 	}
-	conn := s.Test
-	if p.Livemode {
-		if conn = s.Live; conn == nil {
-			return Session{}, ErrNoConnector
-		}
+	if p.Livemode && s.Live == nil {
+		return Session{}, ErrNoConnector
 	}
 	cur, err := s.Get(ctx, p, id)
 	if err != nil {
@@ -263,41 +271,39 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 	out, err := s.walk(ctx, p.Scope(), id, toward(StatusPending, "confirmed"), change{phone: in.UserPhone, channel: in.Channel},
 		func(tx store.Tx, out Session) error {
 			if p.Livemode {
-				return nil
+				return s.insert(ctx, tx, river.InsertManyParams{Args: PaymentArgs{MerchantID: p.Merchant.ID, SessionID: id}})
 			}
 			return s.insert(ctx, tx, river.InsertManyParams{
 				Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
 				InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
 			})
 		})
-	if err != nil {
+	if err != nil || p.Livemode {
 		return out, err
 	}
-	return s.initiate(ctx, conn, out)
+	ref, err := s.Test.Initiate(ctx, paymentOf(out))
+	if err == nil {
+		err = s.Store.SessionSetRef(ctx, out.Scope, out.ID, ref)
+		out.ConnectorRef = ref
+	}
+	return out, err
 }
 
 // ErrNoConnector means live mode has no operator connector configured.
 var ErrNoConnector = errors.New("checkout: no operator connector is configured for live mode")
 
-// initiate asks the connector for the payment of a pending session and keeps
-// the operator's reference; an operator that refuses fails the session.
-func (s *Service) initiate(ctx context.Context, conn connector.Connector, cur Session) (Session, error) {
-	ref, err := conn.Initiate(ctx, connector.Payment{SessionID: cur.ID, Livemode: cur.Livemode, Amount: cur.Amount,
-		Currency: cur.Currency, Phone: cur.UserPhone, Channel: cur.Channel})
-	if err != nil {
-		s.Log.Warn("connector refused a payment; failing the session", "session", cur.ID, "connector", conn.Name(), "error", err)
-		return s.walk(ctx, cur.Scope, cur.ID, toward(StatusFailed, "failed"), change{reason: ReasonOperatorUnavailable}, nil)
-	}
-	if err := s.Store.SessionSetRef(ctx, cur.Scope, cur.ID, ref); err != nil {
-		return cur, err
-	}
-	cur.ConnectorRef = ref
-	return cur, nil
+// paymentOf is what a connector is asked to collect for a session.
+func paymentOf(cur Session) connector.Payment {
+	return connector.Payment{SessionID: cur.ID, Livemode: cur.Livemode, Amount: cur.Amount,
+		Currency: cur.Currency, Phone: cur.UserPhone, Channel: cur.Channel}
 }
 
 // settle applies what an operator reports about a session's payment. A report
 // the session already reflects (a repeated callback, a late "processing")
-// changes nothing; one that contradicts a finished session is a StateError.
+// changes nothing. A success always wins: a session that had failed, expired
+// or been cancelled meanwhile is completed, with EventLateSuccess, since the
+// customer paid. A failure reported for a session that ended otherwise
+// changes nothing, except a completed one, which is a StateError.
 func (s *Service) settle(ctx context.Context, scope store.Scope, id string, res connector.Result) (Session, error) {
 	target := map[string]string{connector.StatusProcessing: StatusProcessing,
 		connector.StatusSucceeded: StatusCompleted, connector.StatusFailed: StatusFailed}[res.Status]
@@ -309,11 +315,24 @@ func (s *Service) settle(ctx context.Context, scope store.Scope, id string, res 
 		reason = ReasonTestFailure
 	}
 	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
-		if cur.Status == target || (target == StatusProcessing && (cur.Status == StatusCompleted || cur.Status == StatusFailed)) {
+		switch {
+		case cur.Status == target:
 			return nil, nil
+		case target == StatusCompleted && lateSuccess(cur.Status):
+			return []string{StatusCompleted}, nil
+		case target == StatusProcessing && Terminal(cur.Status):
+			return nil, nil // a late "processing": the session moved on
+		case target == StatusFailed && lateSuccess(cur.Status):
+			return nil, nil // it already ended unpaid
 		}
 		return toward(target, res.Status)(cur)
 	}, change{reason: reason}, nil)
+}
+
+// lateSuccess reports whether an operator's success may still complete a
+// session in this status: one that ended unpaid.
+func lateSuccess(status string) bool {
+	return status == StatusFailed || status == StatusExpired || status == StatusCancelled
 }
 
 // PlayTestOutcome is the test connector's operator answering a pending
@@ -360,20 +379,29 @@ func (s *Service) Callback(ctx context.Context, name string, verify func(connect
 	if err != nil {
 		return cur, err
 	}
+	if err := s.learnRef(ctx, cur, res.Ref); err != nil {
+		return cur, err
+	}
 	return s.settle(ctx, cur.Scope, cur.ID, res)
 }
 
+// learnRef records the operator's payment id on a session that lacks it (its
+// start request went unanswered).
+func (s *Service) learnRef(ctx context.Context, cur Session, ref string) error {
+	if cur.ConnectorRef != "" || ref == "" {
+		return nil
+	}
+	return s.Store.SessionSetRef(ctx, cur.Scope, cur.ID, ref)
+}
+
 // ExpireDue expires a session whose deadline has passed while it is still
-// created or pending; anything else is left alone, so running it twice, or on
-// two nodes at once, expires the session once. Before expiring a live
-// payment that the customer may have approved, it asks the operator.
+// created, or pending in test mode; anything else is left alone, so running it
+// twice, or on two nodes at once, expires the session once. A live pending
+// payment is left to its PaymentArgs job, which asks the operator first.
 func (s *Service) ExpireDue(ctx context.Context, scope store.Scope, id string) (Session, error) {
 	cur, err := s.Store.SessionGet(ctx, scope, id)
 	if err != nil || !s.overdue(cur) {
 		return cur, err
-	}
-	if res, ok := s.lastWord(ctx, cur); ok {
-		return s.settle(ctx, scope, id, res)
 	}
 	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
 		if !s.overdue(cur) {
@@ -383,26 +411,11 @@ func (s *Service) ExpireDue(ctx context.Context, scope store.Scope, id string) (
 	}, change{}, nil)
 }
 
-// overdue reports whether a session should be expired now.
+// overdue reports whether a session should be expired now without asking an
+// operator: it is created, or pending in test mode, and past its deadline.
 func (s *Service) overdue(cur Session) bool {
-	return (cur.Status == StatusCreated || cur.Status == StatusPending) && !cur.ExpiresAt.After(s.now())
-}
-
-// lastWord asks the live operator about a pending payment at its deadline;
-// ok is true when the operator says it went through (or is being settled).
-func (s *Service) lastWord(ctx context.Context, cur Session) (connector.Result, bool) {
-	if !cur.Livemode || cur.Status != StatusPending || cur.ConnectorRef == "" || s.Live == nil {
-		return connector.Result{}, false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	res, err := s.Live.Status(ctx, cur.ConnectorRef)
-	if err != nil {
-		s.Log.Warn("operator status unknown at the deadline; expiring", "session", cur.ID, "error", err)
-		return res, false
-	}
-	res.SessionID = cur.ID
-	return res, res.Status == connector.StatusProcessing || res.Status == connector.StatusSucceeded
+	open := cur.Status == StatusCreated || (cur.Status == StatusPending && !cur.Livemode)
+	return open && !cur.ExpiresAt.After(s.now())
 }
 
 // Sweep expires every overdue session (up to a batch) and reports how many it

@@ -131,7 +131,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 func serve(ctx context.Context, args []string, env Env) error {
 	fs := flags("serve", env)
-	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "operator", "log")
+	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "operator", "idempotency", "log")
 	if err := parse(fs, args, cfg); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is every setting of caisse serve.
@@ -25,6 +26,13 @@ type Config struct {
 	OperatorName   string // CAISSE_OPERATOR_NAME: the live connector's name in /v1/connectors/{name}/callback
 	OperatorURL    string // CAISSE_OPERATOR_URL: the operator's API; empty means live mode cannot take payments
 	OperatorSecret string // CAISSE_OPERATOR_SECRET: the HMAC secret shared with the operator
+	// OperatorTimeout bounds each request to the operator (CAISSE_OPERATOR_TIMEOUT).
+	OperatorTimeout time.Duration
+
+	// IdempotencyTakeover is how long a key whose request never finished (its
+	// node died) stays locked before an identical retry may run
+	// (CAISSE_IDEMPOTENCY_TAKEOVER).
+	IdempotencyTakeover time.Duration
 }
 
 // Defaults.
@@ -33,6 +41,9 @@ const (
 	DefaultDatabaseURL = "sqlite:caisse.db"
 	DefaultRateLimit   = 100
 	DefaultOperator    = "operator"
+
+	DefaultOperatorTimeout     = 10 * time.Second
+	DefaultIdempotencyTakeover = 5 * time.Minute
 )
 
 // Database engines a URL can name.
@@ -42,7 +53,7 @@ const (
 )
 
 // Bind registers the flags of the settings named in which ("addr", "database-url",
-// "public-url", "rate-limit", "log") on fs, with defaults from getenv, and returns
+// "public-url", "rate-limit", "operator", "idempotency", "log") on fs, with defaults from getenv, and returns
 // the Config they fill once fs is parsed.
 func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config {
 	c := &Config{}
@@ -72,12 +83,30 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config
 			fs.StringVar(&c.OperatorName, "operator-name", env("CAISSE_OPERATOR_NAME", DefaultOperator), "live connector name (CAISSE_OPERATOR_NAME)")
 			fs.StringVar(&c.OperatorURL, "operator-url", env("CAISSE_OPERATOR_URL", ""), "operator API base URL (CAISSE_OPERATOR_URL)")
 			c.OperatorSecret = getenv("CAISSE_OPERATOR_SECRET") // never a flag: flags show in process lists
+			fs.DurationVar(&c.OperatorTimeout, "operator-timeout", duration(env("CAISSE_OPERATOR_TIMEOUT", ""), DefaultOperatorTimeout),
+				"bound on each request to the operator (CAISSE_OPERATOR_TIMEOUT)")
+		case "idempotency":
+			fs.DurationVar(&c.IdempotencyTakeover, "idempotency-takeover", duration(env("CAISSE_IDEMPOTENCY_TAKEOVER", ""), DefaultIdempotencyTakeover),
+				"how long an unfinished request's idempotency key stays locked (CAISSE_IDEMPOTENCY_TAKEOVER)")
 		case "log":
 			fs.StringVar(&c.LogFormat, "log-format", env("CAISSE_LOG_FORMAT", "json"), "json or text (CAISSE_LOG_FORMAT)")
 			fs.StringVar(&c.LogLevel, "log-level", env("CAISSE_LOG_LEVEL", "info"), "debug, info, warn or error (CAISSE_LOG_LEVEL)")
 		}
 	}
 	return c
+}
+
+// duration parses an environment value as a Go duration; an empty value is
+// def, and a bad one is -1, which Validate refuses.
+func duration(v string, def time.Duration) time.Duration {
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 // Validate checks the settings and fills derived defaults.
@@ -108,6 +137,12 @@ func (c *Config) Validate() error {
 		if c.OperatorName == "" {
 			c.OperatorName = DefaultOperator
 		}
+	}
+	if c.OperatorTimeout < 0 {
+		return errors.New("config: CAISSE_OPERATOR_TIMEOUT must be a positive duration such as 10s")
+	}
+	if c.IdempotencyTakeover < 0 {
+		return errors.New("config: CAISSE_IDEMPOTENCY_TAKEOVER must be a positive duration such as 5m")
 	}
 	if c.RateLimit < 0 {
 		return errors.New("config: CAISSE_RATE_LIMIT must be a number ≥ 0")

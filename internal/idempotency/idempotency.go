@@ -6,9 +6,12 @@ package idempotency
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"mime"
+	"net/url"
 	"time"
 
 	"github.com/caisse/caisse/internal/store"
@@ -25,27 +28,46 @@ const (
 	InFlight                // the first request with this key is still running
 )
 
-// Retention is how long keys are kept at least; LockTimeout is how long a
-// request may hold a key before another identical request may take it over
+// Retention is how long keys are kept at least; DefaultTakeover is how long
+// a request may hold a key before another identical request may take it over
 // (its owner is presumed dead).
 const (
-	Retention   = 24 * time.Hour
-	LockTimeout = 5 * time.Minute
+	Retention       = 24 * time.Hour
+	DefaultTakeover = 5 * time.Minute
 )
 
 // Keeper applies the rules over a store.
 type Keeper struct {
 	Store store.Store
 	Now   func() time.Time
+	// Takeover is how long a claimed key that was never finished stays
+	// locked; 0 means DefaultTakeover.
+	Takeover time.Duration
 }
 
-// Hash identifies a request: its method, path and parameters. A JSON body is
-// hashed in canonical form, so spacing and key order do not make it another request.
-func Hash(method, path string, body []byte) []byte {
+// Hash identifies a request: its method, path and decoded parameters. A JSON
+// body is hashed in canonical form and a form body with its fields sorted, so
+// spacing, key order and field order do not make it another request.
+func Hash(method, path, contentType string, body []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(method + " " + path + "\n"))
-	h.Write(canonicalJSON(body))
+	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/x-www-form-urlencoded" {
+		h.Write(canonicalForm(body))
+	} else {
+		h.Write(canonicalJSON(body))
+	}
 	return h.Sum(nil)
+}
+
+// canonicalForm re-encodes a form body with its keys sorted (the values of a
+// repeated key keep their order); a body that does not parse is returned as
+// it is.
+func canonicalForm(body []byte) []byte {
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return body
+	}
+	return []byte(v.Encode())
 }
 
 // canonicalJSON re-encodes a JSON body with sorted keys and no spacing, numbers
@@ -68,7 +90,7 @@ func canonicalJSON(body []byte) []byte {
 func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash []byte) (Outcome, store.IdempotencyRecord, error) {
 	now := k.Now().UTC().Truncate(time.Microsecond)
 	rec := store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: now, LockedAt: now}
-	got, owned, err := k.Store.IdempotencyBegin(ctx, rec, now.Add(-LockTimeout))
+	got, owned, err := k.Store.IdempotencyBegin(ctx, rec, now.Add(-cmp.Or(k.Takeover, DefaultTakeover)))
 	switch {
 	case err != nil:
 		return 0, got, err
@@ -82,17 +104,22 @@ func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash 
 	return Replay, got, nil
 }
 
-// Finish stores the response of the request that owns the key.
-func (k *Keeper) Finish(ctx context.Context, scope store.Scope, key string, status int, body []byte) error {
+// Finish stores the response of the request that owns the key, as rec (the
+// record Begin returned) claimed it, in tx: the record commits with the
+// request's effect or not at all. It is store.ErrStale when another request
+// took the key over meanwhile.
+func (k *Keeper) Finish(ctx context.Context, tx store.Tx, rec store.IdempotencyRecord, status int, body []byte) error {
 	if body == nil {
 		body = []byte{}
 	}
-	return k.Store.IdempotencyFinish(ctx, store.IdempotencyRecord{Scope: scope, Key: key, StatusCode: status, Body: body})
+	rec.StatusCode, rec.Body = status, body
+	return tx.IdempotencyFinish(ctx, rec)
 }
 
-// Release frees the key so that the request may be retried (after a validation or server error).
-func (k *Keeper) Release(ctx context.Context, scope store.Scope, key string) error {
-	return k.Store.IdempotencyRelease(ctx, scope, key)
+// Release frees the key so that the request may be retried (after a
+// validation or server error), unless another request took it over.
+func (k *Keeper) Release(ctx context.Context, rec store.IdempotencyRecord) error {
+	return k.Store.IdempotencyRelease(ctx, rec)
 }
 
 // Purge deletes keys older than Retention plus an hour of margin.

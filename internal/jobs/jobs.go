@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/idempotency"
 	"github.com/caisse/caisse/internal/notify"
 	"github.com/caisse/caisse/internal/store"
@@ -68,6 +69,28 @@ func (w *TestOutcomeWorker) Work(ctx context.Context, job *river.Job[checkout.Te
 	return w.Checkout.PlayTestOutcome(ctx, job.Args)
 }
 
+// PaymentWorker carries a live payment to the operator's definitive answer,
+// snoozing between steps.
+type PaymentWorker struct {
+	river.WorkerDefaults[checkout.PaymentArgs]
+	Checkout *checkout.Service
+}
+
+// Work takes one step (checkout.Service.Drive) and snoozes until the next.
+func (w *PaymentWorker) Work(ctx context.Context, job *river.Job[checkout.PaymentArgs]) error {
+	wait, err := w.Checkout.Drive(ctx, job.Args, job.CreatedAt)
+	if err != nil || wait == 0 {
+		return err
+	}
+	return river.JobSnooze(wait)
+}
+
+// Timeout leaves a step time for two operator calls (a start, then a status
+// query) of the default operator timeout each.
+func (w *PaymentWorker) Timeout(*river.Job[checkout.PaymentArgs]) time.Duration {
+	return 2*config.DefaultOperatorTimeout + 5*time.Second
+}
+
 // DeliverWorker sends one event to one webhook endpoint, retried on the
 // notify schedule.
 type DeliverWorker struct {
@@ -84,8 +107,13 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[notify.DeliverA
 	return err
 }
 
-// NextRetry follows the notify retry schedule.
+// NextRetry follows the notify retry schedule, except for a delivery rescued
+// from a node that died while making it (its attempt outlived its timeout):
+// no endpoint asked for that wait, so it is retried at once.
 func (w *DeliverWorker) NextRetry(job *river.Job[notify.DeliverArgs]) time.Time {
+	if job.AttemptedAt != nil && time.Since(*job.AttemptedAt) > w.Timeout(job) {
+		return time.Now()
+	}
 	return time.Now().Add(w.Notify.RetryDelay(job.Attempt))
 }
 
@@ -108,6 +136,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &PurgeIdempotencyWorker{Keeper: d.Keeper, Log: d.Log})
 	river.AddWorker(w, &ExpireWorker{Checkout: d.Checkout})
 	river.AddWorker(w, &TestOutcomeWorker{Checkout: d.Checkout})
+	river.AddWorker(w, &PaymentWorker{Checkout: d.Checkout})
 	river.AddWorker(w, &DeliverWorker{Notify: d.Notify})
 	return w
 }

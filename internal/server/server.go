@@ -73,6 +73,16 @@ type Options struct {
 	WebhookSchedule []time.Duration
 }
 
+// JobTimeout is the longest a job may run unless its worker says otherwise;
+// RescueAfter is when a job still marked running is presumed orphaned by a
+// dead node and retried. River's rescuer looks every 30 s and its scheduler
+// makes retried jobs available within 5 s, so such a job runs again at most
+// about RescueAfter + 35 s after it was last attempted.
+const (
+	JobTimeout  = 15 * time.Second
+	RescueAfter = 20 * time.Second
+)
+
 // SweepInterval is how often each node expires overdue sessions: sessions
 // expire within about this long of their deadline.
 const SweepInterval = 250 * time.Millisecond
@@ -100,13 +110,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload}
 	s.Checkout.Notifier = s.Notify
-	keeper := &idempotency.Keeper{Store: st, Now: opts.Now}
+	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
 		Workers:           jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log}),
 		PeriodicJobs:      jobs.Periodic(),
 		FetchPollInterval: 200 * time.Millisecond,
-		Logger:            slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn}),
+		// A job left running by a dead node is retried once its attempt is
+		// RescueAfter old (and past its worker's own timeout): see
+		// docs/operations.md for the bound this gives.
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueAfter,
+		Logger:               slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn}),
 	})
 	if err != nil {
 		st.Close()
@@ -122,7 +137,7 @@ func liveConnector(cfg config.Config) connector.Connector {
 	if cfg.OperatorURL == "" {
 		return nil
 	}
-	return &connector.HTTP{ConnectorName: cfg.OperatorName, BaseURL: cfg.OperatorURL, Secret: cfg.OperatorSecret,
+	return &connector.HTTP{ConnectorName: cfg.OperatorName, BaseURL: cfg.OperatorURL, Secret: cfg.OperatorSecret, Timeout: cfg.OperatorTimeout,
 		CallbackURL: strings.TrimRight(cfg.PublicURL, "/") + "/v1/connectors/" + cfg.OperatorName + "/callback"}
 }
 

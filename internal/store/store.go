@@ -214,6 +214,23 @@ type Tx interface {
 	SessionCreate(ctx context.Context, s Session) (Session, error)
 	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
 	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
+	// IdempotencyFinish stores the response of the request that owns the key
+	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
+	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
+}
+
+type txKey struct{}
+
+// WithTx returns a context in which the store's methods run in tx: reads and
+// writes go through it, and InTx makes a savepoint in it instead of a new
+// transaction. It is how a request's whole effect commits with its
+// idempotency record.
+func WithTx(ctx context.Context, tx Tx) context.Context { return context.WithValue(ctx, txKey{}, tx) }
+
+// TxFrom returns the transaction ctx carries, or nil.
+func TxFrom(ctx context.Context) Tx {
+	tx, _ := ctx.Value(txKey{}).(Tx)
+	return tx
 }
 
 // Store is everything caisse keeps. Methods read noun-then-verb.
@@ -260,8 +277,9 @@ type Store interface {
 	SessionLookup(ctx context.Context, id string) (Session, error)
 	// SessionSetRef records the operator's payment id on a session.
 	SessionSetRef(ctx context.Context, scope Scope, id, ref string) error
-	// SessionsDue lists up to limit sessions that are created or pending with
-	// expires_at at or before now, earliest deadline first; in one scope, or in
+	// SessionsDue lists up to limit sessions with expires_at at or before now
+	// that are created, or pending in test mode (a live pending payment ends
+	// on the operator's word), earliest deadline first; in one scope, or in
 	// all when scope is nil.
 	SessionsDue(ctx context.Context, scope *Scope, now time.Time, limit int) ([]Session, error)
 
@@ -301,10 +319,12 @@ type Store interface {
 	// caller now owns the key: it was free, or its owner stopped before lockedBefore.
 	// Otherwise it returns the existing record and false.
 	IdempotencyBegin(ctx context.Context, rec IdempotencyRecord, lockedBefore time.Time) (IdempotencyRecord, bool, error)
-	// IdempotencyFinish stores the response of the request that owns the key.
+	// IdempotencyFinish stores the response of the request that owns the key
+	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
 	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
-	// IdempotencyRelease forgets a key whose request should be retryable.
-	IdempotencyRelease(ctx context.Context, scope Scope, key string) error
+	// IdempotencyRelease forgets a key whose request should be retryable, if
+	// rec's claim (rec.LockedAt) still holds it unfinished.
+	IdempotencyRelease(ctx context.Context, rec IdempotencyRecord) error
 	// IdempotencyPurge deletes keys created before the given time and reports how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
 }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river/riverdriver"
@@ -92,8 +93,8 @@ type Queries struct {
 	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
 	IdempotencyGet      string // merchant_id, livemode, key
 	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
-	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body
-	IdempotencyRelease  string // merchant_id, livemode, key
+	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
+	IdempotencyRelease  string // merchant_id, livemode, key, locked_at of the owner's claim
 	IdempotencyPurge    string // created_before
 }
 
@@ -114,25 +115,47 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// read is where reads go: the transaction, else the reader pool.
-func (s *Store) read() querier {
+// bound is the store a call runs on: s itself inside InTx, else the
+// transaction that ctx carries (store.WithTx) when it is one of this
+// database's, else s.
+func (s *Store) bound(ctx context.Context) *Store {
 	if s.tx != nil {
-		return s.tx
+		return s
+	}
+	if b, ok := store.TxFrom(ctx).(*Store); ok && b.Writer == s.Writer {
+		return b
+	}
+	return s
+}
+
+// read is where reads go: the transaction, else the reader pool.
+func (s *Store) read(ctx context.Context) querier {
+	if b := s.bound(ctx); b.tx != nil {
+		return b.tx
 	}
 	return s.Reader
 }
 
 // write is where writes go: the transaction, else the writer pool.
-func (s *Store) write() querier {
-	if s.tx != nil {
-		return s.tx
+func (s *Store) write(ctx context.Context) querier {
+	if b := s.bound(ctx); b.tx != nil {
+		return b.tx
 	}
 	return s.Writer
 }
 
+// savepoints numbers the savepoints of nested InTx calls.
+var savepoints atomic.Int64
+
 // InTx runs fn with the data methods bound to one write transaction, committed
-// when fn returns nil and rolled back otherwise.
+// when fn returns nil and rolled back otherwise. Within a transaction (InTx's
+// own, or one ctx carries) it runs fn in a savepoint of that transaction
+// instead: released when fn returns nil, rolled back to otherwise, and
+// committed only with the enclosing transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	if b := s.bound(ctx); b.tx != nil {
+		return b.savepoint(ctx, fn)
+	}
 	tx, err := s.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		return s.Engine.Translate(err)
@@ -144,6 +167,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 		return err
 	}
 	return s.Engine.Translate(tx.Commit())
+}
+
+func (s *Store) savepoint(ctx context.Context, fn func(tx store.Tx) error) error {
+	name := fmt.Sprintf("caisse_%d", savepoints.Add(1))
+	if _, err := s.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return s.Engine.Translate(err)
+	}
+	if err := fn(s); err != nil {
+		if _, rerr := s.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, s.Engine.Translate(rerr))
+		}
+		return err
+	}
+	_, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	return s.Engine.Translate(err)
 }
 
 // SQL is the transaction InTx runs on (nil outside InTx), for River's InsertTx.
@@ -169,7 +207,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := s.write().ExecContext(ctx, query, args...)
+	res, err := s.write(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, s.Engine.Translate(err)
 	}
@@ -195,7 +233,7 @@ func (s *Store) MerchantGet(ctx context.Context, id string) (store.Merchant, err
 	var m store.Merchant
 	var currencies string
 	var created Time
-	err := s.read().QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
+	err := s.read(ctx).QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
 		&m.Fee.BasisPoints, &m.Fee.Fixed, &m.Fee.Minimum, &m.Fee.Maximum, &created)
 	if err != nil {
 		return m, s.translate(err)
@@ -222,7 +260,7 @@ func scanKey(row scanner) (store.APIKey, error) {
 
 // KeyGetByHash finds an unrevoked key by the hash of its secret.
 func (s *Store) KeyGetByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanKey(s.read().QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
+	k, err := scanKey(s.read(ctx).QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
 	if err != nil {
 		return k, s.translate(err)
 	}
@@ -244,7 +282,7 @@ func (s *Store) KeyRevoke(ctx context.Context, id string, at time.Time) error {
 }
 
 func queryAll[T any](ctx context.Context, s *Store, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
-	rows, err := s.read().QueryContext(ctx, query, args...)
+	rows, err := s.read(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -275,7 +313,7 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 		return in, err
 	}
 	e := s.Engine
-	err = s.write().QueryRowContext(ctx, s.Q.SessionInsert,
+	err = s.write(ctx).QueryRowContext(ctx, s.Q.SessionInsert,
 		in.ID, in.MerchantID, in.Livemode, in.Status, in.Amount, in.Currency, in.UserPhone, in.PaymentID,
 		in.CustomerID, in.Description, meta, in.TransactionFee, in.FailureReason,
 		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
@@ -333,7 +371,7 @@ func scanSession(row scanner) (store.Session, error) {
 
 // SessionGet reads one session of the scope.
 func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (store.Session, error) {
-	out, err := scanSession(s.read().QueryRowContext(ctx, s.Q.SessionGet, scope.MerchantID, scope.Livemode, id))
+	out, err := scanSession(s.read(ctx).QueryRowContext(ctx, s.Q.SessionGet, scope.MerchantID, scope.Livemode, id))
 	if err != nil {
 		return out, s.translate(err)
 	}
@@ -348,7 +386,7 @@ func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c st
 
 // SessionLookup reads a session by id whatever its scope.
 func (s *Store) SessionLookup(ctx context.Context, id string) (store.Session, error) {
-	out, err := scanSession(s.read().QueryRowContext(ctx, s.Q.SessionLookup, id))
+	out, err := scanSession(s.read(ctx).QueryRowContext(ctx, s.Q.SessionLookup, id))
 	if err != nil {
 		return out, s.translate(err)
 	}
@@ -390,7 +428,7 @@ func (s *Store) SessionSetMetadata(ctx context.Context, scope store.Scope, id st
 // missing (ErrNotFound) or its condition failed (ErrStale).
 func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query string, args ...any) (store.Session, error) {
 	args = append([]any{scope.MerchantID, scope.Livemode, id}, args...)
-	out, err := scanSession(s.write().QueryRowContext(ctx, query, args...))
+	out, err := scanSession(s.write(ctx).QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.SessionGet(ctx, scope, id); err != nil {
 			return out, err
@@ -407,7 +445,7 @@ func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query 
 func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, int64, error) {
 	count, page, args := SessionSearchSQL(s.Engine, scope, f)
 	var total int64
-	if err := s.read().QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
+	if err := s.read(ctx).QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, s.translate(err)
 	}
 	list, err := queryAll(ctx, s, page, scanSession, append(args, f.Limit, f.Offset)...)
@@ -502,7 +540,7 @@ func (s *Store) EventCreate(ctx context.Context, e store.Event) (store.Event, er
 	if err != nil {
 		return e, err
 	}
-	err = s.write().QueryRowContext(ctx, s.Q.EventInsert, e.ID, e.MerchantID, e.Livemode, e.Type, e.Session.ID,
+	err = s.write(ctx).QueryRowContext(ctx, s.Q.EventInsert, e.ID, e.MerchantID, e.Livemode, e.Type, e.Session.ID,
 		string(data), s.Engine.TimeArg(e.CreatedAt)).Scan(&e.Seq)
 	if err != nil {
 		return e, s.translate(err)
@@ -526,7 +564,7 @@ func scanEvent(row scanner) (store.Event, error) {
 
 // EventGet reads one event of the scope.
 func (s *Store) EventGet(ctx context.Context, scope store.Scope, id string) (store.Event, error) {
-	e, err := scanEvent(s.read().QueryRowContext(ctx, s.Q.EventGet, scope.MerchantID, scope.Livemode, id))
+	e, err := scanEvent(s.read(ctx).QueryRowContext(ctx, s.Q.EventGet, scope.MerchantID, scope.Livemode, id))
 	if err != nil {
 		return e, s.translate(err)
 	}
@@ -568,7 +606,7 @@ func (s *Store) EndpointCreate(ctx context.Context, in store.Endpoint) (store.En
 		return in, err
 	}
 	e := s.Engine
-	err = s.write().QueryRowContext(ctx, s.Q.EndpointInsert, in.ID, in.MerchantID, in.Livemode, in.URL, in.Description,
+	err = s.write(ctx).QueryRowContext(ctx, s.Q.EndpointInsert, in.ID, in.MerchantID, in.Livemode, in.URL, in.Description,
 		events, in.Status, in.Secret, in.APIVersion, in.PayloadFormat, meta, e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt),
 	).Scan(&in.Seq)
 	if err != nil {
@@ -608,7 +646,7 @@ func scanEndpoint(row scanner) (store.Endpoint, error) {
 
 // EndpointGet reads one webhook endpoint of the scope.
 func (s *Store) EndpointGet(ctx context.Context, scope store.Scope, id string) (store.Endpoint, error) {
-	e, err := scanEndpoint(s.read().QueryRowContext(ctx, s.Q.EndpointGet, scope.MerchantID, scope.Livemode, id))
+	e, err := scanEndpoint(s.read(ctx).QueryRowContext(ctx, s.Q.EndpointGet, scope.MerchantID, scope.Livemode, id))
 	if err != nil {
 		return e, s.translate(err)
 	}
@@ -637,7 +675,7 @@ func (s *Store) EndpointUpdate(ctx context.Context, in store.Endpoint) (store.En
 	if err != nil {
 		return in, err
 	}
-	out, err := scanEndpoint(s.write().QueryRowContext(ctx, s.Q.EndpointUpdate, in.MerchantID, in.Livemode, in.ID,
+	out, err := scanEndpoint(s.write(ctx).QueryRowContext(ctx, s.Q.EndpointUpdate, in.MerchantID, in.Livemode, in.ID,
 		in.URL, in.Description, events, in.Status, meta, s.Engine.TimeArg(in.UpdatedAt)))
 	if err != nil {
 		return out, s.translate(err)
@@ -684,7 +722,7 @@ func (s *Store) AttemptList(ctx context.Context, scope store.Scope, eventID stri
 // AttemptSucceeded reports whether the River job has already delivered.
 func (s *Store) AttemptSucceeded(ctx context.Context, jobID int64) (bool, error) {
 	var n int
-	if err := s.read().QueryRowContext(ctx, s.Q.AttemptSucceeded, jobID).Scan(&n); err != nil {
+	if err := s.read(ctx).QueryRowContext(ctx, s.Q.AttemptSucceeded, jobID).Scan(&n); err != nil {
 		return false, s.translate(err)
 	}
 	return n > 0, nil
@@ -715,7 +753,7 @@ func (s *Store) IdempotencyBegin(ctx context.Context, rec store.IdempotencyRecor
 	}
 	got := store.IdempotencyRecord{Scope: rec.Scope}
 	var created, locked Time
-	err = s.write().QueryRowContext(ctx, s.Q.IdempotencyGet, rec.MerchantID, rec.Livemode, rec.Key).
+	err = s.write(ctx).QueryRowContext(ctx, s.Q.IdempotencyGet, rec.MerchantID, rec.Livemode, rec.Key).
 		Scan(&got.Key, &got.RequestHash, &got.Done, &got.StatusCode, &got.Body, &created, &locked)
 	got.CreatedAt, got.LockedAt = created.T, locked.T
 	if err != nil {
@@ -724,15 +762,20 @@ func (s *Store) IdempotencyBegin(ctx context.Context, rec store.IdempotencyRecor
 	return got, false, nil
 }
 
-// IdempotencyFinish stores the response of the request that owns the key.
+// IdempotencyFinish stores the response of the request that owns the key;
+// ErrStale when the key is done or claimed anew since rec.LockedAt.
 func (s *Store) IdempotencyFinish(ctx context.Context, rec store.IdempotencyRecord) error {
-	_, err := s.exec(ctx, s.Q.IdempotencyFinish, rec.MerchantID, rec.Livemode, rec.Key, rec.StatusCode, rec.Body)
+	n, err := s.exec(ctx, s.Q.IdempotencyFinish, rec.MerchantID, rec.Livemode, rec.Key, rec.StatusCode, rec.Body,
+		s.Engine.TimeArg(rec.LockedAt))
+	if err == nil && n == 0 {
+		err = store.ErrStale
+	}
 	return err
 }
 
-// IdempotencyRelease forgets a key.
-func (s *Store) IdempotencyRelease(ctx context.Context, scope store.Scope, key string) error {
-	_, err := s.exec(ctx, s.Q.IdempotencyRelease, scope.MerchantID, scope.Livemode, key)
+// IdempotencyRelease forgets a key its owner has not finished.
+func (s *Store) IdempotencyRelease(ctx context.Context, rec store.IdempotencyRecord) error {
+	_, err := s.exec(ctx, s.Q.IdempotencyRelease, rec.MerchantID, rec.Livemode, rec.Key, s.Engine.TimeArg(rec.LockedAt))
 	return err
 }
 

@@ -34,9 +34,9 @@ var queries = sqldb.Queries{
 	SessionLookup: `SELECT ` + sqldb.SessionColumns + ` FROM sessions WHERE id = $1`,
 	SessionSetRef: `UPDATE sessions SET connector_ref = $4 WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 	SessionsDue: `SELECT ` + sqldb.SessionColumns + ` FROM sessions
-		WHERE status IN ('created', 'pending') AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+		WHERE status IN ('created', 'pending') AND (status = 'created' OR livemode = 0) AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
 	SessionsDueInScope: `SELECT ` + sqldb.SessionColumns + ` FROM sessions INDEXED BY sessions_due
-		WHERE status IN ('created', 'pending') AND expires_at <= $1 AND merchant_id = $3 AND livemode = $4
+		WHERE status IN ('created', 'pending') AND (status = 'created' OR livemode = 0) AND expires_at <= $1 AND merchant_id = $3 AND livemode = $4
 		ORDER BY expires_at LIMIT $2`,
 	SessionSetMetadata: `UPDATE sessions SET metadata = $5, updated_at = $6
 		WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4
@@ -73,7 +73,7 @@ var queries = sqldb.Queries{
 	IdempotencyTakeover: `UPDATE idempotency_keys SET locked_at = $5
 		WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND request_hash = $4 AND done = 0 AND locked_at < $6`,
 	IdempotencyFinish: `UPDATE idempotency_keys SET done = 1, status_code = $4, body = $5
-		WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
-	IdempotencyRelease: `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
+		WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND done = 0 AND locked_at = $6`,
+	IdempotencyRelease: `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND done = 0 AND locked_at = $4`,
 	IdempotencyPurge:   `DELETE FROM idempotency_keys WHERE created_at < $1`,
 }

@@ -131,8 +131,9 @@ func testSessionSetRef(t *testing.T, s store.Store) {
 	sameSession(t, "after refused SessionSetRef", got, want)
 }
 
-// testSessionsDue lists created and pending sessions past their deadline,
-// earliest first, in one scope or all. Its deadlines are in 2001, long before
+// testSessionsDue lists created and test-mode pending sessions past their
+// deadline (never a live pending one: the operator decides those), earliest
+// first, in one scope or all. Its deadlines are in 2001, long before
 // any other case's, so that the all-scopes sweep sees only this case's sessions.
 func testSessionsDue(t *testing.T, s store.Store) {
 	ctx := context.Background()
@@ -157,7 +158,8 @@ func testSessionsDue(t *testing.T, s store.Store) {
 		{"a created 6s", a, "created", at(6 * time.Second)}, // not yet due
 		{"a pending 7s", a, "pending", at(7 * time.Second)}, // not yet due
 	}
-	// Sessions that can no longer expire, with the earliest deadlines of all.
+	// Sessions the sweep must not expire, with the earliest deadlines of all.
+	fixture = append(fixture, due{"a live pending", aLive, "pending", at(-2 * time.Hour)})
 	for i, status := range []string{"processing", "completed", "failed", "expired", "cancelled"} {
 		for _, scope := range []store.Scope{a, aLive, b} {
 			fixture = append(fixture, due{status, scope, status, at(-time.Hour + time.Duration(i)*time.Minute)})

@@ -30,6 +30,7 @@ func Run(t *testing.T, s store.Store) {
 		"SessionSetMetadata":    testSessionSetMetadata,
 		"SessionChangeStatus":   testSessionChangeStatus,
 		"InTx":                  testInTx,
+		"AmbientTx":             testAmbientTx,
 		"Events":                testEvents,
 		"Idempotency":           testIdempotency,
 		"IdempotencyConcurrent": testIdempotencyConcurrent,
@@ -392,16 +393,30 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Fatal("the same request did not take over a stale key")
 	}
 
+	// Only the current owner finishes or releases the key.
 	rec.StatusCode, rec.Body = 201, []byte(`{"id":"cs_1"}`)
-	must(t, s.IdempotencyFinish(ctx, rec))
+	if err := s.IdempotencyFinish(ctx, rec); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("the owner that was taken over finished the key: %v", err)
+	}
+	must(t, s.IdempotencyRelease(ctx, rec))
+	later.StatusCode, later.Body = rec.StatusCode, rec.Body
+	must(t, s.IdempotencyFinish(ctx, later))
+	if err := s.IdempotencyFinish(ctx, later); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("a finished key was finished again: %v", err)
+	}
+	must(t, s.IdempotencyRelease(ctx, later)) // a finished key is kept
 	got, owned, err = s.IdempotencyBegin(ctx, rec, t0.Add(time.Hour))
 	must(t, err)
 	if owned || !got.Done || got.StatusCode != 201 || string(got.Body) != `{"id":"cs_1"}` || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("finished record: owned=%v %+v", owned, got)
 	}
 
-	must(t, s.IdempotencyRelease(ctx, scope, "key-1"))
-	if _, owned, _ := s.IdempotencyBegin(ctx, rec, t0); !owned {
+	free := rec
+	free.Key = "key-2"
+	_, _, err = s.IdempotencyBegin(ctx, free, t0)
+	must(t, err)
+	must(t, s.IdempotencyRelease(ctx, free))
+	if _, owned, _ := s.IdempotencyBegin(ctx, free, t0); !owned {
 		t.Fatal("a released key was not free")
 	}
 
@@ -496,6 +511,81 @@ func testInTx(t *testing.T, s store.Store) {
 	}
 	_, err = s.EventGet(ctx, scope, "evt_"+dropped.ID)
 	wantErr(t, err, store.ErrNotFound)
+}
+
+// testAmbientTx runs store calls with a context that carries a transaction
+// (store.WithTx): they read and write in it, a nested InTx is a savepoint that
+// a failure rolls back alone, and nothing lands unless the transaction
+// commits — the idempotency record with it.
+func testAmbientTx(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	t0 := now()
+	claim := func(key string) store.IdempotencyRecord {
+		rec := store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: []byte("h"), CreatedAt: t0, LockedAt: t0}
+		_, owned, err := s.IdempotencyBegin(ctx, rec, t0.Add(-time.Minute))
+		must(t, err)
+		if !owned {
+			t.Fatalf("key %s not owned", key)
+		}
+		rec.StatusCode, rec.Body = 201, []byte(`{}`)
+		return rec
+	}
+	request := func(rec store.IdempotencyRecord, kept, nested store.Session, fail bool) error {
+		return s.InTx(ctx, func(tx store.Tx) error {
+			ctx := store.WithTx(ctx, tx)
+			if _, err := s.SessionCreate(ctx, kept); err != nil { // a method of the store, not of tx
+				return err
+			}
+			if _, err := s.SessionGet(ctx, scope, kept.ID); err != nil {
+				t.Errorf("a read with the transaction's context does not see its write: %v", err)
+			}
+			err := s.InTx(ctx, func(tx store.Tx) error {
+				if _, err := tx.SessionCreate(ctx, nested); err != nil {
+					return err
+				}
+				return errRollback
+			})
+			wantErr(t, err, errRollback)
+			if err := s.IdempotencyFinish(ctx, rec); err != nil {
+				return err
+			}
+			if fail {
+				return errRollback
+			}
+			return nil
+		})
+	}
+	key := func(rec store.IdempotencyRecord) store.IdempotencyRecord {
+		got, owned, err := s.IdempotencyBegin(ctx, rec, t0.Add(-time.Minute))
+		must(t, err)
+		if owned {
+			t.Fatalf("key %s is free", rec.Key)
+		}
+		return got
+	}
+
+	rolled := claim("rolled-back")
+	a, b := newSession(scope, now()), newSession(scope, now())
+	wantErr(t, request(rolled, a, b, true), errRollback)
+	for _, id := range []string{a.ID, b.ID} {
+		_, err := s.SessionGet(ctx, scope, id)
+		wantErr(t, err, store.ErrNotFound)
+	}
+	if got := key(rolled); got.Done {
+		t.Fatal("a rolled-back request finished its key")
+	}
+
+	committed := claim("committed")
+	a, b = newSession(scope, now()), newSession(scope, now())
+	must(t, request(committed, a, b, false))
+	_, err := s.SessionGet(ctx, scope, a.ID)
+	must(t, err)
+	_, err = s.SessionGet(ctx, scope, b.ID)
+	wantErr(t, err, store.ErrNotFound) // its savepoint was rolled back
+	if got := key(committed); !got.Done || got.StatusCode != 201 {
+		t.Fatalf("the committed request's key: %+v", got)
+	}
 }
 
 // testEvents lists events newest first by keyset, filtered by type, and keeps
