@@ -28,18 +28,19 @@ const usage = `caisse — a self-hosted checkout-sessions server
 
 Usage:
   caisse serve    [--addr ADDR] [--database-url URL] [--public-url URL] [--rate-limit N]
-                  [--operator-url URL] [--operator-name NAME]
+                  [--operator-url URL] [--operator-name NAME] [--operator-timeout 10s]
+                  [--idempotency-takeover 5m]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
   caisse keys create --merchant ID --mode test|live [--json]
   caisse keys list   --merchant ID [--json]
   caisse keys revoke --key KEY_ID
-  caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s]
+  caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s] [--stall 15s]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
-CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_LOG_FORMAT and
-CAISSE_LOG_LEVEL; flags win. CAISSE_OPERATOR_SECRET is read from the environment only.
+CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_OPERATOR_TIMEOUT,
+CAISSE_IDEMPOTENCY_TAKEOVER, CAISSE_LOG_FORMAT and CAISSE_LOG_LEVEL; flags win. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
 its --secret defaults to CAISSE_OPERATOR_SECRET.
 `

@@ -51,6 +51,8 @@ func TestFakeOperatorUsage(t *testing.T) {
 		{"no secret", []string{"fake-operator"}, nil, 2, "--secret"},
 		{"empty secret", []string{"fake-operator", "--secret", ""}, nil, 2, "--secret"},
 		{"negative delay", []string{"fake-operator", "--secret", "s", "--delay", "-1s"}, nil, 2, "--delay"},
+		{"zero stall", []string{"fake-operator", "--secret", "s", "--stall", "0s"}, nil, 2, "--stall"},
+		{"bad stall", []string{"fake-operator", "--stall", "later"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 1, "later"},
 		{"argument", []string{"fake-operator", "--secret", "s", "extra"}, nil, 2, `"extra"`},
 		{"bad delay", []string{"fake-operator", "--delay", "soon"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 1, "soon"},
 	}
@@ -81,14 +83,20 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// signedPost posts body to url signed with key and returns the status code, or 0 if nothing answered.
-func signedPost(t *testing.T, url, key, body string) int {
+// signedDo sends body to url with method, signed with key, and returns the
+// status code, or 0 if nothing answered.
+func signedDo(t *testing.T, method, url, key, body string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
-	req.Header.Set("Caisse-Signature", connector.SignRequest(key, http.MethodPost, req.URL.EscapedPath(), []byte(body), time.Now()))
+	target := req.URL.EscapedPath()
+	if req.URL.RawQuery != "" {
+		target += "?" + req.URL.RawQuery
+	}
+	req.Header.Set("Caisse-Signature", connector.SignRequest(key, method, target, []byte(body), time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
@@ -97,47 +105,105 @@ func signedPost(t *testing.T, url, key, body string) int {
 	return resp.StatusCode
 }
 
-func TestFakeOperatorServes(t *testing.T) {
-	t.Parallel()
+// paymentBody is a start request for reference and a phone number ending in suffix.
+func paymentBody(reference, suffix string) string {
+	return `{"reference":"` + reference + `","amount":2500,"currency":"XOF","phone":"+225070700` + suffix +
+		`","channel":"wave","callback_url":"http://127.0.0.1:1/cb"}`
+}
+
+// operatorRun is a caisse fake-operator running in the test.
+type operatorRun struct {
+	addr   string
+	url    string // of /v1/payments
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan int // the exit code
+}
+
+// startOperator runs caisse fake-operator with args, the secret in its
+// environment and --delay 1h (callbacks stay pending at shutdown), and returns
+// once it answers requests.
+func startOperator(t *testing.T, args ...string) *operatorRun {
+	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
+	t.Cleanup(cancel)
+	r := &operatorRun{addr: addr, url: "http://" + addr + "/v1/payments", stderr: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	args = append([]string{"fake-operator", "--addr", addr, "--delay", "1h", "--log-format", "text"}, args...)
 	go func() {
-		// The secret comes from the environment; --delay 1h keeps the callback pending at shutdown.
-		done <- cli.Main(ctx, []string{"fake-operator", "--addr", addr, "--delay", "1h", "--log-format", "text"},
-			env(&stdout, &stderr, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}))
+		r.done <- cli.Main(ctx, args, env(&syncBuffer{}, r.stderr, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}))
 	}()
+	for deadline := time.Now().Add(5 * time.Second); signedDo(t, "GET", r.url+"/op_none", operatorSecret, "") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fake-operator not answering after 5 s; stderr:\n%s", r.stderr.String())
+		}
+	}
+	return r
+}
 
-	url := "http://" + addr + "/v1/payments"
-	body := `{"reference":"cs_cli","amount":2500,"currency":"XOF","phone":"+2250707000001","channel":"wave","callback_url":"http://127.0.0.1:1/cb"}`
-	deadline := time.Now().Add(5 * time.Second)
-	code := signedPost(t, url, "opsec_wrong", body)
-	for ; code == 0 && time.Now().Before(deadline); code = signedPost(t, url, "opsec_wrong", body) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if code != http.StatusUnauthorized {
-		t.Fatalf("wrong secret: %d, want 401; stderr:\n%s", code, stderr.String())
-	}
-	if code := signedPost(t, url, operatorSecret, body); code != http.StatusCreated {
-		t.Fatalf("signed request: %d, want 201", code)
-	}
-
-	cancel()
+// stop ends the command and checks that it exits 0 within 5 s.
+func (r *operatorRun) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
 	select {
-	case code := <-done:
+	case code := <-r.done:
 		if code != 0 {
-			t.Errorf("exit %d, want 0; stderr:\n%s", code, stderr.String())
+			t.Errorf("exit %d, want 0; stderr:\n%s", code, r.stderr.String())
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("fake-operator did not stop within 5 s of its context ending")
 	}
-	out := stderr.String()
-	if !strings.Contains(out, "addr="+addr) || !strings.Contains(out, "fake operator stopped") {
-		t.Errorf("stderr lacks the address or the stop:\n%s", out)
+}
+
+func TestFakeOperatorServes(t *testing.T) {
+	t.Parallel()
+	run := startOperator(t, "--stall", "200ms")
+	body := paymentBody("cs_cli", "0001")
+	if code := signedDo(t, "POST", run.url, "opsec_wrong", body); code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d, want 401", code)
 	}
-	if strings.Contains(out, operatorSecret) || strings.Contains(out, "2250707000001") {
+	if code := signedDo(t, "POST", run.url, operatorSecret, body); code != http.StatusCreated {
+		t.Fatalf("signed request: %d, want 201", code)
+	}
+	if code := signedDo(t, "GET", run.url+"?reference=cs_cli", operatorSecret, ""); code != http.StatusOK {
+		t.Errorf("status by reference: %d, want 200", code)
+	}
+	// A start_timeout number: the answer is held for --stall.
+	start := time.Now()
+	if code := signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_cli_stall", "0006")); code != http.StatusCreated {
+		t.Fatalf("start_timeout request: %d, want 201", code)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond || d > 2*time.Second {
+		t.Errorf("start_timeout answered after %s, want the 200ms --stall", d)
+	}
+
+	run.stop(t)
+	out := run.stderr.String()
+	if !strings.Contains(out, "addr="+run.addr) || !strings.Contains(out, "fake operator stopped") || !strings.Contains(out, "stall=200ms") || !strings.Contains(out, "fault=start_timeout") {
+		t.Errorf("stderr lacks the address, the stop, the stall or the fault:\n%s", out)
+	}
+	if strings.Contains(out, operatorSecret) || strings.Contains(out, "0707000001") || strings.Contains(out, "0707000006") {
 		t.Errorf("stderr shows the secret or a phone number:\n%s", out)
+	}
+}
+
+func TestFakeOperatorStopSendsHeldAnswers(t *testing.T) {
+	t.Parallel()
+	run := startOperator(t, "--stall", "1h")
+	held := make(chan int, 1)
+	go func() { held <- signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_held", "0008")) }()
+	for deadline := time.Now().Add(5 * time.Second); signedDo(t, "GET", run.url+"?reference=cs_held", operatorSecret, "") != http.StatusOK; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the payment was not made within 5 s")
+		}
+	}
+	run.stop(t)
+	select {
+	case code := <-held:
+		if code != http.StatusCreated {
+			t.Errorf("held start request: %d, want 201", code)
+		}
+	case <-time.After(time.Second):
+		t.Error("the held answer was not sent within 1 s of the stop")
 	}
 }

@@ -42,7 +42,7 @@ const (
 	DefaultRateLimit   = 100
 	DefaultOperator    = "operator"
 
-	DefaultOperatorTimeout     = 10 * time.Second
+	DefaultOperatorTimeout     = 10 * time.Second // connector.DefaultTimeout
 	DefaultIdempotencyTakeover = 5 * time.Minute
 )
 

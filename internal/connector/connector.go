@@ -49,6 +49,15 @@ var ErrSignature = errors.New("connector: bad callback signature")
 // understands (bad JSON, an unknown status, a missing id).
 var ErrMalformed = errors.New("connector: malformed callback")
 
+// ErrRefused means the operator definitively did not accept a payment: it
+// refused the start request with a 4xx other than 408, 409, 425 and 429, so no
+// money can move. Only Initiate returns it.
+var ErrRefused = errors.New("connector: the operator refused the payment")
+
+// ErrNoPayment means the operator has no payment for that id or reference: it
+// answered 404 to a status query.
+var ErrNoPayment = errors.New("connector: the operator has no such payment")
+
 // ErrUnsupported means the connector has no such capability (the test
 // connector receives no callbacks).
 var ErrUnsupported = errors.New("connector: not supported")
@@ -57,11 +66,19 @@ var ErrUnsupported = errors.New("connector: not supported")
 type Connector interface {
 	// Name is the connector's name, as in /v1/connectors/{name}/callback.
 	Name() string
-	// Initiate asks the customer's phone to approve p and returns the operator's payment id.
+	// Initiate asks the customer's phone to approve p and returns the operator's
+	// payment id. An error wrapping ErrRefused means the operator definitively did
+	// not accept the payment. Any other error is ambiguous (a timeout, a lost
+	// connection, a 5xx, a 408, 409, 425 or 429, an answer caisse cannot read):
+	// the operator may have accepted the payment, and only Status can tell.
 	Initiate(ctx context.Context, p Payment) (ref string, err error)
 	// Callback verifies and interprets an operator's callback request whose
 	// body has already been read; a bad signature is ErrSignature.
 	Callback(r *http.Request, body []byte) (Result, error)
-	// Status asks the operator where the payment with that id stands.
-	Status(ctx context.Context, ref string) (Result, error)
+	// Status asks the operator where the payment of session sessionID stands: by
+	// the operator's payment id ref, or, when ref is empty (Initiate's answer was
+	// lost), by sessionID, the payment's reference. An error wrapping
+	// ErrNoPayment means the operator has no such payment; any other error says
+	// nothing about the payment.
+	Status(ctx context.Context, sessionID, ref string) (Result, error)
 }

@@ -24,14 +24,54 @@ const (
 	fakeBackoff  = 200 * time.Millisecond // wait after the first failed try, doubling
 )
 
+// FakeStall is how long the fake operator holds a stalling fault's start
+// answer unless told otherwise: longer than caisse's 10 s request timeout.
+const FakeStall = 15 * time.Second
+
+// Fault is a way the fake operator mishandles the start request of a new
+// payment, so that tests see how caisse copes with an answer it cannot
+// trust. A payment it makes plays TestScenario(phone): approve, for every
+// fault's number.
+type Fault struct {
+	Name   string // start_timeout, start_502, silent_success, down
+	Suffix string // the phone number's last 4 digits that select it
+	Stall  bool   // the start answer is held for FakeOperator.Stall first
+	Code   int    // the start answer's status code, with {"error":…}; 0 means 201 with the payment
+	Silent bool   // no callback is sent: only a status query shows where the payment stands
+	Drop   bool   // no payment is made; Code says what is answered
+}
+
+// FakeFaults lists the fake operator's faults, chosen like test scenarios by
+// the phone number's last 4 digits. Only the start request of a new payment
+// is mishandled: a retry of it (same reference, same fields) is answered 200
+// with the payment at once, as always. Test mode knows nothing of them.
+var FakeFaults = []Fault{
+	{Name: "start_timeout", Suffix: "0006", Stall: true},
+	{Name: "start_502", Suffix: "0007", Code: http.StatusBadGateway},
+	{Name: "silent_success", Suffix: "0008", Stall: true, Silent: true},
+	{Name: "down", Suffix: "0009", Code: http.StatusServiceUnavailable, Drop: true},
+}
+
+// fakeFault returns the fault a phone number selects, or the zero Fault.
+func fakeFault(phone string) Fault {
+	for _, f := range FakeFaults {
+		if strings.HasSuffix(phone, f.Suffix) {
+			return f
+		}
+	}
+	return Fault{}
+}
+
 // FakeOperator plays a mobile-money operator on localhost for caisse's live path: it accepts
 // payment requests, and after Delay calls the callback_url back with the outcome that the
-// phone number's test scenario chooses, signed with Secret.
+// phone number's test scenario chooses, signed with Secret. The numbers of FakeFaults
+// make it misbehave.
 type FakeOperator struct {
 	Secret string
 	Delay  time.Duration
-	Client *http.Client // nil: 10 s timeout client
-	Log    *slog.Logger // nil: discard
+	Stall  time.Duration // how long a stalling fault holds the start answer; 0 means FakeStall
+	Client *http.Client  // nil: 10 s timeout client
+	Log    *slog.Logger  // nil: discard
 	Now    func() time.Time
 
 	once     sync.Once
@@ -39,7 +79,7 @@ type FakeOperator struct {
 	client   *http.Client    // Client or defaultClient
 	ctx      context.Context // cancelled by Close; ends pending callbacks
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the callback goroutines
+	wg       sync.WaitGroup // the callback goroutines and held start answers
 	mu       sync.Mutex     // guards closed, payments and byRef
 	closed   bool
 	payments map[string]*fakePayment // by id
@@ -48,8 +88,9 @@ type FakeOperator struct {
 
 // fakePayment is one payment the fake operator holds.
 type fakePayment struct {
-	req   paymentRequest
-	state paymentState
+	req    paymentRequest
+	state  paymentState
+	silent bool // no callbacks
 }
 
 func (f *FakeOperator) init() {
@@ -67,15 +108,18 @@ func (f *FakeOperator) init() {
 	})
 }
 
-// ServeHTTP serves POST /v1/payments and GET /v1/payments/{id}.
+// ServeHTTP serves POST /v1/payments, GET /v1/payments?reference=… and
+// GET /v1/payments/{id}.
 func (f *FakeOperator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.init()
 	id, isItem := strings.CutPrefix(r.URL.Path, "/v1/payments/")
 	switch {
 	case r.URL.Path == "/v1/payments" && r.Method == http.MethodPost:
 		f.create(w, r)
+	case r.URL.Path == "/v1/payments" && r.Method == http.MethodGet:
+		f.show(w, r, f.byRef, r.URL.Query().Get("reference"))
 	case isItem && id != "" && !strings.Contains(id, "/") && r.Method == http.MethodGet:
-		f.get(w, r, id)
+		f.show(w, r, f.payments, id)
 	case r.URL.Path == "/v1/payments" || isItem:
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 	default:
@@ -83,8 +127,8 @@ func (f *FakeOperator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Close cancels the callbacks not yet delivered and waits for their
-// goroutines; afterwards new payments are refused with 503.
+// Close cancels the callbacks not yet delivered, ends the start answers being
+// held and waits for both; afterwards new payments are refused with 503.
 func (f *FakeOperator) Close() {
 	f.init()
 	f.mu.Lock()
@@ -106,7 +150,7 @@ func (f *FakeOperator) verified(w http.ResponseWriter, r *http.Request) ([]byte,
 		writeError(w, http.StatusUnauthorized, "operator has no secret")
 		return nil, false
 	}
-	signed := requestContent(r.Method, r.URL.EscapedPath(), body)
+	signed := requestContent(r.Method, signedTarget(r.URL), body)
 	if err := webhook.Verify(signed, r.Header.Get(headerCaisseSignature), f.Secret, defaultTolerance, f.now()); err != nil {
 		f.log.Warn("fake operator: refused request", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusUnauthorized, "bad "+headerCaisseSignature+": "+err.Error())
@@ -115,6 +159,7 @@ func (f *FakeOperator) verified(w http.ResponseWriter, r *http.Request) ([]byte,
 	return body, true
 }
 
+// create serves POST /v1/payments.
 func (f *FakeOperator) create(w http.ResponseWriter, r *http.Request) {
 	body, ok := f.verified(w, r)
 	if !ok {
@@ -129,28 +174,57 @@ func (f *FakeOperator) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	code, answer, stall := f.start(req)
+	if stall {
+		f.wait(r.Context(), f.stall())
+		f.wg.Done()
+	}
+	writeJSON(w, code, answer)
+}
 
+// start takes a valid payment request and returns the code and body to
+// answer. A retry (same reference, same fields) gets its payment; a new
+// reference gets a new payment, played in the background, unless the phone
+// number's fault drops it. stall says the answer is to be held first: start
+// then counts the hold in f.wg, and the caller calls f.wg.Done after it.
+func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		writeError(w, http.StatusServiceUnavailable, "shutting down")
-		return
+		return http.StatusServiceUnavailable, errorBody("shutting down"), false
 	}
 	if p, ok := f.byRef[req.Reference]; ok { // a retry: idempotent by reference
 		if p.req != req {
-			writeError(w, http.StatusConflict, "reference already used for a different payment")
-			return
+			return http.StatusConflict, errorBody("reference already used for a different payment"), false
 		}
-		writeJSON(w, http.StatusOK, p.state)
-		return
+		return http.StatusOK, p.state, false
 	}
-	p := &fakePayment{req: req, state: paymentState{ID: randomID("op_"), Reference: req.Reference, Status: StatusPending}}
+	fault, sc := fakeFault(req.Phone), TestScenario(req.Phone)
+	log := f.log.With("reference", req.Reference, "amount", req.Amount, "currency", req.Currency,
+		"phone", maskPhone(req.Phone), "scenario", sc.Name)
+	if fault.Name != "" {
+		log = log.With("fault", fault.Name)
+	}
+	if fault.Drop {
+		log.Info("fake operator: payment dropped", "answer", fault.Code)
+		return fault.Code, fault.errorBody(), false
+	}
+	p := &fakePayment{req: req, state: paymentState{ID: randomID("op_"), Reference: req.Reference, Status: StatusPending}, silent: fault.Silent}
 	f.payments[p.state.ID], f.byRef[req.Reference] = p, p
-	sc := TestScenario(req.Phone)
-	f.log.Info("fake operator: payment requested", "id", p.state.ID, "reference", req.Reference,
-		"amount", req.Amount, "currency", req.Currency, "phone", maskPhone(req.Phone), "scenario", sc.Name)
+	log.Info("fake operator: payment requested", "id", p.state.ID)
 	f.wg.Go(func() { f.play(p, sc) })
-	writeJSON(w, http.StatusCreated, p.state)
+	if fault.Stall {
+		f.wg.Add(1) // under f.mu and not closed: happens before Close's Wait
+	}
+	if fault.Code != 0 {
+		return fault.Code, fault.errorBody(), fault.Stall
+	}
+	return http.StatusCreated, p.state, fault.Stall
+}
+
+// errorBody is the answer of a fault with a Code: {"error":"bad gateway"}.
+func (ft Fault) errorBody() map[string]string {
+	return errorBody(strings.ToLower(http.StatusText(ft.Code)))
 }
 
 // validRequest checks a payment request's fields.
@@ -181,12 +255,18 @@ func e164(s string) bool {
 	return ok && len(d) >= 8 && len(d) <= 15 && !strings.ContainsFunc(d, func(c rune) bool { return c < '0' || c > '9' })
 }
 
-func (f *FakeOperator) get(w http.ResponseWriter, r *http.Request, id string) {
+// show answers a signed status query with the payment that m (payments or
+// byRef) holds under key, or 404.
+func (f *FakeOperator) show(w http.ResponseWriter, r *http.Request, m map[string]*fakePayment, key string) {
 	if _, ok := f.verified(w, r); !ok {
 		return
 	}
+	if key == "" {
+		writeError(w, http.StatusBadRequest, "reference query parameter is required")
+		return
+	}
 	f.mu.Lock()
-	p, ok := f.payments[id]
+	p, ok := m[key]
 	var s paymentState
 	if ok {
 		s = p.state
@@ -200,14 +280,10 @@ func (f *FakeOperator) get(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 // play waits Delay, then moves the payment through the scenario's statuses,
-// calling caisse back after each change.
+// calling caisse back after each change unless the payment is silent.
 func (f *FakeOperator) play(p *fakePayment, sc Scenario) {
-	t := time.NewTimer(f.Delay)
-	defer t.Stop()
-	select {
-	case <-f.ctx.Done():
+	if !f.wait(f.ctx, f.Delay) {
 		return
-	case <-t.C:
 	}
 	for _, status := range sc.Statuses {
 		f.mu.Lock()
@@ -217,6 +293,10 @@ func (f *FakeOperator) play(p *fakePayment, sc Scenario) {
 		}
 		s := p.state
 		f.mu.Unlock()
+		if p.silent {
+			f.log.Info("fake operator: callback withheld", "id", s.ID, "reference", s.Reference, "status", s.Status)
+			continue
+		}
 		if !f.deliver(p.req.CallbackURL, s) && f.ctx.Err() != nil {
 			return
 		}
@@ -240,13 +320,9 @@ func (f *FakeOperator) deliver(callbackURL string, s paymentState) bool {
 			return false
 		}
 		log.Warn("fake operator: callback failed, will retry", "attempt", attempt, "error", err, "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-f.ctx.Done():
-			t.Stop()
+		if !f.wait(f.ctx, wait) {
 			log.Warn("fake operator: callback cancelled", "attempt", attempt)
 			return false
-		case <-t.C:
 		}
 		wait *= 2
 	}
@@ -272,6 +348,26 @@ func (f *FakeOperator) post(callbackURL string, body []byte) error {
 	return nil
 }
 
+// wait sleeps d and says whether it did: ctx ending or Close cut it short.
+func (f *FakeOperator) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-f.ctx.Done():
+	}
+	return false
+}
+
+func (f *FakeOperator) stall() time.Duration {
+	if f.Stall > 0 {
+		return f.Stall
+	}
+	return FakeStall
+}
+
 func (f *FakeOperator) now() time.Time {
 	if f.Now != nil {
 		return f.Now()
@@ -288,5 +384,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // writeError answers code with {"error": msg}.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	writeJSON(w, code, errorBody(msg))
+}
+
+// errorBody is the protocol's error answer, {"error": msg}.
+func errorBody(msg string) map[string]string {
+	return map[string]string{"error": msg}
 }

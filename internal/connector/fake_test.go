@@ -21,7 +21,11 @@ func send(t *testing.T, method, url, body, key string, signedAt time.Time) *http
 		t.Fatal(err)
 	}
 	if key != "" {
-		req.Header.Set("Caisse-Signature", connector.SignRequest(key, method, req.URL.EscapedPath(), []byte(body), signedAt))
+		target := req.URL.EscapedPath()
+		if req.URL.RawQuery != "" {
+			target += "?" + req.URL.RawQuery
+		}
+		req.Header.Set("Caisse-Signature", connector.SignRequest(key, method, target, []byte(body), signedAt))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -101,6 +105,10 @@ func TestFakeOperatorRefuses(t *testing.T) {
 		{"ftp callback_url", "POST", "/v1/payments", bad("callback_url", "ftp://x/cb"), secret, now, 400},
 		{"unsigned get", "GET", "/v1/payments/op_1", "", "", now, 401},
 		{"unknown payment", "GET", "/v1/payments/op_1", "", secret, now, 404},
+		{"unsigned reference query", "GET", "/v1/payments?reference=cs_1", "", "", now, 401},
+		{"unknown reference", "GET", "/v1/payments?reference=cs_1", "", secret, now, 404},
+		{"no reference", "GET", "/v1/payments", "", secret, now, 400},
+		{"empty reference", "GET", "/v1/payments?reference=", "", secret, now, 400},
 		{"put", "PUT", "/v1/payments", good, secret, now, 405},
 		{"delete", "DELETE", "/v1/payments/op_1", "", secret, now, 405},
 		{"other path", "GET", "/v2/payments", "", secret, now, 404},
@@ -114,6 +122,21 @@ func TestFakeOperatorRefuses(t *testing.T) {
 		if strings.Contains(msg, secret) {
 			t.Errorf("%s: answer %q contains the secret", c.name, msg)
 		}
+	}
+
+	// The signature covers the query: one over the path alone is refused.
+	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/payments?reference=cs_1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Caisse-Signature", connector.SignRequest(secret, "GET", "/v1/payments", nil, now))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if msg := decodeError(t, resp); resp.StatusCode != 401 {
+		t.Errorf("query signed without its query: %d %q, want 401", resp.StatusCode, msg)
 	}
 }
 
@@ -145,8 +168,10 @@ func TestFakeOperatorIdempotentByReference(t *testing.T) {
 	if msg := decodeError(t, other); other.StatusCode != 409 {
 		t.Errorf("same reference, other amount: %d %q, want 409", other.StatusCode, msg)
 	}
-	get := send(t, "GET", srv.URL+"/v1/payments/"+id, "", secret, time.Now())
-	if id3, status3 := state(get); get.StatusCode != 200 || id3 != id || status3 != "pending" {
-		t.Errorf("GET: %d %q %q, want 200 %q pending", get.StatusCode, id3, status3, id)
+	for _, path := range []string{"/v1/payments/" + id, "/v1/payments?reference=cs_fake"} {
+		get := send(t, "GET", srv.URL+path, "", secret, time.Now())
+		if id3, status3 := state(get); get.StatusCode != 200 || id3 != id || status3 != "pending" {
+			t.Errorf("GET %s: %d %q %q, want 200 %q pending", path, get.StatusCode, id3, status3, id)
+		}
 	}
 }

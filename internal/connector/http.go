@@ -28,8 +28,12 @@ const (
 	maxSnippet       = 200             // the most of an operator's answer an error quotes
 )
 
-// defaultClient is used when a connector or fake operator has no Client.
-var defaultClient = &http.Client{Timeout: 10 * time.Second}
+// DefaultTimeout bounds a request to the operator, or a callback attempt of
+// the fake operator, unless set otherwise.
+const DefaultTimeout = 10 * time.Second
+
+// defaultClient is used when a fake operator has no Client.
+var defaultClient = &http.Client{Timeout: DefaultTimeout}
 
 // paymentRequest is the body of POST /v1/payments.
 type paymentRequest struct {
@@ -42,7 +46,7 @@ type paymentRequest struct {
 }
 
 // paymentState is what an operator says about a payment: the body of its
-// callbacks, of GET /v1/payments/{id} and of its answer to POST /v1/payments.
+// callbacks, of its status answers and of its answer to POST /v1/payments.
 type paymentState struct {
 	ID            string `json:"id"`
 	Reference     string `json:"reference"`
@@ -58,7 +62,8 @@ type HTTP struct {
 	BaseURL       string           // the operator's API, e.g. https://api.operator.example
 	Secret        string           // shared HMAC secret, both directions
 	CallbackURL   string           // where the operator posts results: {CAISSE_PUBLIC_URL}/v1/connectors/{name}/callback
-	Client        *http.Client     // nil means a client with a 10 s timeout
+	Client        *http.Client     // nil means http.DefaultClient; Timeout applies to either
+	Timeout       time.Duration    // of each request to the operator, answer included; 0 means 10 s
 	Now           func() time.Time // nil means time.Now
 	Tolerance     time.Duration    // callback timestamp tolerance; 0 means 5 minutes
 }
@@ -68,7 +73,8 @@ func (h *HTTP) Name() string { return h.ConnectorName }
 
 // Initiate posts p to the operator's /v1/payments and returns the id it answers.
 // Its errors quote the operator's status code and the start of its answer, with
-// the secret and the customer's phone number masked.
+// the secret and the customer's phone number masked. Only a 4xx other than 408,
+// 409, 425 and 429 wraps ErrRefused; every other error is ambiguous.
 func (h *HTTP) Initiate(ctx context.Context, p Payment) (string, error) {
 	body, err := json.Marshal(paymentRequest{
 		Reference: p.SessionID, Amount: p.Amount, Currency: p.Currency,
@@ -82,7 +88,11 @@ func (h *HTTP) Initiate(ctx context.Context, p Payment) (string, error) {
 		return "", err
 	}
 	if code < 200 || code > 299 {
-		return "", h.answerError("initiate", code, answer, p.Phone)
+		err := h.answerError("initiate", code, answer, p.Phone)
+		if refused(code) {
+			return "", fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+		return "", err
 	}
 	var s paymentState
 	if err := json.Unmarshal(answer, &s); err != nil || s.ID == "" || !known(s.Status, true) {
@@ -109,42 +119,85 @@ func (h *HTTP) Callback(r *http.Request, body []byte) (Result, error) {
 	return res, nil
 }
 
-// Status asks the operator's GET /v1/payments/{ref} where the payment stands.
-func (h *HTTP) Status(ctx context.Context, ref string) (Result, error) {
-	if ref == "" {
-		return Result{}, fmt.Errorf("connector %s: status: empty payment id", h.ConnectorName)
+// Status asks the operator where the payment of session sessionID stands:
+// GET /v1/payments/{ref}, or GET /v1/payments?reference={sessionID} when ref
+// is empty. A 404 with the protocol's {"error":…} wraps ErrNoPayment. An
+// answer about another payment (id or reference) is an error.
+func (h *HTTP) Status(ctx context.Context, sessionID, ref string) (Result, error) {
+	if sessionID == "" {
+		return Result{}, fmt.Errorf("connector %s: status: empty session id", h.ConnectorName)
 	}
-	code, answer, err := h.do(ctx, http.MethodGet, "/v1/payments/"+url.PathEscape(ref), nil)
+	target := "/v1/payments?" + url.Values{"reference": {sessionID}}.Encode()
+	if ref != "" {
+		target = "/v1/payments/" + url.PathEscape(ref)
+	}
+	code, answer, err := h.do(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return Result{}, err
 	}
 	if code != http.StatusOK {
-		return Result{}, h.answerError("status", code, answer, "")
+		err := h.answerError("status", code, answer, "")
+		if code == http.StatusNotFound && isErrorAnswer(answer) {
+			return Result{}, fmt.Errorf("%w: %w", ErrNoPayment, err)
+		}
+		return Result{}, err
 	}
 	res, err := decodeState(answer, true)
-	if err != nil {
+	switch {
+	case err != nil:
 		return Result{}, fmt.Errorf("connector %s: status: %w", h.ConnectorName, err)
-	}
-	if res.Ref != ref {
+	case ref != "" && res.Ref != ref:
 		return Result{}, fmt.Errorf("connector %s: status: asked for payment %q, operator answered about %q", h.ConnectorName, ref, res.Ref)
+	case res.SessionID != sessionID:
+		return Result{}, fmt.Errorf("connector %s: status: asked about session %q, operator answered about %q", h.ConnectorName, sessionID, res.SessionID)
 	}
 	return res, nil
 }
 
+// refused says whether an operator's answer to a start request definitively
+// refuses the payment: a 4xx but 408 (timeout), 409 (the reference is taken),
+// 425 (too early) and 429 (too many requests), which say nothing about it.
+func refused(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
+	}
+	return code >= 400 && code <= 499
+}
+
+// isErrorAnswer says whether body is the protocol's {"error":"<message>"}, so
+// that a 404 page of a proxy in front of the operator is not taken for its word.
+func isErrorAnswer(body []byte) bool {
+	var e struct {
+		Error string `json:"error"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Error != ""
+}
+
 // SignRequest is the Caisse-Signature of a request to the operator. It signs
-// the method and path, a newline, then the body, so that a captured
-// signature is good for that one request only ("GET /v1/payments/op_1\n").
-func SignRequest(secret, method, path string, body []byte, t time.Time) string {
-	return webhook.Sign(secret, requestContent(method, path, body), t)
+// the method, a space, the request target, a newline, then the body, so that
+// a captured signature is good for that one request only. The target is the
+// escaped path, then, if the query is not empty, ? and the raw query as sent:
+// "GET /v1/payments/op_1\n", "GET /v1/payments?reference=cs_1\n".
+func SignRequest(secret, method, target string, body []byte, t time.Time) string {
+	return webhook.Sign(secret, requestContent(method, target, body), t)
 }
 
-func requestContent(method, path string, body []byte) []byte {
-	return append([]byte(method+" "+path+"\n"), body...)
+func requestContent(method, target string, body []byte) []byte {
+	return append([]byte(method+" "+target+"\n"), body...)
 }
 
-// do sends a signed request to the operator and returns its status code and
-// (at most maxBody of) its body.
-func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+// signedTarget is the request target of u that SignRequest takes.
+func signedTarget(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.EscapedPath()
+	}
+	return u.EscapedPath() + "?" + u.RawQuery
+}
+
+// do sends a signed request for target (a path and query) to the operator and
+// returns its status code and (at most maxBody of) its body, within Timeout.
+func (h *HTTP) do(ctx context.Context, method, target string, body []byte) (int, []byte, error) {
 	if h.Secret == "" || h.BaseURL == "" {
 		return 0, nil, fmt.Errorf("connector %s: base URL and secret are required", h.ConnectorName)
 	}
@@ -152,7 +205,9 @@ func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, [
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(h.BaseURL, "/")+path, rd)
+	ctx, cancel := context.WithTimeout(ctx, h.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(h.BaseURL, "/")+target, rd)
 	if err != nil {
 		return 0, nil, fmt.Errorf("connector %s: %w", h.ConnectorName, err)
 	}
@@ -160,10 +215,10 @@ func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, [
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set(headerCaisseSignature, SignRequest(h.Secret, req.Method, req.URL.EscapedPath(), body, h.now()))
+	req.Header.Set(headerCaisseSignature, SignRequest(h.Secret, req.Method, signedTarget(req.URL), body, h.now()))
 	client := h.Client
 	if client == nil {
-		client = defaultClient
+		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -172,7 +227,7 @@ func (h *HTTP) do(ctx context.Context, method, path string, body []byte) (int, [
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", h.ConnectorName, method, path, err)
+		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", h.ConnectorName, method, target, err)
 	}
 	return resp.StatusCode, answer, nil
 }
@@ -203,6 +258,13 @@ func (h *HTTP) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+func (h *HTTP) timeout() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (h *HTTP) tolerance() time.Duration {

@@ -160,34 +160,47 @@ func TestHTTPScenarios(t *testing.T) {
 				t.Errorf("callbacks (%d requests) = %+v, want %+v", requests, got, want)
 			}
 
-			st, err := r.conn.Status(t.Context(), ref)
-			if err != nil {
-				t.Fatal(err)
-			}
 			wantSt := connector.Result{SessionID: session, Ref: ref, Status: c.final, FailureReason: c.reason}
-			if st != wantSt {
-				t.Errorf("Status = %+v, want %+v", st, wantSt)
+			for _, byRef := range []string{ref, ""} {
+				st, err := r.conn.Status(t.Context(), session, byRef)
+				if err != nil || st != wantSt {
+					t.Errorf("Status(%q, %q) = %+v, %v; want %+v", session, byRef, st, err, wantSt)
+				}
 			}
 		})
 	}
 }
 
-func TestHTTPStatusPendingThenUnknown(t *testing.T) {
+func TestHTTPStatusAgainstFake(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, func(f *connector.FakeOperator, _ *receiver) { f.Delay = time.Hour })
-	ref, err := r.conn.Initiate(t.Context(), payment("cs_pending", "+2250707000001"))
+	const session = "cs_pending 1/é&reference=cs_x" // escaped in the path and the query alike
+	ref, err := r.conn.Initiate(t.Context(), payment(session, "+2250707000001"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := r.conn.Status(t.Context(), ref)
-	if want := (connector.Result{SessionID: "cs_pending", Ref: ref, Status: connector.StatusPending}); err != nil || st != want {
-		t.Errorf("Status = %+v, %v; want %+v", st, err, want)
+	want := connector.Result{SessionID: session, Ref: ref, Status: connector.StatusPending}
+	for _, byRef := range []string{ref, ""} {
+		if st, err := r.conn.Status(t.Context(), session, byRef); err != nil || st != want {
+			t.Errorf("Status(%q, %q) = %+v, %v; want %+v", session, byRef, st, err, want)
+		}
 	}
-	if _, err := r.conn.Status(t.Context(), "op_unknown"); err == nil || !strings.Contains(err.Error(), "404") {
-		t.Errorf("Status of an unknown payment: %v, want an error quoting 404", err)
+
+	for _, c := range []struct{ session, ref string }{{session, "op_unknown"}, {"cs_unknown", ""}} {
+		st, err := r.conn.Status(t.Context(), c.session, c.ref)
+		if !errors.Is(err, connector.ErrNoPayment) || !strings.Contains(err.Error(), "404") || st != (connector.Result{}) {
+			t.Errorf("Status(%q, %q) = %+v, %v; want ErrNoPayment quoting 404", c.session, c.ref, st, err)
+		}
 	}
-	if _, err := r.conn.Status(t.Context(), ""); err == nil {
-		t.Error("Status of an empty ref: no error")
+	// The payment exists, but not for that session: no answer to trust, and not "no payment".
+	if st, err := r.conn.Status(t.Context(), "cs_other", ref); err == nil || errors.Is(err, connector.ErrNoPayment) ||
+		!strings.Contains(err.Error(), `answered about "`+session+`"`) || st != (connector.Result{}) {
+		t.Errorf("Status of another session's payment = %+v, %v; want a mismatch error", st, err)
+	}
+	for _, c := range []struct{ session, ref string }{{"", ""}, {"", ref}} {
+		if _, err := r.conn.Status(t.Context(), c.session, c.ref); err == nil || errors.Is(err, connector.ErrNoPayment) {
+			t.Errorf("Status(%q, %q): %v, want an error (no session)", c.session, c.ref, err)
+		}
 	}
 }
 
@@ -256,6 +269,9 @@ func TestFakeOperatorLogsNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.rcv.wait(t, 2)
+	if _, err := r.conn.Initiate(t.Context(), payment("cs_fault", "+2250707000007")); err == nil {
+		t.Fatal("Initiate of a start_502 number: no error")
+	}
 	wrong := *r.conn
 	wrong.Secret = "not-" + secret
 	if _, err := wrong.Initiate(t.Context(), payment("cs_wrong", "+2250707000001")); err == nil {
@@ -263,12 +279,12 @@ func TestFakeOperatorLogsNoSecrets(t *testing.T) {
 	}
 	r.fake.Close()
 	out := logs.String()
-	for _, bad := range []string{secret, "2250707000001", "0707000001"} {
+	for _, bad := range []string{secret, "2250707000001", "0707000001", "0707000007"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("logs contain %q:\n%s", bad, out)
 		}
 	}
-	for _, want := range []string{`"phone":"+*********0001"`, `"scenario":"approve"`, "will retry", `"status":"succeeded"`, "refused request"} {
+	for _, want := range []string{`"phone":"+*********0001"`, `"scenario":"approve"`, "will retry", `"status":"succeeded"`, "refused request", `"fault":"start_502"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s:\n%s", want, out)
 		}
@@ -364,50 +380,54 @@ func TestCallback(t *testing.T) {
 
 func TestHTTPWire(t *testing.T) {
 	t.Parallel()
+	now := time.Unix(1_767_225_600, 0)
 	type seen struct {
-		method, path, contentType, body string
-		sigErr                          error
+		method, target, contentType, body, signature string
 	}
 	var mu sync.Mutex
 	var got []seen
 	op := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		got = append(got, seen{r.Method, r.URL.EscapedPath(), r.Header.Get("Content-Type"), string(body),
-			// The documented signed content: method, space, path, newline, body.
-			webhook.Verify([]byte(r.Method+" "+r.URL.EscapedPath()+"\n"+string(body)), r.Header.Get("Caisse-Signature"), secret, time.Minute, time.Now())})
+		got = append(got, seen{r.Method, r.RequestURI, r.Header.Get("Content-Type"), string(body), r.Header.Get("Caisse-Signature")})
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusCreated)
-			io.WriteString(w, `{"id":"op/7 x","reference":"cs_wire","status":"pending"}`)
+			io.WriteString(w, `{"id":"op/7 x","reference":"cs wire/1","status":"pending"}`)
 			return
 		}
-		io.WriteString(w, `{"id":"op/7 x","reference":"cs_wire","status":"failed","failure_reason":"customer_rejected"}`)
+		io.WriteString(w, `{"id":"op/7 x","reference":"cs wire/1","status":"failed","failure_reason":"customer_rejected"}`)
 	}))
 	t.Cleanup(op.Close)
 	conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL + "/", Secret: secret,
-		CallbackURL: "https://caisse.example/v1/connectors/fakeop/callback"}
-	p := payment("cs_wire", "+2250707000003")
+		CallbackURL: "https://caisse.example/v1/connectors/fakeop/callback", Now: func() time.Time { return now }}
+	p := payment("cs wire/1", "+2250707000003")
 	p.Amount = 9_007_199_254_740_993 // 2^53 + 1: exact only as an integer
 	ref, err := conn.Initiate(t.Context(), p)
 	if err != nil || ref != "op/7 x" {
 		t.Fatalf("Initiate = %q, %v; want op/7 x", ref, err)
 	}
-	st, err := conn.Status(t.Context(), ref)
-	if want := (connector.Result{SessionID: "cs_wire", Ref: "op/7 x", Status: connector.StatusFailed, FailureReason: "customer_rejected"}); err != nil || st != want {
-		t.Errorf("Status = %+v, %v; want %+v", st, err, want)
+	want := connector.Result{SessionID: "cs wire/1", Ref: "op/7 x", Status: connector.StatusFailed, FailureReason: "customer_rejected"}
+	for _, byRef := range []string{ref, ""} {
+		if st, err := conn.Status(t.Context(), "cs wire/1", byRef); err != nil || st != want {
+			t.Errorf("Status(%q) = %+v, %v; want %+v", byRef, st, err, want)
+		}
 	}
 
-	want := []seen{
-		{"POST", "/v1/payments", "application/json",
-			`{"reference":"cs_wire","amount":9007199254740993,"currency":"XOF","phone":"+2250707000003","channel":"orange_money","callback_url":"https://caisse.example/v1/connectors/fakeop/callback"}`, nil},
-		{"GET", "/v1/payments/op%2F7%20x", "", "", nil},
+	// The documented signed content: method, space, escaped path (then ? and
+	// the query as sent, if any), newline, body; pinned byte for byte.
+	sign := func(content string) string { return webhook.Sign(secret, []byte(content), now) }
+	post := `{"reference":"cs wire/1","amount":9007199254740993,"currency":"XOF","phone":"+2250707000003","channel":"orange_money","callback_url":"https://caisse.example/v1/connectors/fakeop/callback"}`
+	wantSeen := []seen{
+		{"POST", "/v1/payments", "application/json", post, sign("POST /v1/payments\n" + post)},
+		{"GET", "/v1/payments/op%2F7%20x", "", "", sign("GET /v1/payments/op%2F7%20x\n")},
+		{"GET", "/v1/payments?reference=cs+wire%2F1", "", "", sign("GET /v1/payments?reference=cs+wire%2F1\n")},
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.Equal(got, want) {
-		t.Errorf("operator saw\n%+v\nwant\n%+v", got, want)
+	if !slices.Equal(got, wantSeen) {
+		t.Errorf("operator saw\n%+v\nwant\n%+v", got, wantSeen)
 	}
 }
 
@@ -471,13 +491,20 @@ func TestHTTPOperatorErrors(t *testing.T) {
 func TestHTTPStatusErrors(t *testing.T) {
 	t.Parallel()
 	op := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
+		switch r.URL.RequestURI() {
 		case "/v1/payments/op_other":
 			io.WriteString(w, `{"id":"op_x","reference":"cs_1","status":"succeeded"}`)
 		case "/v1/payments/op_paid":
 			io.WriteString(w, `{"id":"op_paid","reference":"cs_1","status":"paid"}`)
 		case "/v1/payments/op_noref":
 			io.WriteString(w, `{"id":"op_noref","status":"succeeded"}`)
+		case "/v1/payments/op_1", "/v1/payments?reference=cs_1":
+			io.WriteString(w, `{"id":"op_1","reference":"cs_2","status":"succeeded"}`)
+		case "/v1/payments?reference=cs_noid":
+			io.WriteString(w, `{"reference":"cs_noid","status":"succeeded"}`)
+		case "/v1/payments?reference=cs_html404":
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "<html>Not Found</html>")
 		default:
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "down; key "+secret)
@@ -485,16 +512,21 @@ func TestHTTPStatusErrors(t *testing.T) {
 	}))
 	t.Cleanup(op.Close)
 	conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL, Secret: secret}
-	cases := []struct{ ref, want string }{
-		{"op_other", `answered about "op_x"`},
-		{"op_paid", `unknown status "paid"`},
-		{"op_noref", "no reference"},
-		{"op_down", `operator answered 503: "down; key [secret]"`},
+	cases := []struct{ session, ref, want string }{
+		{"cs_1", "op_other", `answered about "op_x"`},
+		{"cs_1", "op_paid", `unknown status "paid"`},
+		{"cs_1", "op_noref", "no reference"},
+		{"cs_1", "op_1", `asked about session "cs_1", operator answered about "cs_2"`},
+		{"cs_1", "", `asked about session "cs_1", operator answered about "cs_2"`},
+		{"cs_noid", "", "no id"},
+		{"cs_html404", "", "operator answered 404"}, // a proxy's page, not the operator's word
+		{"cs_1", "op_down", `operator answered 503: "down; key [secret]"`},
+		{"cs_down", "", `operator answered 503: "down; key [secret]"`},
 	}
 	for _, c := range cases {
-		res, err := conn.Status(t.Context(), c.ref)
-		if err == nil || !strings.Contains(err.Error(), c.want) || res != (connector.Result{}) {
-			t.Errorf("Status(%s) = %+v, %v; want an error with %s", c.ref, res, err, c.want)
+		res, err := conn.Status(t.Context(), c.session, c.ref)
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, connector.ErrNoPayment) || res != (connector.Result{}) {
+			t.Errorf("Status(%s, %s) = %+v, %v; want an error with %s, not ErrNoPayment", c.session, c.ref, res, err, c.want)
 		}
 	}
 }

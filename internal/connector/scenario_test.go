@@ -93,7 +93,7 @@ func TestTestConnector(t *testing.T) {
 	if _, err := c.Callback(httptest.NewRequest("POST", "/v1/connectors/test/callback", nil), []byte("{}")); !errors.Is(err, connector.ErrUnsupported) {
 		t.Errorf("Callback: %v, want ErrUnsupported", err)
 	}
-	if _, err := c.Status(t.Context(), ref1); !errors.Is(err, connector.ErrUnsupported) {
+	if _, err := c.Status(t.Context(), "cs_1", ref1); !errors.Is(err, connector.ErrUnsupported) {
 		t.Errorf("Status: %v, want ErrUnsupported", err)
 	}
 }

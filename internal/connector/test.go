@@ -87,4 +87,4 @@ func randomID(prefix string) string {
 func (Test) Callback(*http.Request, []byte) (Result, error) { return Result{}, ErrUnsupported }
 
 // Status is ErrUnsupported: caisse drives test outcomes itself and knows them.
-func (Test) Status(context.Context, string) (Result, error) { return Result{}, ErrUnsupported }
+func (Test) Status(context.Context, string, string) (Result, error) { return Result{}, ErrUnsupported }

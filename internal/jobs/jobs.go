@@ -4,6 +4,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/caisse/caisse/internal/checkout"
-	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/idempotency"
 	"github.com/caisse/caisse/internal/notify"
 	"github.com/caisse/caisse/internal/store"
@@ -74,6 +75,8 @@ func (w *TestOutcomeWorker) Work(ctx context.Context, job *river.Job[checkout.Te
 type PaymentWorker struct {
 	river.WorkerDefaults[checkout.PaymentArgs]
 	Checkout *checkout.Service
+	// OperatorTimeout bounds each operator call; 0 means connector.DefaultTimeout.
+	OperatorTimeout time.Duration
 }
 
 // Work takes one step (checkout.Service.Drive) and snoozes until the next.
@@ -85,10 +88,9 @@ func (w *PaymentWorker) Work(ctx context.Context, job *river.Job[checkout.Paymen
 	return river.JobSnooze(wait)
 }
 
-// Timeout leaves a step time for two operator calls (a start, then a status
-// query) of the default operator timeout each.
+// Timeout leaves a step time for two operator calls (a start, then a status query).
 func (w *PaymentWorker) Timeout(*river.Job[checkout.PaymentArgs]) time.Duration {
-	return 2*config.DefaultOperatorTimeout + 5*time.Second
+	return 2*cmp.Or(w.OperatorTimeout, connector.DefaultTimeout) + 5*time.Second
 }
 
 // DeliverWorker sends one event to one webhook endpoint, retried on the
@@ -124,10 +126,11 @@ func (w *DeliverWorker) Timeout(*river.Job[notify.DeliverArgs]) time.Duration {
 
 // Deps is what the workers need.
 type Deps struct {
-	Keeper   *idempotency.Keeper
-	Checkout *checkout.Service
-	Notify   *notify.Service
-	Log      *slog.Logger
+	Keeper          *idempotency.Keeper
+	Checkout        *checkout.Service
+	Notify          *notify.Service
+	Log             *slog.Logger
+	OperatorTimeout time.Duration // of each operator call; 0 means connector.DefaultTimeout
 }
 
 // Workers registers every worker.
@@ -136,7 +139,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &PurgeIdempotencyWorker{Keeper: d.Keeper, Log: d.Log})
 	river.AddWorker(w, &ExpireWorker{Checkout: d.Checkout})
 	river.AddWorker(w, &TestOutcomeWorker{Checkout: d.Checkout})
-	river.AddWorker(w, &PaymentWorker{Checkout: d.Checkout})
+	river.AddWorker(w, &PaymentWorker{Checkout: d.Checkout, OperatorTimeout: d.OperatorTimeout})
 	river.AddWorker(w, &DeliverWorker{Notify: d.Notify})
 	return w
 }

@@ -112,8 +112,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.Checkout.Notifier = s.Notify
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
-		Workers:           jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log}),
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
+		Workers: jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log,
+			OperatorTimeout: cfg.OperatorTimeout}),
 		PeriodicJobs:      jobs.Periodic(),
 		FetchPollInterval: 200 * time.Millisecond,
 		// A job left running by a dead node is retried once its attempt is
