@@ -121,7 +121,7 @@ func (w *DeliverWorker) NextRetry(job *river.Job[notify.DeliverArgs]) time.Time 
 
 // Timeout leaves the endpoint its full time to answer.
 func (w *DeliverWorker) Timeout(*river.Job[notify.DeliverArgs]) time.Duration {
-	return notify.Timeout + 5*time.Second
+	return notify.Timeout + 2*time.Second
 }
 
 // Deps is what the workers need.

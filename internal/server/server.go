@@ -73,14 +73,16 @@ type Options struct {
 	WebhookSchedule []time.Duration
 }
 
-// JobTimeout is the longest a job may run unless its worker says otherwise;
+// JobTimeout is the longest a job may run unless its worker says otherwise
+// (a webhook delivery takes notify.Timeout plus a margin, 12 s);
 // RescueAfter is when a job still marked running is presumed orphaned by a
-// dead node and retried. River's rescuer looks every 30 s and its scheduler
-// makes retried jobs available within 5 s, so such a job runs again at most
-// about RescueAfter + 35 s after it was last attempted.
+// dead node and retried, once it has also outlived its worker's timeout.
+// River's rescuer looks every 30 s and its scheduler makes retried jobs
+// available within 5 s, so such a job runs again at most about
+// RescueAfter + 36 s after it was last attempted.
 const (
-	JobTimeout  = 15 * time.Second
-	RescueAfter = 20 * time.Second
+	JobTimeout  = 12 * time.Second
+	RescueAfter = 13 * time.Second
 )
 
 // SweepInterval is how often each node expires overdue sessions: sessions
