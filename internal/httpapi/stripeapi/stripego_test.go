@@ -830,8 +830,26 @@ func TestIdempotency(t *testing.T) {
 		_, err := a.sc.V1CheckoutSessions.Create(ctx, p)
 		checkErr(t, err, wantErr{http.StatusBadRequest, stripe.ErrorTypeIdempotency, "", "", ""})
 
+		// The same form fields in another order are the same request: a replay.
+		key := "reordered-" + randid.String(8)
+		fields := []string{"mode=payment", "success_url=https%3A%2F%2Fshop.example%2Fok",
+			"line_items[0][price_data][currency]=xof", "line_items[0][price_data][unit_amount]=2500",
+			"line_items[0][price_data][product_data][name]=Atti%C3%A9k%C3%A9", "line_items[0][quantity]=2"}
+		made := e.form(t, a.key, http.MethodPost, "/v1/checkout/sessions", strings.Join(fields, "&"), "Idempotency-Key", key)
+		slices.Reverse(fields)
+		replayed := e.form(t, a.key, http.MethodPost, "/v1/checkout/sessions", strings.Join(fields, "&"), "Idempotency-Key", key)
+		if made.status != http.StatusOK || replayed.status != http.StatusOK || string(replayed.raw) != string(made.raw) ||
+			replayed.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("reordered form under one key: %d %s, then %d %s (Idempotent-Replayed %q)",
+				made.status, made.raw, replayed.status, replayed.raw, replayed.header.Get("Idempotent-Replayed"))
+		}
+		var reordered stripe.CheckoutSession
+		if err := json.Unmarshal(made.raw, &reordered); err != nil {
+			t.Fatal(err)
+		}
+
 		sameIDs(t, "sessions after replay and mismatch",
-			sessionIDs(collect(t, a.sc.V1CheckoutSessions.List(ctx, nil))), []string{first.ID})
+			sessionIDs(collect(t, a.sc.V1CheckoutSessions.List(ctx, nil))), []string{reordered.ID, first.ID})
 	})
 }
 
