@@ -75,7 +75,7 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 	switch {
 	case errors.Is(err, connector.ErrNoPayment) && cur.ConnectorRef == "":
 		if cur.Status == StatusPending && cur.ExpiresAt.After(now) {
-			return MinPoll, nil // never reached the operator: start it on the next step
+			return s.poll(since, cur), nil // never reached the operator: start it again on the next step
 		}
 		return 0, ignoreState(s.expireUnpaid(ctx, cur))
 	case err != nil:
