@@ -126,40 +126,53 @@ func TestOperatorAmbiguityIsNotFailure(t *testing.T) {
 	})
 }
 
-// TestOperatorSuccessAlwaysWins expires a live session whose operator still
-// said pending at the deadline, then delivers the operator's signed success:
-// the session is completed, with a late_success event after the completed ones.
+// TestOperatorSuccessAlwaysWins delivers the operator's signed success for a
+// live session it had declined, and for one that expired while the operator
+// still said pending: each is completed, with a late_success event after the
+// completed ones.
 func TestOperatorSuccessAlwaysWins(t *testing.T) {
 	t.Parallel()
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		f := newLiveFaults(t, dbURL, operatorSecret)
-		id := f.session("+2250700000004", true) // the customer never answers
+		declined := f.session("+2250700000002", true)
+		waitStatus(t, f.lifecycle, declined, checkout.StatusFailed)
+		f.lateSuccess(declined, checkout.EventAsyncFailed)
+
+		expired := f.session("+2250700000004", true) // the customer never answers
 		waitRef := time.Now().Add(10 * time.Second)
-		for f.get(id).ConnectorRef == "" && time.Now().Before(waitRef) {
+		for f.get(expired).ConnectorRef == "" && time.Now().Before(waitRef) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		f.env.Clock.Follow(6 * time.Minute)
-		waitStatus(t, f.lifecycle, id, checkout.StatusExpired)
-
-		s := f.get(id)
-		body := fmt.Sprintf(`{"id": %q, "reference": %q, "status": "succeeded"}`, s.ConnectorRef, id)
-		if got := callback(t, f.env.URL+"/v1/connectors/operator/callback", body, webhook.Sign(operatorSecret, []byte(body), time.Now())); got != http.StatusOK {
-			t.Fatalf("late success callback: %d", got)
-		}
-		waitStatus(t, f.lifecycle, id, checkout.StatusCompleted)
-		want := []string{checkout.EventPending, checkout.EventExpired, checkout.EventCompleted, checkout.EventAsyncSucceeded, checkout.EventLateSuccess}
-		if got := f.history(id); !slices.Equal(got, want) {
-			t.Errorf("events %v, want %v", got, want)
-		}
-		if s := f.get(id); s.CompletedAt == nil || s.FailureReason != "" {
-			t.Errorf("late success: completed_at %v, failure_reason %q", s.CompletedAt, s.FailureReason)
-		}
-		// A failure the operator reports afterwards contradicts the money taken.
-		body = fmt.Sprintf(`{"id": %q, "reference": %q, "status": "failed"}`, s.ConnectorRef, id)
-		if got := callback(t, f.env.URL+"/v1/connectors/operator/callback", body, webhook.Sign(operatorSecret, []byte(body), time.Now())); got != http.StatusConflict {
-			t.Errorf("failure after success: %d, want 409", got)
-		}
+		waitStatus(t, f.lifecycle, expired, checkout.StatusExpired)
+		f.lateSuccess(expired, checkout.EventExpired)
 	})
+}
+
+// lateSuccess posts the operator's signed success for a session that ended
+// unpaid with the event ended, and checks that it completes the session; a
+// failure reported afterwards is then refused.
+func (f *liveFaults) lateSuccess(id, ended string) {
+	f.t.Helper()
+	ref := f.get(id).ConnectorRef
+	post := func(status string) int {
+		body := fmt.Sprintf(`{"id": %q, "reference": %q, "status": %q}`, ref, id, status)
+		return callback(f.t, f.env.URL+"/v1/connectors/operator/callback", body, webhook.Sign(operatorSecret, []byte(body), time.Now()))
+	}
+	if got := post("succeeded"); got != http.StatusOK {
+		f.t.Fatalf("late success callback after %s: %d", ended, got)
+	}
+	waitStatus(f.t, f.lifecycle, id, checkout.StatusCompleted)
+	want := []string{checkout.EventPending, ended, checkout.EventCompleted, checkout.EventAsyncSucceeded, checkout.EventLateSuccess}
+	if got := f.history(id); !slices.Equal(got, want) {
+		f.t.Errorf("events %v, want %v", got, want)
+	}
+	if s := f.get(id); s.CompletedAt == nil || s.FailureReason != "" {
+		f.t.Errorf("late success after %s: completed_at %v, failure_reason %q", ended, s.CompletedAt, s.FailureReason)
+	}
+	if got := post("failed"); got != http.StatusConflict { // contradicts the money taken
+		f.t.Errorf("failure after success: %d, want 409", got)
+	}
 }
 
 // TestOperatorRefusal fails a live session when the operator definitively
