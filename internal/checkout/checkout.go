@@ -44,23 +44,56 @@ var PaymentMethodTypes = []string{"mobile_money"}
 // ErrNotFound means no session with that id exists in the caller's scope.
 var ErrNotFound = errors.New("checkout: no such session")
 
-// InvalidError is bad input, named by the parameter at fault. Code, when set,
-// is a more precise reason than "invalid" (amount_too_small, resource_missing …).
+// Reason says why the domain refuses a value, in its own words; each dialect
+// turns it into its own error code.
+type Reason string
+
+// The reasons.
+const (
+	ReasonInvalid  Reason = "invalid"   // not an acceptable value
+	ReasonTooSmall Reason = "too_small" // an amount under the minimum
+	ReasonTooLarge Reason = "too_large" // an amount (or a total) over the maximum
+	ReasonEmail    Reason = "email"     // not an email address
+	ReasonURL      Reason = "url"       // not an absolute http(s) URL
+	ReasonUnknown  Reason = "unknown"   // names an object that does not exist: see Kind and ID
+)
+
+// Kinds of object an InvalidError with ReasonUnknown may name.
+const (
+	KindSession  = "session"
+	KindPrice    = "price"
+	KindEndpoint = "webhook_endpoint"
+	KindEvent    = "event"
+)
+
+// InvalidError is input the domain refuses: the field at fault, by the
+// domain's name for it, why, and a message in the domain's words. With
+// ReasonUnknown, Kind and ID say what was not found.
 type InvalidError struct {
-	Param   string
-	Code    string
-	Message string
+	Field    string
+	Reason   Reason
+	Message  string
+	Kind, ID string
 }
 
-func (e *InvalidError) Error() string { return e.Param + ": " + e.Message }
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Message }
 
-func invalid(param, format string, args ...any) error {
-	return &InvalidError{Param: param, Message: fmt.Sprintf(format, args...)}
+// Invalid is an InvalidError with ReasonInvalid.
+func Invalid(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Reason: ReasonInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unknown is an InvalidError for a field that names no object of its kind.
+func Unknown(field, kind, id string) error {
+	return &InvalidError{Field: field, Reason: ReasonUnknown, Kind: kind, ID: id,
+		Message: fmt.Sprintf("there is no %s %q", kind, id)}
 }
 
 // StateError is an action the session's current status does not allow.
 type StateError struct {
-	ID, Status, Action string
+	ID     string
+	Status Status
+	Action string // what was asked, as messages say it: cancelled, expired, confirmed …
 }
 
 func (e *StateError) Error() string {
@@ -141,15 +174,15 @@ func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.
 	}
 	cur, err := money.ParseCurrency(in.Currency)
 	if err != nil {
-		return nil, invalid("currency", "must be an ISO 4217 currency code")
+		return nil, Invalid("currency", "must be an ISO 4217 currency code")
 	}
 	if in.Currency = string(cur); !merchant.Accepts(p.Merchant, in.Currency) {
-		return nil, invalid("currency", "%s is not enabled for this merchant", in.Currency)
+		return nil, Invalid("currency", "%s is not enabled for this merchant", in.Currency)
 	}
 	if in.UserPhone != "" {
 		phone, ok := NormalizePhone(in.UserPhone)
 		if !ok {
-			return nil, invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
+			return nil, Invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
 		in.UserPhone = phone
 	}
@@ -168,9 +201,9 @@ func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.
 func validateAmount(amount int64) error {
 	switch {
 	case amount < MinAmount:
-		return &InvalidError{Param: "amount", Code: "amount_too_small", Message: fmt.Sprintf("must be at least %d", MinAmount)}
+		return &InvalidError{Field: "amount", Reason: ReasonTooSmall, Message: fmt.Sprintf("must be at least %d", MinAmount)}
 	case amount > MaxAmount:
-		return &InvalidError{Param: "amount", Code: "amount_too_large", Message: fmt.Sprintf("must be at most %d", MaxAmount)}
+		return &InvalidError{Field: "amount", Reason: ReasonTooLarge, Message: fmt.Sprintf("must be at most %d", MaxAmount)}
 	}
 	return nil
 }
@@ -182,13 +215,13 @@ func validateExpiry(in *CreateParams, now time.Time) error {
 			in.ExpiresIn = DefaultExpiresIn
 		}
 		if in.ExpiresIn < MinExpiresIn || in.ExpiresIn > MaxExpiresIn {
-			return invalid("expires_in", "must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
+			return Invalid("expires_in", "must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
 		}
 		in.ExpiresAt = now.Add(time.Duration(in.ExpiresIn) * time.Second)
 		return nil
 	}
 	if life := in.ExpiresAt.Sub(now); life < MinExpiresIn*time.Second || life > MaxExpiresIn*time.Second {
-		return invalid("expires_at", "must be between %d and %d seconds after the session's creation", MinExpiresIn, MaxExpiresIn)
+		return Invalid("expires_at", "must be between %d and %d seconds after the session's creation", MinExpiresIn, MaxExpiresIn)
 	}
 	in.ExpiresAt = in.ExpiresAt.UTC()
 	return nil
@@ -197,10 +230,10 @@ func validateExpiry(in *CreateParams, now time.Time) error {
 // validateText checks a free-text field's length and that every engine can store it.
 func validateText(param, v string, maxLen int) error {
 	if utf8.RuneCountInString(v) > maxLen {
-		return invalid(param, "must be at most %d characters", maxLen)
+		return Invalid(param, "must be at most %d characters", maxLen)
 	}
 	if !Storable(v) {
-		return invalid(param, "must be UTF-8 text without NUL characters")
+		return Invalid(param, "must be UTF-8 text without NUL characters")
 	}
 	return nil
 }
@@ -219,16 +252,16 @@ func validateContact(in *CreateParams) error {
 		}
 	}
 	if in.CustomerEmail != "" && !validEmail(in.CustomerEmail) {
-		return &InvalidError{Param: "customer_email", Code: "email_invalid", Message: "must be an email address"}
+		return &InvalidError{Field: "customer_email", Reason: ReasonEmail, Message: "must be an email address"}
 	}
 	for _, u := range []struct{ param, v string }{{"success_url", in.SuccessURL}, {"cancel_url", in.CancelURL}} {
 		if u.v != "" && !validURL(u.v) {
-			return &InvalidError{Param: u.param, Code: "url_invalid", Message: "must be an absolute http or https URL"}
+			return &InvalidError{Field: u.param, Reason: ReasonURL, Message: "must be an absolute http or https URL"}
 		}
 	}
 	for _, m := range in.PaymentMethodTypes {
 		if len(m) == 0 || len(m) > 40 || strings.Trim(m, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
-			return invalid("payment_method_types", "%q is not a payment method type", m)
+			return Invalid("payment_method_types", "%q is not a payment method type", m)
 		}
 	}
 	return nil
@@ -237,16 +270,16 @@ func validateContact(in *CreateParams) error {
 // ValidateMetadata applies Stripe's metadata limits.
 func ValidateMetadata(m map[string]string) error {
 	if len(m) > MaxMetadataKeys {
-		return invalid("metadata", "must have at most %d keys", MaxMetadataKeys)
+		return Invalid("metadata", "must have at most %d keys", MaxMetadataKeys)
 	}
 	for k, v := range m {
 		switch {
 		case k == "" || utf8.RuneCountInString(k) > MaxMetadataKey:
-			return invalid("metadata["+k+"]", "keys must be 1 to %d characters", MaxMetadataKey)
+			return Invalid("metadata["+k+"]", "keys must be 1 to %d characters", MaxMetadataKey)
 		case utf8.RuneCountInString(v) > MaxMetadataValue:
-			return invalid("metadata["+k+"]", "values must be at most %d characters", MaxMetadataValue)
+			return Invalid("metadata["+k+"]", "values must be at most %d characters", MaxMetadataValue)
 		case !Storable(k) || !Storable(v):
-			return invalid("metadata["+k+"]", "keys and values must be UTF-8 text without NUL characters")
+			return Invalid("metadata["+k+"]", "keys and values must be UTF-8 text without NUL characters")
 		}
 	}
 	return nil
@@ -262,19 +295,33 @@ func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Ses
 		return Session{}, ErrNotFound // no stored id is like that, and PostgreSQL would refuse the query
 	}
 	out, err := s.Store.SessionGet(ctx, p.Scope(), id)
-	return s.current(ctx, out, err)
+	return s.current(out, err)
 }
 
-// current finishes a read: a session past its deadline is expired first (no
-// read shows an open session past its deadline); a missing one is ErrNotFound.
-func (s *Service) current(ctx context.Context, out Session, err error) (Session, error) {
-	if err == nil && s.overdue(out) {
-		out, err = s.ExpireDue(ctx, out.Scope, out.ID)
-	}
+// current finishes a read, which never writes: a missing session is
+// ErrNotFound, and one past its deadline reads as expired (view).
+func (s *Service) current(out Session, err error) (Session, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return out, ErrNotFound
 	}
-	return out, err
+	return s.view(out), err
+}
+
+// view is a session as every read shows it: one that is due to expire (the
+// sweep writes that within a fraction of a second) reads as expired already.
+func (s *Service) view(cur Session) Session {
+	if s.overdue(cur) {
+		cur.Status = StatusExpired
+	}
+	return cur
+}
+
+// views applies view to a list.
+func (s *Service) views(list []Session) []Session {
+	for i := range list {
+		list[i] = s.view(list[i])
+	}
+	return list
 }
 
 // Search returns one page of the principal's sessions that match f, and the total.
@@ -282,34 +329,25 @@ func (s *Service) current(ctx context.Context, out Session, err error) (Session,
 func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.SessionFilter) ([]Session, int64, error) {
 	for _, st := range f.Statuses {
 		if !ValidStatus(st) {
-			return nil, 0, invalid("status", "must be one of %v", Statuses)
+			return nil, 0, Invalid("status", "must be one of %v", Statuses)
 		}
 	}
 	if f.UserPhone != "" {
 		phone, ok := NormalizePhone(f.UserPhone)
 		if !ok {
-			return nil, 0, invalid("user_phone", "must be a valid phone number in E.164 form")
+			return nil, 0, Invalid("user_phone", "must be a valid phone number in E.164 form")
 		}
 		f.UserPhone = phone
 	}
 	if f.AmountMin != nil && f.AmountMax != nil && *f.AmountMin > *f.AmountMax {
-		return nil, 0, invalid("amount_min", "must not be greater than amount_max")
+		return nil, 0, Invalid("amount_min", "must not be greater than amount_max")
 	}
 	if f.CreatedFrom != nil && f.CreatedBefore != nil && !f.CreatedFrom.Before(*f.CreatedBefore) {
-		return nil, 0, invalid("start_date", "must be before end_date")
+		return nil, 0, Invalid("start_date", "must be before end_date")
 	}
-	if err := s.sweepScope(ctx, p); err != nil {
-		return nil, 0, err
-	}
-	return s.Store.SessionSearch(ctx, p.Scope(), f)
-}
-
-// sweepScope expires the principal's overdue sessions before a listing reads
-// them. Only those the nodes' sweeps have not reached yet are left, a few at most.
-func (s *Service) sweepScope(ctx context.Context, p merchant.Principal) error {
-	scope := p.Scope()
-	_, err := s.Sweep(ctx, &scope)
-	return err
+	f.Now = s.now()
+	list, total, err := s.Store.SessionSearch(ctx, p.Scope(), f)
+	return s.views(list), total, err
 }
 
 // ListParams selects a keyset page: the sessions after StartingAfter (older)
@@ -333,20 +371,18 @@ func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams)
 		}
 		cur, err := s.Get(ctx, p, c.id)
 		if errors.Is(err, ErrNotFound) {
-			return nil, false, &InvalidError{Param: c.param, Code: "resource_missing",
-				Message: fmt.Sprintf("No such checkout.session: '%s'", c.id)}
+			return nil, false, Unknown(c.param, KindSession, c.id)
 		}
 		if err != nil {
 			return nil, false, err
 		}
 		k = &store.Keyset{CreatedAt: cur.CreatedAt, Seq: cur.Seq, Newer: c.newer}
 	}
-	if err := s.sweepScope(ctx, p); err != nil {
-		return nil, false, err
-	}
 	f := in.Filter
+	f.Now = s.now()
 	f.Limit++ // one more tells whether there is a next page
 	list, err := s.Store.SessionList(ctx, p.Scope(), f, k)
+	list = s.views(list)
 	if err != nil || len(list) < f.Limit {
 		return list, false, err
 	}

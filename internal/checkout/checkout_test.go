@@ -1,19 +1,38 @@
 package checkout
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
+// TestStatusMachine checks the table of transitions: which moves it allows
+// (the late success apart), and which statuses are terminal.
 func TestStatusMachine(t *testing.T) {
 	t.Parallel()
-	allowed := map[[2]string]bool{
-		{StatusCreated, StatusPending}: true, {StatusCreated, StatusExpired}: true, {StatusCreated, StatusCancelled}: true,
-		{StatusPending, StatusProcessing}: true, {StatusPending, StatusFailed}: true,
-		{StatusPending, StatusExpired}: true, {StatusPending, StatusCancelled}: true,
-		{StatusProcessing, StatusCompleted}: true, {StatusProcessing, StatusFailed}: true,
+	allowed := map[[2]Status]string{
+		{StatusCreated, StatusPending}: "confirm", {StatusCreated, StatusExpired}: "expire", {StatusCreated, StatusCancelled}: "cancel",
+		{StatusPending, StatusProcessing}: "approve", {StatusPending, StatusFailed}: "decline",
+		{StatusPending, StatusExpired}: "expire", {StatusPending, StatusCancelled}: "cancel",
+		{StatusProcessing, StatusCompleted}: "pay", {StatusProcessing, StatusFailed}: "decline",
 	}
+	late := map[[2]Status]bool{{StatusFailed, StatusCompleted}: true, {StatusExpired, StatusCompleted}: true, {StatusCancelled, StatusCompleted}: true}
 	for _, from := range Statuses {
 		for _, to := range Statuses {
-			if got := CanMove(from, to); got != allowed[[2]string{from, to}] {
-				t.Errorf("CanMove(%s, %s) = %v", from, to, got)
+			var names []string
+			for _, tr := range Transitions {
+				if tr.Leaves(from) && tr.To == to {
+					names = append(names, tr.Name)
+					if tr.Late != late[[2]Status{from, to}] {
+						t.Errorf("%s: %s → %s, Late %v", tr.Name, from, to, tr.Late)
+					}
+				}
+			}
+			want := allowed[[2]Status{from, to}]
+			if late[[2]Status{from, to}] {
+				want = "pay_late"
+			}
+			if got := strings.Join(names, " "); got != want {
+				t.Errorf("%s → %s: transitions %q, want %q", from, to, got, want)
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func buildItems(in *CreateParams, sessionID string) ([]LineItem, error) {
 		return nil, nil
 	}
 	if len(in.Items) > MaxItems {
-		return nil, invalid("line_items", "must have at most %d items", MaxItems)
+		return nil, Invalid("line_items", "must have at most %d items", MaxItems)
 	}
 	var total int64
 	items := make([]LineItem, 0, len(in.Items))
@@ -53,13 +53,13 @@ func buildItems(in *CreateParams, sessionID string) ([]LineItem, error) {
 			return nil, err
 		}
 		if total += Subtotal(li); total > MaxAmount {
-			return nil, &InvalidError{Param: "line_items", Code: "amount_too_large",
+			return nil, &InvalidError{Field: "line_items", Reason: ReasonTooLarge,
 				Message: fmt.Sprintf("the total must be at most %d", MaxAmount)}
 		}
 		items = append(items, li)
 	}
 	if in.Amount != 0 && in.Amount != total {
-		return nil, invalid("amount", "must equal the line items' total, %d", total)
+		return nil, Invalid("amount", "must equal the line items' total, %d", total)
 	}
 	in.Amount = total
 	return items, nil
@@ -68,27 +68,26 @@ func buildItems(in *CreateParams, sessionID string) ([]LineItem, error) {
 // buildItem validates one item; the first item with a currency sets the session's.
 func buildItem(it ItemParams, in *CreateParams) (LineItem, error) {
 	if it.PriceID != "" {
-		return LineItem{}, &InvalidError{Param: it.Param + "[price]", Code: "resource_missing",
-			Message: fmt.Sprintf("No such price: '%s'", it.PriceID)}
+		return LineItem{}, Unknown(it.Param+"[price]", KindPrice, it.PriceID)
 	}
 	cur, err := money.ParseCurrency(it.Currency)
 	if err != nil {
-		return LineItem{}, invalid(it.Param+"[price_data][currency]", "must be an ISO 4217 currency code")
+		return LineItem{}, Invalid(it.Param+"[price_data][currency]", "must be an ISO 4217 currency code")
 	}
 	if in.Currency == "" {
 		in.Currency = string(cur)
 	}
 	if session, err := money.ParseCurrency(in.Currency); err == nil && session != cur {
-		return LineItem{}, invalid(it.Param+"[price_data][currency]",
+		return LineItem{}, Invalid(it.Param+"[price_data][currency]",
 			"must be the session's currency, %s, in every line item", strings.ToLower(string(session)))
 	}
 	switch {
 	case it.Quantity < 1 || it.Quantity > MaxQuantity:
-		return LineItem{}, invalid(it.Param+"[quantity]", "must be between 1 and %d", MaxQuantity)
+		return LineItem{}, Invalid(it.Param+"[quantity]", "must be between 1 and %d", MaxQuantity)
 	case it.UnitAmount < 0 || it.UnitAmount > MaxAmount:
-		return LineItem{}, invalid(it.Param+"[price_data][unit_amount]", "must be between 0 and %d", MaxAmount)
+		return LineItem{}, Invalid(it.Param+"[price_data][unit_amount]", "must be between 0 and %d", MaxAmount)
 	case strings.TrimSpace(it.Name) == "":
-		return LineItem{}, invalid(it.Param+"[price_data][product_data][name]", "must not be empty")
+		return LineItem{}, Invalid(it.Param+"[price_data][product_data][name]", "must not be empty")
 	}
 	if err := validateText(it.Param+"[price_data][product_data][name]", it.Name, MaxItemName); err != nil {
 		return LineItem{}, err

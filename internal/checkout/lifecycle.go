@@ -17,35 +17,6 @@ import (
 	"github.com/caisse/caisse/internal/store"
 )
 
-// Event types. Stripe's four, then caisse's own for the statuses Stripe lacks.
-const (
-	EventCompleted      = "checkout.session.completed"
-	EventExpired        = "checkout.session.expired"
-	EventAsyncSucceeded = "checkout.session.async_payment_succeeded"
-	EventAsyncFailed    = "checkout.session.async_payment_failed"
-	EventPending        = "checkout.session.pending"
-	EventProcessing     = "checkout.session.processing"
-	EventCancelled      = "checkout.session.cancelled"
-	// EventLateSuccess follows the completed events of a session that had
-	// failed, expired or been cancelled when the operator reported the money
-	// taken: the merchant was told the session was unpaid, and now it is paid.
-	EventLateSuccess = "checkout.session.late_success"
-)
-
-// EventTypes lists every event type caisse sends.
-var EventTypes = []string{EventCompleted, EventExpired, EventAsyncSucceeded, EventAsyncFailed,
-	EventPending, EventProcessing, EventCancelled, EventLateSuccess}
-
-// eventsOn are the events a move to each status writes, in order.
-var eventsOn = map[string][]string{
-	StatusPending:    {EventPending},
-	StatusProcessing: {EventProcessing},
-	StatusCompleted:  {EventCompleted, EventAsyncSucceeded},
-	StatusFailed:     {EventAsyncFailed},
-	StatusExpired:    {EventExpired},
-	StatusCancelled:  {EventCancelled},
-}
-
 // Enqueuer inserts River jobs within a transaction (river.Client does).
 type Enqueuer interface {
 	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
@@ -94,19 +65,30 @@ type change struct {
 	phone, channel string // on a move to pending
 }
 
-// plan decides, from the session as it is now, which statuses to walk
-// through; an empty path leaves the session as it is.
-type plan func(cur Session) ([]string, error)
+// plan decides, from the session as it is now, which transitions to take;
+// none leaves the session as it is.
+type plan func(cur Session) ([]Transition, error)
 
-// toward plans the shortest walk to a status, refused with a StateError when
-// the machine does not allow it.
-func toward(target, action string) plan {
-	return func(cur Session) ([]string, error) {
-		path := Path(cur.Status, target)
-		if path == nil {
+// toward plans the shortest route to a status, refused with a StateError
+// (saying the session cannot be action) when the machine has none.
+func toward(target Status, action string) plan {
+	return func(cur Session) ([]Transition, error) {
+		route := Route(cur.Status, target)
+		if route == nil {
 			return nil, &StateError{ID: cur.ID, Status: cur.Status, Action: action}
 		}
-		return path, nil
+		return route, nil
+	}
+}
+
+// take plans one transition when the session is in a status it leaves, and
+// nothing otherwise.
+func take(t Transition) plan {
+	return func(cur Session) ([]Transition, error) {
+		if !t.Leaves(cur.Status) {
+			return nil, nil
+		}
+		return []Transition{t}, nil
 	}
 }
 
@@ -118,15 +100,18 @@ func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl pla
 		var out Session
 		err := s.Store.InTx(ctx, func(tx store.Tx) error {
 			cur, err := tx.SessionGet(ctx, scope, id)
+			if err == nil && s.overdue(cur) { // a write first writes the expiry a read would show
+				cur, err = s.moveTx(ctx, tx, cur, []Transition{Expire}, change{})
+			}
 			if err != nil {
 				return err
 			}
 			out = cur
-			path, err := pl(cur)
-			if err != nil || len(path) == 0 {
+			route, err := pl(cur)
+			if err != nil || len(route) == 0 {
 				return err
 			}
-			if out, err = s.moveTx(ctx, tx, cur, path, ch); err != nil {
+			if out, err = s.moveTx(ctx, tx, cur, route, ch); err != nil {
 				return err
 			}
 			if also != nil {
@@ -144,17 +129,16 @@ func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl pla
 	}
 }
 
-// moveTx applies each status of path in turn, with its events.
-func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, path []string, ch change) (Session, error) {
+// moveTx takes each transition of route in turn, with its events.
+func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, route []Transition, ch change) (Session, error) {
 	now := s.now()
 	var events []store.Event
-	for _, to := range path {
-		late := to == StatusCompleted && lateSuccess(cur.Status)
-		if !CanMove(cur.Status, to) && !late {
-			return cur, &StateError{ID: cur.ID, Status: cur.Status, Action: to}
+	for _, t := range route {
+		if !t.Leaves(cur.Status) {
+			return cur, &StateError{ID: cur.ID, Status: cur.Status, Action: t.Name}
 		}
-		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: to, At: now}
-		switch to {
+		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: t.To, At: now}
+		switch t.To {
 		case StatusPending:
 			c.UserPhone, c.Channel = ch.phone, ch.channel
 		case StatusFailed:
@@ -167,11 +151,7 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, path []s
 			return cur, err
 		}
 		cur = next
-		types := eventsOn[to]
-		if late {
-			types = append(slices.Clip(types), EventLateSuccess)
-		}
-		for _, typ := range types {
+		for _, typ := range t.Events {
 			e, err := tx.EventCreate(ctx, store.Event{ID: randid.New("evt_"), Scope: cur.Scope, Type: typ, Session: cur, CreatedAt: now})
 			if err != nil {
 				return cur, err
@@ -200,11 +180,11 @@ func (s *Service) Cancel(ctx context.Context, p merchant.Principal, id string) (
 	return s.act(ctx, p, id, toward(StatusCancelled, "cancelled"), change{})
 }
 
-// act runs a merchant's or customer's action on a session, after expiring it
-// if its deadline has passed (so the action sees the status a read would).
+// act runs a merchant's or customer's action on a session; walk expires it
+// first if its deadline has passed, so the action sees the status a read would.
 func (s *Service) act(ctx context.Context, p merchant.Principal, id string, pl plan, ch change) (Session, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
-		return Session{}, err
+	if !Storable(id) {
+		return Session{}, ErrNotFound // no stored id is like that, and PostgreSQL would refuse the query
 	}
 	return s.walk(ctx, p.Scope(), id, pl, ch, nil)
 }
@@ -226,10 +206,10 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 	if p.Livemode {
 		return Session{}, ErrLiveMode
 	}
-	target := map[string]string{OutcomeComplete: StatusCompleted, OutcomeFail: StatusFailed, OutcomeExpire: StatusExpired}[outcome]
+	target := map[string]Status{OutcomeComplete: StatusCompleted, OutcomeFail: StatusFailed, OutcomeExpire: StatusExpired}[outcome]
 	action := map[string]string{OutcomeComplete: "completed", OutcomeFail: "failed", OutcomeExpire: "expired"}[outcome]
 	if target == "" {
-		return Session{}, invalid("outcome", "must be complete, fail or expire")
+		return Session{}, Invalid("outcome", "must be complete, fail or expire")
 	}
 	if reason == "" {
 		reason = ReasonTestFailure
@@ -249,12 +229,12 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 // answers with the session as it then is: pending.
 func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, in ConfirmParams) (Session, error) {
 	if !slices.Contains(connector.Channels, in.Channel) {
-		return Session{}, invalid("channel", "must be one of %v", connector.Channels)
+		return Session{}, Invalid("channel", "must be one of %v", connector.Channels)
 	}
 	if in.UserPhone != "" {
 		phone, ok := NormalizePhone(in.UserPhone)
 		if !ok {
-			return Session{}, invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
+			return Session{}, Invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
 		in.UserPhone = phone
 	}
@@ -266,7 +246,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		return cur, err
 	}
 	if in.UserPhone == "" && cur.UserPhone == "" {
-		return cur, invalid("user_phone", "is required: the session has no phone number")
+		return cur, Invalid("user_phone", "is required: the session has no phone number")
 	}
 	out, err := s.walk(ctx, p.Scope(), id, toward(StatusPending, "confirmed"), change{phone: in.UserPhone, channel: in.Channel},
 		func(tx store.Tx, out Session) error {
@@ -305,7 +285,7 @@ func paymentOf(cur Session) connector.Payment {
 // customer paid. A failure reported for a session that ended otherwise
 // changes nothing, except a completed one, which is a StateError.
 func (s *Service) settle(ctx context.Context, scope store.Scope, id string, res connector.Result) (Session, error) {
-	target := map[string]string{connector.StatusProcessing: StatusProcessing,
+	target := map[string]Status{connector.StatusProcessing: StatusProcessing,
 		connector.StatusSucceeded: StatusCompleted, connector.StatusFailed: StatusFailed}[res.Status]
 	if target == "" {
 		return Session{}, nil // pending: nothing has happened yet
@@ -314,25 +294,19 @@ func (s *Service) settle(ctx context.Context, scope store.Scope, id string, res 
 	if target == StatusFailed && reason == "" {
 		reason = ReasonTestFailure
 	}
-	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
+	return s.walk(ctx, scope, id, func(cur Session) ([]Transition, error) {
 		switch {
 		case cur.Status == target:
 			return nil, nil
-		case target == StatusCompleted && lateSuccess(cur.Status):
-			return []string{StatusCompleted}, nil
+		case target == StatusCompleted && PayLate.Leaves(cur.Status):
+			return []Transition{PayLate}, nil
 		case target == StatusProcessing && Terminal(cur.Status):
 			return nil, nil // a late "processing": the session moved on
-		case target == StatusFailed && lateSuccess(cur.Status):
+		case target == StatusFailed && PayLate.Leaves(cur.Status):
 			return nil, nil // it already ended unpaid
 		}
 		return toward(target, res.Status)(cur)
 	}, change{reason: reason}, nil)
-}
-
-// lateSuccess reports whether an operator's success may still complete a
-// session in this status: one that ended unpaid.
-func lateSuccess(status string) bool {
-	return status == StatusFailed || status == StatusExpired || status == StatusCancelled
 }
 
 // PlayTestOutcome is the test connector's operator answering a pending
@@ -403,13 +377,11 @@ func (s *Service) ExpireDue(ctx context.Context, scope store.Scope, id string) (
 	if err != nil || !s.overdue(cur) {
 		return cur, err
 	}
-	return s.walk(ctx, scope, id, func(cur Session) ([]string, error) {
-		if !s.overdue(cur) {
-			return nil, nil
-		}
-		return []string{StatusExpired}, nil
-	}, change{}, nil)
+	return s.walk(ctx, scope, id, nothing, change{}, nil) // walk expires an overdue session before planning
 }
+
+// nothing plans no transition.
+func nothing(Session) ([]Transition, error) { return nil, nil }
 
 // overdue reports whether a session should be expired now without asking an
 // operator: it is created, or pending in test mode, and past its deadline.
@@ -447,7 +419,7 @@ func (s *Service) Lookup(ctx context.Context, id string) (Session, merchant.Prin
 		return Session{}, merchant.Principal{}, ErrNotFound
 	}
 	cur, err := s.Store.SessionLookup(ctx, id)
-	if cur, err = s.current(ctx, cur, err); err != nil {
+	if cur, err = s.current(cur, err); err != nil {
 		return cur, merchant.Principal{}, err
 	}
 	m, err := s.Store.MerchantGet(ctx, cur.MerchantID)

@@ -25,24 +25,24 @@ func TestEveryStatusAndAction(t *testing.T) {
 	actions := []struct {
 		name string
 		run  func(id string) (checkout.Session, error)
-		to   map[string]string // from → to, for the statuses that allow it
+		to   map[checkout.Status]checkout.Status // from → to, for the statuses that allow it
 	}{
 		{"confirm", func(id string) (checkout.Session, error) {
 			return svc.Confirm(ctx, p, id, checkout.ConfirmParams{Channel: "wave"})
-		}, map[string]string{"created": "pending"}},
+		}, map[checkout.Status]checkout.Status{"created": "pending"}},
 		{"cancel", func(id string) (checkout.Session, error) { return svc.Cancel(ctx, p, id) },
-			map[string]string{"created": "cancelled", "pending": "cancelled"}},
+			map[checkout.Status]checkout.Status{"created": "cancelled", "pending": "cancelled"}},
 		{"expire", func(id string) (checkout.Session, error) { return svc.Expire(ctx, p, id) },
-			map[string]string{"created": "expired", "pending": "expired"}},
+			map[checkout.Status]checkout.Status{"created": "expired", "pending": "expired"}},
 		{"force complete", func(id string) (checkout.Session, error) {
 			return svc.ForceOutcome(ctx, p, id, checkout.OutcomeComplete, "")
-		}, map[string]string{"created": "completed", "pending": "completed", "processing": "completed"}},
+		}, map[checkout.Status]checkout.Status{"created": "completed", "pending": "completed", "processing": "completed"}},
 		{"force fail", func(id string) (checkout.Session, error) {
 			return svc.ForceOutcome(ctx, p, id, checkout.OutcomeFail, "insufficient_funds")
-		}, map[string]string{"created": "failed", "pending": "failed", "processing": "failed"}},
+		}, map[checkout.Status]checkout.Status{"created": "failed", "pending": "failed", "processing": "failed"}},
 		{"force expire", func(id string) (checkout.Session, error) {
 			return svc.ForceOutcome(ctx, p, id, checkout.OutcomeExpire, "")
-		}, map[string]string{"created": "expired", "pending": "expired"}},
+		}, map[checkout.Status]checkout.Status{"created": "expired", "pending": "expired"}},
 	}
 	for _, a := range actions {
 		for _, from := range checkout.Statuses {
@@ -77,7 +77,7 @@ func newMerchant(t *testing.T) (*testserver.Env, merchant.Principal) {
 }
 
 // sessionIn creates a session and walks it to status through the store.
-func sessionIn(t *testing.T, env *testserver.Env, p merchant.Principal, status string) string {
+func sessionIn(t *testing.T, env *testserver.Env, p merchant.Principal, status checkout.Status) string {
 	t.Helper()
 	ctx := context.Background()
 	s, err := env.Server.Checkout.Create(ctx, p, checkout.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000004"})
@@ -85,11 +85,11 @@ func sessionIn(t *testing.T, env *testserver.Env, p merchant.Principal, status s
 		t.Fatal(err)
 	}
 	from := checkout.StatusCreated
-	for _, to := range checkout.Path(from, status) {
-		if _, err := env.Server.Store.SessionChangeStatus(ctx, p.Scope(), store.StatusChange{ID: s.ID, From: from, To: to, At: env.Clock.Now()}); err != nil {
+	for _, tr := range checkout.Route(from, status) {
+		if _, err := env.Server.Store.SessionChangeStatus(ctx, p.Scope(), store.StatusChange{ID: s.ID, From: from, To: tr.To, At: env.Clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		from = to
+		from = tr.To
 	}
 	if from != status {
 		t.Fatalf("cannot walk a session to %s", status)
@@ -104,12 +104,12 @@ func TestProcessingOutlivesItsDeadline(t *testing.T) {
 	env, p := newMerchant(t)
 	ctx := context.Background()
 	start := env.Clock.Now()
-	ids := map[string]string{}
-	for _, st := range []string{"created", "pending", "processing"} {
+	ids := map[checkout.Status]string{}
+	for _, st := range []checkout.Status{"created", "pending", "processing"} {
 		ids[st] = sessionIn(t, env, p, st)
 	}
 	env.Clock.Set(start.Add(checkout.DefaultExpiresIn * time.Second))
-	for st, want := range map[string]string{"created": "expired", "pending": "expired", "processing": "processing"} {
+	for st, want := range map[checkout.Status]checkout.Status{"created": "expired", "pending": "expired", "processing": "processing"} {
 		got, err := env.Server.Checkout.Get(ctx, p, ids[st])
 		if err != nil || got.Status != want {
 			t.Errorf("%s session read at its deadline: %q (%v), want %s", st, got.Status, err, want)
@@ -120,24 +120,86 @@ func TestProcessingOutlivesItsDeadline(t *testing.T) {
 	}
 }
 
-func TestPath(t *testing.T) {
+// TestReadsNeverWrite reads, lists and searches a session past its deadline:
+// each shows it expired, yet the store still holds it created with no event;
+// the sweep then writes the move and its event, once.
+func TestReadsNeverWrite(t *testing.T) {
 	t.Parallel()
-	cases := map[[2]string]string{
-		{"created", "completed"}: "pending processing completed",
-		{"created", "failed"}:    "pending failed",
-		{"pending", "completed"}: "processing completed",
-		{"created", "expired"}:   "expired",
-		{"processing", "failed"}: "failed",
+	env, p := newMerchant(t)
+	ctx := context.Background()
+	svc := env.Server.Checkout
+	start := env.Clock.Now()
+	id := sessionIn(t, env, p, checkout.StatusCreated)
+	env.Clock.Set(start.Add(checkout.DefaultExpiresIn * time.Second))
+
+	stored := func() (checkout.Status, int) {
+		t.Helper()
+		s, err := env.Server.Store.SessionGet(ctx, p.Scope(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Limit: 10}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Status, len(events)
 	}
-	for c, want := range cases {
-		got := checkout.Path(c[0], c[1])
-		if s := strings.Join(got, " "); s != want {
-			t.Errorf("Path(%s, %s) = %q, want %q", c[0], c[1], s, want)
+	got, err := svc.Get(ctx, p, id)
+	if err != nil || got.Status != checkout.StatusExpired {
+		t.Fatalf("Get: %q (%v), want expired", got.Status, err)
+	}
+	if _, _, err := svc.Lookup(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, statuses := range [][]checkout.Status{{checkout.StatusExpired}, nil} {
+		found, total, err := svc.Search(ctx, p, store.SessionFilter{Statuses: statuses, Limit: 10})
+		if err != nil || total != 1 || len(found) != 1 || found[0].Status != checkout.StatusExpired {
+			t.Errorf("Search %v: %d %v (%v), want the session, expired", statuses, total, found, err)
+		}
+		listed, _, err := svc.List(ctx, p, checkout.ListParams{Filter: store.SessionFilter{Statuses: statuses, Limit: 10}})
+		if err != nil || len(listed) != 1 || listed[0].Status != checkout.StatusExpired {
+			t.Errorf("List %v: %v (%v), want the session, expired", statuses, listed, err)
 		}
 	}
-	for _, c := range [][2]string{{"processing", "expired"}, {"completed", "failed"}, {"created", "created"}, {"expired", "pending"}} {
-		if got := checkout.Path(c[0], c[1]); got != nil {
-			t.Errorf("Path(%s, %s) = %v, want none", c[0], c[1], got)
+	if found, total, _ := svc.Search(ctx, p, store.SessionFilter{Statuses: []checkout.Status{checkout.StatusCreated}, Limit: 10}); total != 0 || len(found) != 0 {
+		t.Errorf("Search created: %d %v, want none", total, found)
+	}
+	if status, events := stored(); status != checkout.StatusCreated || events != 0 {
+		t.Fatalf("after the reads the store holds %s with %d events, want created and none", status, events)
+	}
+	for range 2 {
+		if _, err := svc.Sweep(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, events := stored(); status != checkout.StatusExpired || events != 1 {
+		t.Fatalf("after the sweep the store holds %s with %d events, want expired and one", status, events)
+	}
+}
+
+func TestRoute(t *testing.T) {
+	t.Parallel()
+	cases := map[[2]checkout.Status]string{
+		{"created", "completed"}: "confirm approve pay",
+		{"created", "failed"}:    "confirm decline",
+		{"pending", "completed"}: "approve pay",
+		{"created", "expired"}:   "expire",
+		{"processing", "failed"}: "decline",
+	}
+	for c, want := range cases {
+		var names []string
+		for _, tr := range checkout.Route(c[0], c[1]) {
+			names = append(names, tr.Name)
+		}
+		if s := strings.Join(names, " "); s != want {
+			t.Errorf("Route(%s, %s) = %q, want %q", c[0], c[1], s, want)
+		}
+	}
+	// No route through a late success: only an operator's word takes it.
+	for _, c := range [][2]checkout.Status{{"processing", "expired"}, {"completed", "failed"}, {"created", "created"},
+		{"expired", "pending"}, {"failed", "completed"}, {"expired", "completed"}} {
+		if got := checkout.Route(c[0], c[1]); got != nil {
+			t.Errorf("Route(%s, %s) = %v, want none", c[0], c[1], got)
 		}
 	}
 }

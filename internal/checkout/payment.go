@@ -104,12 +104,7 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 
 // expireUnpaid expires a pending session the operator has not been paid for.
 func (s *Service) expireUnpaid(ctx context.Context, cur Session) error {
-	_, err := s.walk(ctx, cur.Scope, cur.ID, func(cur Session) ([]string, error) {
-		if cur.Status != StatusPending {
-			return nil, nil
-		}
-		return []string{StatusExpired}, nil
-	}, change{}, nil)
+	_, err := s.walk(ctx, cur.Scope, cur.ID, take(Expire), change{}, nil)
 	return err
 }
 

@@ -15,7 +15,7 @@ func TestPollWaits(t *testing.T) {
 	cases := []struct {
 		name    string
 		lasted  time.Duration
-		status  string
+		status  Status
 		expires time.Duration // from now
 		want    time.Duration
 	}{

@@ -1,71 +1,123 @@
 package checkout
 
+import (
+	"slices"
+
+	"github.com/caisse/caisse/internal/store"
+)
+
+// Status is a session's canonical status.
+type Status = store.Status
+
+// EventType names a kind of event.
+type EventType = store.EventType
+
 // The seven canonical statuses (seed 001).
 const (
-	StatusCreated    = "created"
-	StatusPending    = "pending"
-	StatusProcessing = "processing"
-	StatusCompleted  = "completed"
-	StatusFailed     = "failed"
-	StatusExpired    = "expired"
-	StatusCancelled  = "cancelled"
+	StatusCreated    Status = "created"
+	StatusPending    Status = "pending"
+	StatusProcessing Status = "processing"
+	StatusCompleted  Status = "completed"
+	StatusFailed     Status = "failed"
+	StatusExpired    Status = "expired"
+	StatusCancelled  Status = "cancelled"
 )
 
 // Statuses lists every canonical status in lifecycle order.
-var Statuses = []string{StatusCreated, StatusPending, StatusProcessing, StatusCompleted, StatusFailed, StatusExpired, StatusCancelled}
+var Statuses = []Status{StatusCreated, StatusPending, StatusProcessing, StatusCompleted, StatusFailed, StatusExpired, StatusCancelled}
 
-// transitions is the status machine: the statuses each status may move to.
-var transitions = map[string][]string{
-	StatusCreated:    {StatusPending, StatusExpired, StatusCancelled},
-	StatusPending:    {StatusProcessing, StatusFailed, StatusExpired, StatusCancelled},
-	StatusProcessing: {StatusCompleted, StatusFailed},
+// Event types. Stripe's four, then caisse's own for the statuses Stripe lacks
+// and for a success that comes after the session ended unpaid.
+const (
+	EventCompleted      EventType = "checkout.session.completed"
+	EventExpired        EventType = "checkout.session.expired"
+	EventAsyncSucceeded EventType = "checkout.session.async_payment_succeeded"
+	EventAsyncFailed    EventType = "checkout.session.async_payment_failed"
+	EventPending        EventType = "checkout.session.pending"
+	EventProcessing     EventType = "checkout.session.processing"
+	EventCancelled      EventType = "checkout.session.cancelled"
+	// EventLateSuccess follows the completed events of a session that had
+	// failed, expired or been cancelled when the operator reported the money
+	// taken: the merchant was told the session was unpaid, and now it is paid.
+	EventLateSuccess EventType = "checkout.session.late_success"
+)
+
+// EventTypes lists every event type caisse sends.
+var EventTypes = []EventType{EventCompleted, EventExpired, EventAsyncSucceeded, EventAsyncFailed,
+	EventPending, EventProcessing, EventCancelled, EventLateSuccess}
+
+// Transition is one named move of the status machine: from any status of
+// From to To, writing Events in that order. Every status change goes through
+// one (Service.walk), whoever asks for it: the API, the hosted page, an
+// operator, the expiry sweep or a test helper.
+type Transition struct {
+	Name   string
+	From   []Status
+	To     Status
+	Events []EventType
+	// Late marks the transition only an operator's definitive success takes,
+	// after the session ended unpaid; Route never plans through it.
+	Late bool
 }
 
-// CanMove reports whether a session may go from one status to another.
-func CanMove(from, to string) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
+// The transitions, in lifecycle order.
+var (
+	Confirm = Transition{Name: "confirm", From: []Status{StatusCreated}, To: StatusPending,
+		Events: []EventType{EventPending}}
+	Approve = Transition{Name: "approve", From: []Status{StatusPending}, To: StatusProcessing,
+		Events: []EventType{EventProcessing}}
+	Pay = Transition{Name: "pay", From: []Status{StatusProcessing}, To: StatusCompleted,
+		Events: []EventType{EventCompleted, EventAsyncSucceeded}}
+	Decline = Transition{Name: "decline", From: []Status{StatusPending, StatusProcessing}, To: StatusFailed,
+		Events: []EventType{EventAsyncFailed}}
+	Expire = Transition{Name: "expire", From: []Status{StatusCreated, StatusPending}, To: StatusExpired,
+		Events: []EventType{EventExpired}}
+	Cancel = Transition{Name: "cancel", From: []Status{StatusCreated, StatusPending}, To: StatusCancelled,
+		Events: []EventType{EventCancelled}}
+	PayLate = Transition{Name: "pay_late", From: []Status{StatusFailed, StatusExpired, StatusCancelled}, To: StatusCompleted,
+		Events: []EventType{EventCompleted, EventAsyncSucceeded, EventLateSuccess}, Late: true}
+)
+
+// Transitions is the status machine.
+var Transitions = []Transition{Confirm, Approve, Pay, Decline, Expire, Cancel, PayLate}
+
+// Leaves reports whether t may start from status s.
+func (t Transition) Leaves(s Status) bool { return slices.Contains(t.From, s) }
 
 // ValidStatus reports whether s is one of the seven canonical statuses.
-func ValidStatus(s string) bool {
-	for _, v := range Statuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
+func ValidStatus(s Status) bool { return slices.Contains(Statuses, s) }
+
+// Terminal reports whether only a late success leaves the status.
+func Terminal(s Status) bool {
+	return !slices.ContainsFunc(Transitions, func(t Transition) bool { return !t.Late && t.Leaves(s) })
 }
 
-// Terminal reports whether no transition leaves the status.
-func Terminal(s string) bool { return len(transitions[s]) == 0 }
-
-// Path returns the shortest chain of transitions from one status to another,
-// without from itself: Path(created, completed) is [pending processing
-// completed]. It is nil when to cannot be reached (or equals from).
-func Path(from, to string) []string {
-	prev := map[string]string{from: ""}
-	queue := []string{from}
+// Route returns the shortest chain of transitions (never a Late one) from
+// one status to another: Route(created, completed) is confirm, approve, pay.
+// It is nil when to cannot be reached (or equals from).
+func Route(from, to Status) []Transition {
+	type step struct {
+		prev Status
+		t    Transition
+	}
+	came := map[Status]step{from: {}}
+	queue := []Status{from}
 	for len(queue) > 0 {
 		cur := queue[0]
 		queue = queue[1:]
-		for _, next := range transitions[cur] {
-			if _, seen := prev[next]; seen {
+		for _, t := range Transitions {
+			if _, seen := came[t.To]; seen || t.Late || !t.Leaves(cur) {
 				continue
 			}
-			prev[next] = cur
-			if next == to {
-				var path []string
-				for s := to; s != from; s = prev[s] {
-					path = append([]string{s}, path...)
+			came[t.To] = step{cur, t}
+			if t.To == to {
+				var route []Transition
+				for s := to; s != from; s = came[s].prev {
+					route = append([]Transition{came[s].t}, route...)
 				}
-				return path
+				return route
 			}
-			queue = append(queue, next)
+			queue = append(queue, t.To)
 		}
 	}
 	return nil

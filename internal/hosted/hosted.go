@@ -157,7 +157,7 @@ func successURL(s checkout.Session) string {
 func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, merchantName string, code int, formError, channelPicked string) {
 	lang := pickLanguage(s.Locale, r)
 	t := languages[lang]
-	v := view{T: t, Lang: lang, ID: s.ID, Status: s.Status, Merchant: merchantName, Description: s.Description,
+	v := view{T: t, Lang: lang, ID: s.ID, Status: string(s.Status), Merchant: merchantName, Description: s.Description,
 		Amount: formatAmount(lang, s.Amount, s.Currency), ExpiresAt: s.ExpiresAt.Unix(),
 		TimeLeft: timeLeft(time.Until(s.ExpiresAt)),
 		TestMode: !s.Livemode, PhoneMasked: maskPhone(s.UserPhone), CSRF: p.token(w, r), Error: formError,
@@ -218,7 +218,7 @@ func (p *Page) status(w http.ResponseWriter, r *http.Request) {
 		next = successURL(s)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"status": s.Status, "next": next}) //nolint:errcheck // the customer went away
+	json.NewEncoder(w).Encode(map[string]string{"status": string(s.Status), "next": next}) //nolint:errcheck // the customer went away
 }
 
 // confirm starts the payment through the same service method as the API.
@@ -236,7 +236,7 @@ func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil, errors.As(err, &badState):
 		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther) // the page shows where the session now stands
-	case errors.As(err, &invalid) && invalid.Param == "channel":
+	case errors.As(err, &invalid) && invalid.Field == "channel":
 		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_channel"], "")
 	case errors.As(err, &invalid):
 		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_phone"], in.Channel)

@@ -44,3 +44,17 @@ var (
 
 // Renderer writes a problem in a dialect's wire shape.
 type Renderer func(w http.ResponseWriter, r *http.Request, p *Problem)
+
+// HandlerFunc is an API handler that returns its error instead of writing it:
+// each dialect writes errors in one place (Handle's fail).
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle serves h, and writes the error it returns with fail, the dialect's
+// one mapping of errors to its wire shape.
+func Handle(fail func(w http.ResponseWriter, r *http.Request, err error), h HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			fail(w, r, err)
+		}
+	}
+}

@@ -73,9 +73,6 @@ type Service struct {
 	Sender *Sender
 }
 
-// InvalidError is bad input, named by the parameter at fault.
-type InvalidError = checkout.InvalidError
-
 // ErrNotFound means no such endpoint or event in the caller's scope.
 var ErrNotFound = errors.New("notify: not found")
 
@@ -98,18 +95,18 @@ var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
 // when in.APIVersion is empty.
 func (s *Service) EndpointCreate(ctx context.Context, p merchant.Principal, in EndpointParams, headerVersion string) (store.Endpoint, error) {
 	if in.URL == nil {
-		return store.Endpoint{}, &InvalidError{Param: "url", Message: "is required"}
+		return store.Endpoint{}, checkout.Invalid("url", "is required")
 	}
 	if in.EnabledEvents == nil {
-		return store.Endpoint{}, &InvalidError{Param: "enabled_events", Message: "is required"}
+		return store.Endpoint{}, checkout.Invalid("enabled_events", "is required")
 	}
 	version := cmp.Or(in.APIVersion, headerVersion, DefaultAPIVersion)
 	if !apiVersionPattern.MatchString(version) {
-		return store.Endpoint{}, &InvalidError{Param: "api_version", Message: "must look like 2026-08-26.dahlia"}
+		return store.Endpoint{}, checkout.Invalid("api_version", "must look like 2026-08-26.dahlia")
 	}
 	format := cmp.Or(in.PayloadFormat, FormatStripe)
 	if format != FormatStripe && format != FormatMobileMoney {
-		return store.Endpoint{}, &InvalidError{Param: "payload_format", Message: "must be stripe or mobile_money"}
+		return store.Endpoint{}, checkout.Invalid("payload_format", "must be stripe or mobile_money")
 	}
 	secret, err := webhook.NewSecret()
 	if err != nil {
@@ -146,13 +143,13 @@ func (s *Service) EndpointUpdate(ctx context.Context, p merchant.Principal, id s
 func (s *Service) apply(ctx context.Context, e *store.Endpoint, in EndpointParams) error {
 	if in.URL != nil {
 		if err := CheckURL(ctx, *in.URL, e.Livemode); err != nil {
-			return &InvalidError{Param: "url", Code: "url_invalid", Message: err.Error()}
+			return &checkout.InvalidError{Field: "url", Reason: checkout.ReasonURL, Message: err.Error()}
 		}
 		e.URL = *in.URL
 	}
 	if in.Description != nil {
 		if utf8.RuneCountInString(*in.Description) > 5000 || !checkout.Storable(*in.Description) {
-			return &InvalidError{Param: "description", Message: "must be text of at most 5000 characters"}
+			return checkout.Invalid("description", "must be text of at most 5000 characters")
 		}
 		e.Description = *in.Description
 	}
@@ -180,13 +177,16 @@ func (s *Service) apply(ctx context.Context, e *store.Endpoint, in EndpointParam
 	return nil
 }
 
+// eventTypeList names every event type caisse sends, for messages.
+var eventTypeList = strings.Join(strings.Fields(strings.Trim(fmt.Sprint(checkout.EventTypes), "[]")), ", ")
+
 func checkEvents(events []string) error {
 	if len(events) == 0 {
-		return &InvalidError{Param: "enabled_events", Message: "must name at least one event type, or *"}
+		return checkout.Invalid("enabled_events", "must name at least one event type, or *")
 	}
 	for _, t := range events {
-		if t != "*" && !slices.Contains(checkout.EventTypes, t) {
-			return &InvalidError{Param: "enabled_events", Message: fmt.Sprintf("%q is not an event type caisse sends; use * or one of %s", t, strings.Join(checkout.EventTypes, ", "))}
+		if t != "*" && !slices.Contains(checkout.EventTypes, checkout.EventType(t)) {
+			return checkout.Invalid("enabled_events", "%q is not an event type caisse sends; use * or one of %s", t, eventTypeList)
 		}
 	}
 	return nil
@@ -212,7 +212,7 @@ func (s *Service) EndpointDelete(ctx context.Context, p merchant.Principal, id s
 
 // EndpointList returns a keyset page of the principal's endpoints, newest first.
 func (s *Service) EndpointList(ctx context.Context, p merchant.Principal, limit int, startingAfter, endingBefore string) ([]store.Endpoint, bool, error) {
-	k, err := keyset(startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+	k, err := keyset(checkout.KindEndpoint, startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
 		e, err := s.EndpointGet(ctx, p, id)
 		return e.Seq, e.CreatedAt, err
 	})
@@ -236,11 +236,11 @@ func (s *Service) EventGet(ctx context.Context, p merchant.Principal, id string)
 // EventList returns a keyset page of the principal's events matching f, newest first.
 func (s *Service) EventList(ctx context.Context, p merchant.Principal, f store.EventFilter, startingAfter, endingBefore string) ([]store.Event, bool, error) {
 	for _, t := range f.Types {
-		if err := checkEvents([]string{t}); err != nil || t == "*" {
-			return nil, false, &InvalidError{Param: "type", Message: fmt.Sprintf("%q is not an event type caisse sends", t)}
+		if err := checkEvents([]string{string(t)}); err != nil || t == "*" {
+			return nil, false, checkout.Invalid("type", "%q is not an event type caisse sends", t)
 		}
 	}
-	k, err := keyset(startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+	k, err := keyset(checkout.KindEvent, startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
 		e, err := s.EventGet(ctx, p, id)
 		return e.Seq, e.CreatedAt, err
 	})
@@ -254,8 +254,8 @@ func (s *Service) EventList(ctx context.Context, p merchant.Principal, f store.E
 	return page, more, err
 }
 
-// keyset places a page after or before a known row, looked up by find.
-func keyset(startingAfter, endingBefore string, find func(id string) (int64, time.Time, error)) (*store.Keyset, error) {
+// keyset places a page after or before a known row of a kind, looked up by find.
+func keyset(kind, startingAfter, endingBefore string, find func(id string) (int64, time.Time, error)) (*store.Keyset, error) {
 	for _, c := range []struct {
 		param, id string
 		newer     bool
@@ -265,7 +265,7 @@ func keyset(startingAfter, endingBefore string, find func(id string) (int64, tim
 		}
 		seq, created, err := find(c.id)
 		if errors.Is(err, ErrNotFound) {
-			return nil, &InvalidError{Param: c.param, Code: "resource_missing", Message: fmt.Sprintf("No such object: '%s'", c.id)}
+			return nil, checkout.Unknown(c.param, kind, c.id)
 		}
 		if err != nil {
 			return nil, err
@@ -311,8 +311,7 @@ func (s *Service) Resend(ctx context.Context, p merchant.Principal, eventID, end
 		if endpointID != "" {
 			endpoints = slices.DeleteFunc(endpoints, func(ep store.Endpoint) bool { return ep.ID != endpointID })
 			if len(endpoints) == 0 {
-				return &InvalidError{Param: "webhook_endpoint", Code: "resource_missing",
-					Message: fmt.Sprintf("No enabled webhook endpoint '%s'", endpointID)}
+				return checkout.Unknown("webhook_endpoint", checkout.KindEndpoint, endpointID)
 			}
 		}
 		jobs := s.deliveries([]store.Event{e}, endpoints, endpointID != "")
@@ -362,8 +361,8 @@ func (s *Service) insert(ctx context.Context, tx store.Tx, jobs []river.InsertMa
 }
 
 // takes reports whether an endpoint subscribes to an event type.
-func takes(ep store.Endpoint, eventType string) bool {
-	return slices.Contains(ep.EnabledEvents, "*") || slices.Contains(ep.EnabledEvents, eventType)
+func takes(ep store.Endpoint, eventType store.EventType) bool {
+	return slices.Contains(ep.EnabledEvents, "*") || slices.Contains(ep.EnabledEvents, string(eventType))
 }
 
 func (s *Service) schedule() []time.Duration {

@@ -58,12 +58,19 @@ type APIKey struct {
 	RevokedAt  *time.Time
 }
 
+// Status is a session's canonical status; checkout names the values and the
+// moves between them.
+type Status string
+
+// EventType names a kind of event; checkout names the values.
+type EventType string
+
 // Session is a checkout session row in its canonical (mobile-money) form.
 type Session struct {
 	Seq int64 // insertion order; the tie-break among equal created_at
 	ID  string
 	Scope
-	Status         string
+	Status         Status
 	Amount         int64
 	Currency       string
 	UserPhone      string
@@ -89,6 +96,8 @@ type Session struct {
 }
 
 // LineItem is one thing a session sells, stored within the session (JSON).
+// Its JSON tags are its stored shape, in sessions.line_items and in events:
+// sqldb's golden files pin them, so change them only with a new snapshot version.
 type LineItem struct {
 	ID          string `json:"id"`
 	PriceID     string `json:"price"`
@@ -102,7 +111,7 @@ type LineItem struct {
 // SessionFilter selects sessions within a scope; zero fields do not filter.
 // Results are newest first (created_at, then Seq, descending).
 type SessionFilter struct {
-	Statuses      []string // any of these
+	Statuses      []Status // any of these
 	PaymentID     string
 	UserPhone     string
 	CustomerID    string
@@ -113,6 +122,10 @@ type SessionFilter struct {
 	CreatedBefore *time.Time // exclusive
 	Limit         int
 	Offset        int64
+	// Now, when set, makes Statuses match sessions as they read at Now: a
+	// created session, or a test-mode pending one, whose expires_at has passed
+	// counts as expired (the sweep has yet to write it).
+	Now time.Time
 }
 
 // Keyset places a page next to a known row (session or event) instead of at an
@@ -127,7 +140,7 @@ type Keyset struct {
 // while the session still has status From.
 type StatusChange struct {
 	ID            string
-	From, To      string
+	From, To      Status
 	At            time.Time
 	CompletedAt   *time.Time
 	FailureReason string
@@ -174,14 +187,14 @@ type Event struct {
 	Seq int64 // insertion order; the tie-break among equal CreatedAt
 	ID  string
 	Scope
-	Type      string
+	Type      EventType
 	Session   Session
 	CreatedAt time.Time
 }
 
 // EventFilter selects events within a scope; zero fields do not filter.
 type EventFilter struct {
-	Types         []string
+	Types         []EventType
 	CreatedFrom   *time.Time // inclusive
 	CreatedBefore *time.Time // exclusive
 	Limit         int

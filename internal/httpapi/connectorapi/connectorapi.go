@@ -23,18 +23,24 @@ type API struct {
 
 // Register adds the callback route to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.Handle("POST /v1/connectors/{name}/callback", httpapi.ReadBody(render, http.HandlerFunc(a.callback)))
+	mux.Handle("POST /v1/connectors/{name}/callback", httpapi.ReadBody(render, httpapi.Handle(a.fail, a.callback)))
 }
 
-func (a *API) callback(w http.ResponseWriter, r *http.Request) {
+func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.Checkout.Callback(r.Context(), r.PathValue("name"), func(c connector.Connector) (connector.Result, error) {
 		return c.Callback(r, httpapi.Body(r))
 	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
+	return nil
+}
+
+// fail renders err: this is the one place errors become operator-facing errors.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var badState *checkout.StateError
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
-		return
 	case errors.Is(err, checkout.ErrUnknownConnector):
 		render(w, r, &httpapi.Problem{Status: http.StatusNotFound, Code: "connector_unknown", Message: "No connector of that name is configured."})
 	case errors.Is(err, connector.ErrSignature):

@@ -201,7 +201,7 @@ func setFilter(f *store.SessionFilter, name, v string) error {
 	switch name {
 	case "status":
 		if v != "" {
-			f.Statuses = []string{v}
+			f.Statuses = []checkout.Status{checkout.Status(v)}
 		}
 	case "reference":
 		f.PaymentID, err = queryText(name, v)

@@ -28,10 +28,12 @@ type API struct {
 
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	api := func(h http.HandlerFunc) http.Handler { return httpapi.ReadBody(Render, a.Auth.Wrap(Render, h)) }
-	idem := func(required bool, h http.HandlerFunc) http.Handler {
+	api := func(h httpapi.HandlerFunc) http.Handler {
+		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, httpapi.Handle(a.fail, h)))
+	}
+	idem := func(required bool, h httpapi.HandlerFunc) http.Handler {
 		rules := httpapi.KeyRules{Required: required, MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusUnprocessableEntity}
-		return api(a.Idem.Wrap(Render, rules, h).ServeHTTP)
+		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
 	}
 	mux.Handle("POST /v1/checkouts", idem(true, a.create))
 	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))
@@ -61,7 +63,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func toWire(s checkout.Session) session {
 	out := session{
-		ID: s.ID, Status: s.Status, Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
+		ID: s.ID, Status: string(s.Status), Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
 		PaymentID: s.PaymentID, Description: s.Description, CreatedAt: rfc3339(s.CreatedAt),
 		ExpiresAt: rfc3339(s.ExpiresAt), TransactionFee: s.TransactionFee,
 	}
@@ -78,52 +80,50 @@ func toWire(s checkout.Session) session {
 // SessionObject renders a session in the mobile-money shape, as events carry it.
 func SessionObject(s checkout.Session) any { return toWire(s) }
 
-func (a *API) create(w http.ResponseWriter, r *http.Request) {
+func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	params, err := decodeCreate(httpapi.Body(r))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), params)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toWire(s))
+	return nil
 }
 
-func (a *API) get(w http.ResponseWriter, r *http.Request) {
+func (a *API) get(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	a.reply(w, r, s, err)
+	return reply(w, s, err)
 }
 
-func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
+func (a *API) cancel(w http.ResponseWriter, r *http.Request) error {
 	if len(httpapi.Body(r)) > 0 {
 		if _, err := decodeObject(httpapi.Body(r), nil); err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	s, err := a.Checkout.Cancel(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	a.reply(w, r, s, err)
+	return reply(w, s, err)
 }
 
-func (a *API) confirm(w http.ResponseWriter, r *http.Request) {
+func (a *API) confirm(w http.ResponseWriter, r *http.Request) error {
 	params, err := decodeConfirm(httpapi.Body(r))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	s, err := a.Checkout.Confirm(r.Context(), httpapi.Principal(r), r.PathValue("id"), params)
-	a.reply(w, r, s, err)
+	return reply(w, s, err)
 }
 
-func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, err error) {
+// reply writes the session, or returns err.
+func reply(w http.ResponseWriter, s checkout.Session, err error) error {
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, toWire(s))
+	return nil
 }
 
 // page is the search and list response of seed 000.
@@ -134,17 +134,15 @@ type page struct {
 	NextOffset *int64    `json:"next_offset"`
 }
 
-func (a *API) search(allowed map[string]bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		f, err := parseFilter(r.URL.RawQuery, allowed)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		list, total, err := a.Checkout.Search(r.Context(), httpapi.Principal(r), f)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		out := page{Sessions: make([]session, 0, len(list)), TotalCount: total}
 		for _, s := range list {
@@ -154,10 +152,11 @@ func (a *API) search(allowed map[string]bool) http.HandlerFunc {
 			out.HasMore, out.NextOffset = true, &next
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-// fail renders err: this is the one place domain errors become wire errors.
+// fail renders err: this is the one place errors become this dialect's wire errors.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		p        *httpapi.Problem
@@ -167,7 +166,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &p):
 	case errors.As(err, &invalid):
-		p = httpapi.Invalid(invalid.Param, "parameter_invalid", "%s", invalid.Message)
+		p = httpapi.Invalid(invalid.Field, "parameter_invalid", "%s", invalid.Message)
 	case errors.Is(err, checkout.ErrNotFound):
 		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
 			Param: "id", Message: fmt.Sprintf("No such checkout session: '%s'", r.PathValue("id"))}

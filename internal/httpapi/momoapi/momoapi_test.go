@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/testdb"
@@ -268,9 +269,10 @@ func (e *env) search(key, query string) searchResult {
 
 // fixture is one of the 120 sessions of TestSearch, with the attributes filters see.
 type fixture struct {
-	id, phone, status, customer, ref string
-	amount                           int64
-	created                          time.Time
+	id, phone, customer, ref string
+	status                   checkout.Status
+	amount                   int64
+	created                  time.Time
 }
 
 func TestSearch(t *testing.T) {
@@ -279,7 +281,8 @@ func TestSearch(t *testing.T) {
 		e := newEnv(t, dbURL)
 		key, _ := e.merchant()
 		phones := []string{"+2250707000001", "+2250505000002", "+221771234567"}
-		statuses := []string{"created", "pending", "processing", "completed", "failed", "cancelled", "expired"}
+		statuses := []checkout.Status{checkout.StatusCreated, checkout.StatusPending, checkout.StatusProcessing,
+			checkout.StatusCompleted, checkout.StatusFailed, checkout.StatusCancelled, checkout.StatusExpired}
 		day0 := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
 		var all []fixture // in creation order
 		for i := range 120 {
@@ -368,25 +371,24 @@ func TestSearch(t *testing.T) {
 	})
 }
 
-// setStatus walks a created session to the wanted status through the store's compare-and-set.
-func (e *env) setStatus(key, id, status string) {
+// setStatus walks a created session to the wanted status, on the machine's
+// route to it, through the store's compare-and-set.
+func (e *env) setStatus(key, id string, status checkout.Status) {
 	e.t.Helper()
-	path := map[string][]string{
-		"created": {}, "pending": {"pending"}, "processing": {"pending", "processing"},
-		"completed": {"pending", "processing", "completed"}, "failed": {"pending", "failed"},
-		"cancelled": {"cancelled"}, "expired": {"expired"},
-	}[status]
 	p, err := e.Server.Merchants.Authenticate(context.Background(), key)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	from := "created"
-	for _, to := range path {
+	from := checkout.StatusCreated
+	for _, tr := range checkout.Route(from, status) {
 		if _, err := e.Server.Store.SessionChangeStatus(context.Background(), p.Scope(),
-			store.StatusChange{ID: id, From: from, To: to, At: e.Clock.Now()}); err != nil {
+			store.StatusChange{ID: id, From: from, To: tr.To, At: e.Clock.Now()}); err != nil {
 			e.t.Fatal(err)
 		}
-		from = to
+		from = tr.To
+	}
+	if from != status {
+		e.t.Fatalf("no route to status %q", status)
 	}
 }
 

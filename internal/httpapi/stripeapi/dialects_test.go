@@ -112,7 +112,7 @@ func TestStripeSessionInOtherDialects(t *testing.T) {
 
 		m := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)
 		if m["id"] != s.ID || m["payment_id"] != "order-77" || m["amount"] != float64(s.AmountTotal) || m["currency"] != "XOF" ||
-			m["status"] != checkout.StatusCreated || unixOf(t, m["created_at"]) != s.Created || unixOf(t, m["expires_at"]) != s.ExpiresAt {
+			m["status"] != string(checkout.StatusCreated) || unixOf(t, m["created_at"]) != s.Created || unixOf(t, m["expires_at"]) != s.ExpiresAt {
 			t.Fatalf("mobile-money view of %s (amount_total %d): %v", s.ID, s.AmountTotal, m)
 		}
 
@@ -161,7 +161,7 @@ func TestStatusAcrossDialects(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Stripe's expire is a merchant's cancellation; either terminal status is a fair canonical reading.
-			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != checkout.StatusExpired && st != checkout.StatusCancelled {
+			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != string(checkout.StatusExpired) && st != string(checkout.StatusCancelled) {
 				t.Fatalf("mobile-money status %v after a Stripe expire", st)
 			}
 		})
@@ -169,7 +169,7 @@ func TestStatusAcrossDialects(t *testing.T) {
 			t.Parallel()
 			s := a.create(t, params())
 			e.moveTo(t, a, s.ID, checkout.StatusCompleted)
-			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != checkout.StatusCompleted {
+			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != string(checkout.StatusCompleted) {
 				t.Fatalf("mobile-money status %v", st)
 			}
 			got, err := a.sc.V1CheckoutSessions.Retrieve(ctx, s.ID, nil)

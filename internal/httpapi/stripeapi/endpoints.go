@@ -72,79 +72,76 @@ func decodeEndpoint(p *params, create bool) notify.EndpointParams {
 	return in
 }
 
-func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) {
+func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in notify.EndpointParams
-	if !a.decode(w, r, false, func(p *params) {
+	if err := decode(r, false, func(p *params) {
 		in = decodeEndpoint(p, true)
 		in.APIVersion, _ = p.String("api_version")
 		in.PayloadFormat, _ = p.String("payload_format")
-	}) {
-		return
+	}); err != nil {
+		return err
 	}
 	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, r.Header.Get("Stripe-Version"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, toEndpoint(e, true))
+	return ok(w, toEndpoint(e, true))
 }
 
-func (a *API) retrieveEndpoint(w http.ResponseWriter, r *http.Request) {
-	if !a.decode(w, r, false, func(*params) {}) {
-		return
+func (a *API) retrieveEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := decode(r, false, func(*params) {}); err != nil {
+		return err
 	}
 	e, err := a.Notify.EndpointGet(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	a.replyEndpoint(w, r, e, err)
+	return replyEndpoint(w, e, err)
 }
 
-func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in notify.EndpointParams
-	if !a.decode(w, r, false, func(p *params) {
+	if err := decode(r, false, func(p *params) {
 		in = decodeEndpoint(p, false)
 		in.Disabled = boolParam(p, "disabled")
-	}) {
-		return
+	}); err != nil {
+		return err
 	}
 	e, err := a.Notify.EndpointUpdate(r.Context(), httpapi.Principal(r), r.PathValue("id"), in)
-	a.replyEndpoint(w, r, e, err)
+	return replyEndpoint(w, e, err)
 }
 
-func (a *API) replyEndpoint(w http.ResponseWriter, r *http.Request, e store.Endpoint, err error) {
+// replyEndpoint writes the endpoint, or returns err.
+func replyEndpoint(w http.ResponseWriter, e store.Endpoint, err error) error {
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, toEndpoint(e, false))
+	return ok(w, toEndpoint(e, false))
 }
 
-func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
-	if !a.decode(w, r, false, func(*params) {}) {
-		return
+func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := decode(r, false, func(*params) {}); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	if err := a.Notify.EndpointDelete(r.Context(), httpapi.Principal(r), id); err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, deletedEndpoint{ID: id, Object: "webhook_endpoint", Deleted: true})
+	return ok(w, deletedEndpoint{ID: id, Object: "webhook_endpoint", Deleted: true})
 }
 
-func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) {
+func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	var page checkout.ListParams
-	if !a.decode(w, r, false, func(p *params) { page = decodePage(p) }) {
-		return
+	if err := decode(r, false, func(p *params) { page = decodePage(p) }); err != nil {
+		return err
 	}
 	found, hasMore, err := a.Notify.EndpointList(r.Context(), httpapi.Principal(r), page.Filter.Limit,
 		page.StartingAfter, page.EndingBefore)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	data := make([]webhookEndpoint, len(found))
 	for i, e := range found {
 		data[i] = toEndpoint(e, false)
 	}
-	writeJSON(w, http.StatusOK, newList("/v1/webhook_endpoints", data, hasMore))
+	return ok(w, newList("/v1/webhook_endpoints", data, hasMore))
 }
 
 // boolParam reads key as a boolean, true or false; nil when absent.

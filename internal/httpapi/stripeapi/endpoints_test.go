@@ -29,7 +29,7 @@ func endpointIDs(eps []*stripe.WebhookEndpoint) []string {
 // wantEndpoint is what an endpoint should look like.
 type wantEndpoint struct {
 	url, description, apiVersion, status, payloadFormat string
-	events                                              []string
+	events                                              []checkout.EventType
 	metadata                                            map[string]string
 	created                                             int64
 	live, secret                                        bool // secret: the answer to its creation
@@ -50,7 +50,8 @@ func checkEndpoint(t *testing.T, ep *stripe.WebhookEndpoint, w wantEndpoint) {
 	want(ep.Description == w.description, "description %q, want %q", ep.Description, w.description)
 	want(ep.APIVersion == w.apiVersion, "api_version %q, want %q", ep.APIVersion, w.apiVersion)
 	want(ep.Status == w.status, "status %q, want %q", ep.Status, w.status)
-	want(slices.Equal(ep.EnabledEvents, w.events), "enabled_events %v, want %v", ep.EnabledEvents, w.events)
+	want(slices.EqualFunc(ep.EnabledEvents, w.events, func(g string, w checkout.EventType) bool { return checkout.EventType(g) == w }),
+		"enabled_events %v, want %v", ep.EnabledEvents, w.events)
 	want(maps.Equal(ep.Metadata, w.metadata) && ep.Metadata != nil, "metadata %v, want %v", ep.Metadata, w.metadata)
 	want(ep.Created == w.created, "created %d, want %d", ep.Created, w.created)
 	want(ep.Livemode == w.live, "livemode %v", ep.Livemode)
@@ -84,7 +85,7 @@ func TestWebhookEndpoints(t *testing.T) {
 
 		p := &stripe.WebhookEndpointCreateParams{
 			URL:           stripe.String("https://boutique.example/hooks/caisse"),
-			EnabledEvents: stripe.StringSlice([]string{checkout.EventCompleted, checkout.EventAsyncFailed}),
+			EnabledEvents: stripe.StringSlice([]string{string(checkout.EventCompleted), string(checkout.EventAsyncFailed)}),
 			Description:   stripe.String("Commandes"),
 		}
 		p.AddMetadata("site", "dakar")
@@ -93,7 +94,7 @@ func TestWebhookEndpoints(t *testing.T) {
 			t.Fatalf("create: %v", err)
 		}
 		want := wantEndpoint{url: *p.URL, description: "Commandes", apiVersion: stripe.APIVersion, status: "enabled",
-			payloadFormat: notify.FormatStripe, events: []string{checkout.EventAsyncFailed, checkout.EventCompleted},
+			payloadFormat: notify.FormatStripe, events: []checkout.EventType{checkout.EventAsyncFailed, checkout.EventCompleted},
 			metadata: map[string]string{"site": "dakar"}, created: now, secret: true}
 		checkEndpoint(t, ep, want)
 
@@ -150,7 +151,7 @@ func TestWebhookEndpoints(t *testing.T) {
 
 		t.Run("update", func(t *testing.T) {
 			up := &stripe.WebhookEndpointUpdateParams{Disabled: stripe.Bool(true),
-				EnabledEvents: stripe.StringSlice([]string{checkout.EventExpired})}
+				EnabledEvents: stripe.StringSlice([]string{string(checkout.EventExpired)})}
 			up.AddMetadata("site", "")
 			up.AddMetadata("canal", "web")
 			got, err := a.sc.V1WebhookEndpoints.Update(ctx, ep.ID, up)
@@ -158,7 +159,7 @@ func TestWebhookEndpoints(t *testing.T) {
 				t.Fatalf("update: %v", err)
 			}
 			w := want
-			w.status, w.events, w.metadata = "disabled", []string{checkout.EventExpired}, map[string]string{"canal": "web"}
+			w.status, w.events, w.metadata = "disabled", []checkout.EventType{checkout.EventExpired}, map[string]string{"canal": "web"}
 			checkEndpoint(t, got, w)
 			got, err = a.sc.V1WebhookEndpoints.Retrieve(ctx, ep.ID, nil)
 			if err != nil {
@@ -289,7 +290,7 @@ func TestWebhookEndpointList(t *testing.T) {
 		}
 		for query, w := range map[string]wantErr{
 			"limit=101":                {http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeParameterInvalidInteger, "limit", "Invalid limit: 101."},
-			"starting_after=we_nope":   {http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing, "starting_after", "No such object: 'we_nope'"},
+			"starting_after=we_nope":   {http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing, "starting_after", "No such webhook endpoint: 'we_nope'"},
 			"created[gte]=0":           {http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeParameterUnknown, "created", "Received unknown parameter: created"},
 			"ending_before=" + want[0]: {},
 		} {

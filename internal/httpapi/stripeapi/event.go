@@ -27,7 +27,7 @@ type eventData struct {
 // session in the shape the reader asked for) as data.object.
 func EventObject(e store.Event, apiVersion string, object any) any {
 	return event{ID: e.ID, Object: "event", APIVersion: apiVersion, Created: e.CreatedAt.Unix(),
-		Data: eventData{Object: object}, Livemode: e.Livemode, Type: e.Type}
+		Data: eventData{Object: object}, Livemode: e.Livemode, Type: string(e.Type)}
 }
 
 // SessionObject renders a session as Stripe's checkout.session, as events carry it.

@@ -50,22 +50,21 @@ func (a *API) eventObject(e store.Event) any {
 	return EventObject(e, notify.DefaultAPIVersion, a.SessionObject(e.Session))
 }
 
-func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 	var page checkout.ListParams
 	var f store.EventFilter
-	if !a.decode(w, r, false, func(p *params) { page, f = decodeEventList(p) }) {
-		return
+	if err := decode(r, false, func(p *params) { page, f = decodeEventList(p) }); err != nil {
+		return err
 	}
 	found, hasMore, err := a.Notify.EventList(r.Context(), httpapi.Principal(r), f, page.StartingAfter, page.EndingBefore)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	data := make([]any, len(found))
 	for i, e := range found {
 		data[i] = a.eventObject(e)
 	}
-	writeJSON(w, http.StatusOK, newList("/v1/events", data, hasMore))
+	return ok(w, newList("/v1/events", data, hasMore))
 }
 
 // decodeEventList reads an event list request: the page, created, and either
@@ -83,7 +82,7 @@ func decodeEventList(p *params) (checkout.ListParams, store.EventFilter) {
 			"You may only specify one of these parameters: type, types."))
 	case hasType:
 		for _, t := range checkout.EventTypes {
-			if ok, _ := path.Match(typ, t); ok {
+			if ok, _ := path.Match(typ, string(t)); ok {
 				f.Types = append(f.Types, t)
 			}
 		}
@@ -93,57 +92,54 @@ func decodeEventList(p *params) (checkout.ListParams, store.EventFilter) {
 		}
 	case hasTypes:
 		for _, t := range types {
-			if !slices.Contains(checkout.EventTypes, t) {
+			if !slices.Contains(checkout.EventTypes, checkout.EventType(t)) {
 				p.Fail("types", httpapi.Invalid("types", "", "Invalid types: %q is not an event type caisse sends.", t))
 			}
+			f.Types = append(f.Types, checkout.EventType(t))
 		}
-		f.Types = types
 	}
 	return page, f
 }
 
-func (a *API) retrieveEvent(w http.ResponseWriter, r *http.Request) {
-	if !a.decode(w, r, false, func(*params) {}) {
-		return
+func (a *API) retrieveEvent(w http.ResponseWriter, r *http.Request) error {
+	if err := decode(r, false, func(*params) {}); err != nil {
+		return err
 	}
 	e, err := a.Notify.EventGet(r.Context(), httpapi.Principal(r), r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, a.eventObject(e))
+	return ok(w, a.eventObject(e))
 }
 
 // eventAttempts lists every attempt to deliver an event, oldest first, in one page.
-func (a *API) eventAttempts(w http.ResponseWriter, r *http.Request) {
-	if !a.decode(w, r, false, func(*params) {}) {
-		return
+func (a *API) eventAttempts(w http.ResponseWriter, r *http.Request) error {
+	if err := decode(r, false, func(*params) {}); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	found, err := a.Notify.Attempts(r.Context(), httpapi.Principal(r), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	data := make([]attempt, len(found))
 	for i, at := range found {
 		data[i] = toAttempt(at)
 	}
-	writeJSON(w, http.StatusOK, newList("/v1/events/"+id+"/webhook_attempts", data, false))
+	return ok(w, newList("/v1/events/"+id+"/webhook_attempts", data, false))
 }
 
 // resendEvent queues one more delivery of an event: to webhook_endpoint, or
 // to every enabled endpoint that takes its type.
-func (a *API) resendEvent(w http.ResponseWriter, r *http.Request) {
+func (a *API) resendEvent(w http.ResponseWriter, r *http.Request) error {
 	var endpoint string
-	if !a.decode(w, r, false, func(p *params) { endpoint, _ = p.String("webhook_endpoint") }) {
-		return
+	if err := decode(r, false, func(p *params) { endpoint, _ = p.String("webhook_endpoint") }); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	n, err := a.Notify.Resend(r.Context(), httpapi.Principal(r), id, endpoint)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, eventResend{Object: "event_resend", Event: id, Queued: n})
+	return ok(w, eventResend{Object: "event_resend", Event: id, Queued: n})
 }

@@ -26,14 +26,19 @@ import (
 
 // madeEvent is an event a test expects: its session, type and creation time.
 type madeEvent struct {
-	session, typ string
-	created      int64
-	status       string // the Stripe status of the session the event carries
+	session string
+	typ     checkout.EventType
+	created int64
+	status  string // the Stripe status of the session the event carries
 }
 
 // eventTypes are the types of events, in order.
-func eventTypes(evs []*stripe.Event) []string {
-	return pluck(evs, func(e *stripe.Event) string { return string(e.Type) })
+func eventTypes(evs []*stripe.Event) []checkout.EventType {
+	var types []checkout.EventType
+	for _, e := range evs {
+		types = append(types, checkout.EventType(e.Type))
+	}
+	return types
 }
 
 // eventIDs are the ids of events, in order.
@@ -54,7 +59,7 @@ func checkEvents(t *testing.T, what string, evs []*stripe.Event, want []madeEven
 		if ev.Data != nil {
 			obj = ev.Data.Object
 		}
-		if !strings.HasPrefix(ev.ID, "evt_") || ev.Object != "event" || string(ev.Type) != w.typ ||
+		if !strings.HasPrefix(ev.ID, "evt_") || ev.Object != "event" || checkout.EventType(ev.Type) != w.typ ||
 			ev.Created != w.created || ev.Livemode || ev.APIVersion != notify.DefaultAPIVersion || ev.PendingWebhooks != 0 ||
 			ev.Request != nil || obj["id"] != w.session || obj["object"] != "checkout.session" || obj["status"] != w.status {
 			errs = append(errs, fmt.Sprintf("event %d: %s %s %s created %d livemode %v api_version %s data.object %v %v %v; want %+v",
@@ -147,12 +152,12 @@ func TestEvents(t *testing.T) {
 				p    *stripe.EventListParams
 				want []madeEvent
 			}{
-				{"type", &stripe.EventListParams{Type: stripe.String(checkout.EventCompleted)},
+				{"type", &stripe.EventListParams{Type: stripe.String(string(checkout.EventCompleted))},
 					pick(all, func(w madeEvent) bool { return w.typ == checkout.EventCompleted })},
 				{"type pattern", &stripe.EventListParams{Type: stripe.String("checkout.session.async_payment_*")},
-					pick(all, func(w madeEvent) bool { return strings.Contains(w.typ, "async_payment") })},
+					pick(all, func(w madeEvent) bool { return strings.Contains(string(w.typ), "async_payment") })},
 				{"type *", &stripe.EventListParams{Type: stripe.String("*")}, all},
-				{"types", &stripe.EventListParams{Types: stripe.StringSlice([]string{checkout.EventPending, checkout.EventExpired})},
+				{"types", &stripe.EventListParams{Types: stripe.StringSlice([]string{string(checkout.EventPending), string(checkout.EventExpired)})},
 					pick(all, func(w madeEvent) bool { return w.typ == checkout.EventPending || w.typ == checkout.EventExpired })},
 				{"created gte", created(stripe.RangeQueryParams{GreaterThanOrEqual: at(1)}),
 					pick(all, func(w madeEvent) bool { return w.created >= at(1) })},
@@ -162,7 +167,7 @@ func TestEvents(t *testing.T) {
 					pick(all, func(w madeEvent) bool { return w.created == at(1) })},
 				{"created", &stripe.EventListParams{Created: stripe.Int64(at(2))},
 					pick(all, func(w madeEvent) bool { return w.created == at(2) })},
-				{"type and created", &stripe.EventListParams{Type: stripe.String(checkout.EventPending),
+				{"type and created", &stripe.EventListParams{Type: stripe.String(string(checkout.EventPending)),
 					CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: at(1)}}, all[2:3]},
 				{"nothing", created(stripe.RangeQueryParams{GreaterThan: at(2)}), nil},
 			}
@@ -195,7 +200,7 @@ func TestEvents(t *testing.T) {
 					"id", "No such event: '" + ids[0] + "'"})
 				err = listErr(sc.V1Events.List(ctx, &stripe.EventListParams{ListParams: stripe.ListParams{StartingAfter: stripe.String(ids[0])}}))
 				checkErr(t, err, wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing,
-					"starting_after", "No such object: '" + ids[0] + "'"})
+					"starting_after", "No such event: '" + ids[0] + "'"})
 			}
 			unknown := "evt_" + randid.String(24)
 			_, err := a.sc.V1Events.Retrieve(ctx, unknown, nil)
@@ -219,7 +224,7 @@ func TestEvents(t *testing.T) {
 					bad("", "types", `Invalid types: "charge.succeeded" is not an event type caisse sends.`)},
 				{"limit=0", bad(stripe.ErrorCodeParameterInvalidInteger, "limit", "Invalid limit: 0.")},
 				{"created[gte]=soon", bad(stripe.ErrorCodeParameterInvalidInteger, "created[gte]", "Invalid integer: soon")},
-				{"starting_after=evt_nope", bad(stripe.ErrorCodeResourceMissing, "starting_after", "No such object: 'evt_nope'")},
+				{"starting_after=evt_nope", bad(stripe.ErrorCodeResourceMissing, "starting_after", "No such event: 'evt_nope'")},
 				{"delivery_success=true", bad(stripe.ErrorCodeParameterUnknown, "delivery_success", "Received unknown parameter: delivery_success")},
 			}
 			for _, c := range cases {
@@ -255,7 +260,7 @@ func TestEventAttemptsAndResend(t *testing.T) {
 		s := a.create(t, params())
 		forced(t, e.force(t, a.key, s.ID, checkout.OutcomeComplete, ""))
 		evs := collect(t, a.sc.V1Events.List(ctx, nil))
-		if got := eventTypes(evs); !slices.Equal(got, []string{checkout.EventAsyncSucceeded, checkout.EventCompleted,
+		if got := eventTypes(evs); !slices.Equal(got, []checkout.EventType{checkout.EventAsyncSucceeded, checkout.EventCompleted,
 			checkout.EventProcessing, checkout.EventPending}) {
 			t.Fatalf("complete wrote %v", got)
 		}
@@ -273,7 +278,7 @@ func TestEventAttemptsAndResend(t *testing.T) {
 		}
 		noEndpoint := func(id string) wantErr {
 			return wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing,
-				"webhook_endpoint", "No enabled webhook endpoint '" + id + "'"}
+				"webhook_endpoint", "No such webhook endpoint: '" + id + "'"}
 		}
 
 		// No endpoint: no attempt, nothing to queue.
@@ -288,7 +293,7 @@ func TestEventAttemptsAndResend(t *testing.T) {
 
 		// An endpoint taking only checkout.session.completed.
 		ep, err := a.sc.V1WebhookEndpoints.Create(ctx, &stripe.WebhookEndpointCreateParams{
-			URL: stripe.String("http://localhost:1234/hook"), EnabledEvents: stripe.StringSlice([]string{checkout.EventCompleted})})
+			URL: stripe.String("http://localhost:1234/hook"), EnabledEvents: stripe.StringSlice([]string{string(checkout.EventCompleted)})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // Status maps a canonical status to the Stripe session's status and payment_status.
-func Status(canonical string) (status, paymentStatus string) {
+func Status(canonical checkout.Status) (status, paymentStatus string) {
 	switch canonical {
 	case checkout.StatusCompleted:
 		return "complete", "paid"
@@ -19,7 +19,7 @@ func Status(canonical string) (status, paymentStatus string) {
 }
 
 // canonicalStatuses are the canonical statuses a Stripe status stands for.
-var canonicalStatuses = map[string][]string{
+var canonicalStatuses = map[string][]checkout.Status{
 	"open":     {checkout.StatusCreated, checkout.StatusPending, checkout.StatusProcessing},
 	"complete": {checkout.StatusCompleted},
 	"expired":  {checkout.StatusFailed, checkout.StatusExpired, checkout.StatusCancelled},

@@ -6,6 +6,7 @@
 package stripeapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,9 +45,13 @@ type API struct {
 
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	api := func(h http.HandlerFunc) http.Handler { return httpapi.ReadBody(Render, a.Auth.Wrap(Render, h)) }
+	api := func(h httpapi.HandlerFunc) http.Handler {
+		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, httpapi.Handle(a.fail, h)))
+	}
 	rules := httpapi.KeyRules{MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusBadRequest}
-	post := func(h http.HandlerFunc) http.Handler { return api(a.Idem.Wrap(Render, rules, h).ServeHTTP) }
+	post := func(h httpapi.HandlerFunc) http.Handler {
+		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
+	}
 	mux.Handle("POST /v1/checkout/sessions", post(a.create))
 	mux.Handle("GET /v1/checkout/sessions", api(a.list("/v1/checkout/sessions", false)))
 	mux.Handle("GET /v1/checkout/sessions/list", api(a.list("/v1/checkout/sessions/list", true)))
@@ -107,77 +112,81 @@ func expansions(p *params, prefix string) bool {
 	return len(paths) > 0
 }
 
-// decode reads the request's parameters through read and renders the first
-// error they hold; it reports whether the handler may go on.
-func (a *API) decode(w http.ResponseWriter, r *http.Request, allowBody bool, read func(p *params)) bool {
+// decode reads the request's parameters through read and returns the first
+// error they hold.
+func decode(r *http.Request, allowBody bool, read func(p *params)) error {
 	p, err := requestParams(r, allowBody)
-	if err == nil {
-		read(p)
-		err = p.Err()
-	}
 	if err != nil {
-		a.fail(w, r, err)
-		return false
+		return err
 	}
-	return true
+	read(p)
+	return p.Err()
 }
 
-func (a *API) create(w http.ResponseWriter, r *http.Request) {
+// ok writes v as a 200 answer.
+func ok(w http.ResponseWriter, v any) error {
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	var in checkout.CreateParams
 	var expand bool
-	if a.decode(w, r, false, func(p *params) { in, expand = a.decodeCreate(p) }) {
-		s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
-		a.reply(w, r, s, expand, err)
+	if err := decode(r, false, func(p *params) { in, expand = a.decodeCreate(p) }); err != nil {
+		return err
 	}
+	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
+	return a.reply(w, s, expand, err)
 }
 
-func (a *API) retrieve(w http.ResponseWriter, r *http.Request) {
+func (a *API) retrieve(w http.ResponseWriter, r *http.Request) error {
 	var expand bool
-	if a.decode(w, r, false, func(p *params) { expand = expansions(p, "") }) {
-		s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-		a.reply(w, r, s, expand, err)
+	if err := decode(r, false, func(p *params) { expand = expansions(p, "") }); err != nil {
+		return err
 	}
+	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	return a.reply(w, s, expand, err)
 }
 
-func (a *API) update(w http.ResponseWriter, r *http.Request) {
+func (a *API) update(w http.ResponseWriter, r *http.Request) error {
 	var meta map[string]string
 	var hasMeta, expand bool
-	if !a.decode(w, r, false, func(p *params) { meta, hasMeta = p.Metadata("metadata"); expand = expansions(p, "") }) {
-		return
+	if err := decode(r, false, func(p *params) { meta, hasMeta = p.Metadata("metadata"); expand = expansions(p, "") }); err != nil {
+		return err
 	}
 	principal, id := httpapi.Principal(r), r.PathValue("id")
 	if !hasMeta { // nothing to change: Stripe answers with the session
 		s, err := a.Checkout.Get(r.Context(), principal, id)
-		a.reply(w, r, s, expand, err)
-		return
+		return a.reply(w, s, expand, err)
 	}
 	s, err := a.Checkout.UpdateMetadata(r.Context(), principal, id, meta, meta == nil)
-	a.reply(w, r, s, expand, err)
+	return a.reply(w, s, expand, err)
 }
 
-func (a *API) expire(w http.ResponseWriter, r *http.Request) {
+func (a *API) expire(w http.ResponseWriter, r *http.Request) error {
 	var expand bool
-	if a.decode(w, r, false, func(p *params) { expand = expansions(p, "") }) {
-		s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-		a.reply(w, r, s, expand, err)
+	if err := decode(r, false, func(p *params) { expand = expansions(p, "") }); err != nil {
+		return err
 	}
+	s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
+	return a.reply(w, s, expand, err)
 }
 
-func (a *API) reply(w http.ResponseWriter, r *http.Request, s checkout.Session, expand bool, err error) {
+// reply writes the session, or returns err.
+func (a *API) reply(w http.ResponseWriter, s checkout.Session, expand bool, err error) error {
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, toSession(s, a.HostedURL, expand))
+	return ok(w, toSession(s, a.HostedURL, expand))
 }
 
 // list serves a session list at url; wooshpay also reads filters from a JSON body.
-func (a *API) list(url string, wooshpay bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) list(url string, wooshpay bool) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		var in checkout.ListParams
 		var none, expand bool
-		if !a.decode(w, r, wooshpay, func(p *params) { in, none = decodeList(p); expand = expansions(p, "data.") }) {
-			return
+		if err := decode(r, wooshpay, func(p *params) { in, none = decodeList(p); expand = expansions(p, "data.") }); err != nil {
+			return err
 		}
 		var found []checkout.Session
 		hasMore := false
@@ -185,34 +194,31 @@ func (a *API) list(url string, wooshpay bool) http.HandlerFunc {
 			var err error
 			found, hasMore, err = a.Checkout.List(r.Context(), httpapi.Principal(r), in)
 			if err != nil {
-				a.fail(w, r, err)
-				return
+				return err
 			}
 		}
 		data := make([]session, len(found))
 		for i, s := range found {
 			data[i] = toSession(s, a.HostedURL, expand)
 		}
-		writeJSON(w, http.StatusOK, newList(url, data, hasMore))
+		return ok(w, newList(url, data, hasMore))
 	}
 }
 
-func (a *API) lineItems(w http.ResponseWriter, r *http.Request) {
+func (a *API) lineItems(w http.ResponseWriter, r *http.Request) error {
 	var page checkout.ListParams
-	if !a.decode(w, r, false, func(p *params) { page = decodePage(p) }) {
-		return
+	if err := decode(r, false, func(p *params) { page = decodePage(p) }); err != nil {
+		return err
 	}
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	items, hasMore, err := pageItems(toLineItems(s, checkout.Items(s)), page)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, newList("/v1/checkout/sessions/"+s.ID+"/line_items", items, hasMore))
+	return ok(w, newList("/v1/checkout/sessions/"+s.ID+"/line_items", items, hasMore))
 }
 
 // pageItems cuts one cursor page out of a session's line items, in their order.
@@ -242,7 +248,7 @@ func pageItems(items []lineItem, pg checkout.ListParams) ([]lineItem, bool, erro
 	return items[from:end], end < to, nil
 }
 
-// fail renders err: this is the one place domain errors become Stripe errors.
+// fail renders err: this is the one place errors become Stripe errors.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		p        *httpapi.Problem
@@ -283,21 +289,28 @@ func routeObject(r *http.Request) string {
 	return "object"
 }
 
-// stripeParam names a domain parameter as this dialect calls it.
+// stripeParam names a domain field as this dialect calls it.
 var stripeParam = map[string]string{
 	"amount": "line_items", "payment_id": "client_reference_id", "customer_id": "customer",
 	"user_phone": "customer_details[phone]",
 }
 
+// stripeCode is Stripe's error code for why the domain refused a value; Stripe
+// sends none for a plainly invalid value.
+var stripeCode = map[checkout.Reason]string{
+	checkout.ReasonTooSmall: "amount_too_small", checkout.ReasonTooLarge: "amount_too_large",
+	checkout.ReasonEmail: "email_invalid", checkout.ReasonURL: "url_invalid", checkout.ReasonUnknown: "resource_missing",
+}
+
+// stripeObject is Stripe's name for a kind of domain object.
+var stripeObject = map[string]string{checkout.KindSession: "checkout.session", checkout.KindEndpoint: "webhook endpoint"}
+
 func invalidProblem(e *checkout.InvalidError) *httpapi.Problem {
-	param := e.Param
-	if v, ok := stripeParam[param]; ok {
-		param = v
+	param := cmp.Or(stripeParam[e.Field], e.Field)
+	if e.Reason == checkout.ReasonUnknown {
+		return httpapi.Invalid(param, stripeCode[e.Reason], "No such %s: '%s'", cmp.Or(stripeObject[e.Kind], e.Kind), e.ID)
 	}
-	if e.Code == "resource_missing" {
-		return httpapi.Invalid(param, e.Code, "%s", e.Message)
-	}
-	return httpapi.Invalid(param, e.Code, "Invalid %s: %s", param, e.Message)
+	return httpapi.Invalid(param, stripeCode[e.Reason], "Invalid %s: %s", param, e.Message)
 }
 
 func stateProblem(e *checkout.StateError) *httpapi.Problem {

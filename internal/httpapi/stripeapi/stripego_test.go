@@ -120,39 +120,28 @@ func total(p *stripe.CheckoutSessionCreateParams) int64 {
 	return sum
 }
 
-// statusPath is how set-up walks a created session to each canonical status.
-var statusPath = map[string][]string{
-	checkout.StatusCreated:    {},
-	checkout.StatusPending:    {checkout.StatusPending},
-	checkout.StatusProcessing: {checkout.StatusPending, checkout.StatusProcessing},
-	checkout.StatusCompleted:  {checkout.StatusPending, checkout.StatusProcessing, checkout.StatusCompleted},
-	checkout.StatusFailed:     {checkout.StatusPending, checkout.StatusFailed},
-	checkout.StatusExpired:    {checkout.StatusExpired},
-	checkout.StatusCancelled:  {checkout.StatusCancelled},
-}
-
-// moveTo puts a created session in a canonical status through the store, as
-// payments (a later issue) would.
-func (e *env) moveTo(t *testing.T, a account, id, status string) {
+// moveTo puts a created session in a canonical status through the store, on
+// the machine's route to it, as payments would.
+func (e *env) moveTo(t *testing.T, a account, id string, status checkout.Status) {
 	t.Helper()
-	path, ok := statusPath[status]
-	if !ok {
-		t.Fatalf("no path to status %q", status)
+	route := checkout.Route(checkout.StatusCreated, status)
+	if route == nil && status != checkout.StatusCreated {
+		t.Fatalf("no route to status %q", status)
 	}
 	from := checkout.StatusCreated
-	for _, to := range path {
+	for _, tr := range route {
 		now := e.Clock.Now()
-		c := store.StatusChange{ID: id, From: from, To: to, At: now}
-		if to == checkout.StatusCompleted {
+		c := store.StatusChange{ID: id, From: from, To: tr.To, At: now}
+		if tr.To == checkout.StatusCompleted {
 			c.CompletedAt = &now
 		}
-		if to == checkout.StatusFailed {
+		if tr.To == checkout.StatusFailed {
 			c.FailureReason = "declined"
 		}
 		if _, err := e.Server.Store.SessionChangeStatus(context.Background(), a.scope, c); err != nil {
-			t.Fatalf("set-up %s → %s of %s: %v", from, to, id, err)
+			t.Fatalf("set-up %s → %s of %s: %v", from, tr.To, id, err)
 		}
-		from = to
+		from = tr.To
 	}
 }
 
@@ -708,7 +697,7 @@ func TestUpdateMetadata(t *testing.T) {
 }
 
 // stripeView is how the Stripe dialect shows each canonical status.
-var stripeView = map[string]struct {
+var stripeView = map[checkout.Status]struct {
 	status  stripe.CheckoutSessionStatus
 	payment stripe.CheckoutSessionPaymentStatus
 }{
@@ -722,7 +711,7 @@ var stripeView = map[string]struct {
 }
 
 // checkView checks a session's status, payment_status and url (a string while open, null otherwise).
-func checkView(t *testing.T, s *stripe.CheckoutSession, canonical string) {
+func checkView(t *testing.T, s *stripe.CheckoutSession, canonical checkout.Status) {
 	t.Helper()
 	want := stripeView[canonical]
 	if s.Status != want.status || s.PaymentStatus != want.payment {
@@ -743,7 +732,7 @@ func TestStatusMapping(t *testing.T) {
 		e := newEnv(t, dbURL)
 		a := e.account()
 		for _, status := range checkout.Statuses {
-			t.Run(status, func(t *testing.T) {
+			t.Run(string(status), func(t *testing.T) {
 				t.Parallel()
 				s := a.create(t, params())
 				e.moveTo(t, a, s.ID, status)
@@ -764,8 +753,8 @@ func TestExpire(t *testing.T) {
 		e := newEnv(t, dbURL)
 		a := e.account()
 		ctx := context.Background()
-		for _, status := range []string{checkout.StatusCreated, checkout.StatusPending} {
-			t.Run("from "+status, func(t *testing.T) {
+		for _, status := range []checkout.Status{checkout.StatusCreated, checkout.StatusPending} {
+			t.Run("from "+string(status), func(t *testing.T) {
 				t.Parallel()
 				s := a.create(t, params())
 				e.moveTo(t, a, s.ID, status)
@@ -787,9 +776,9 @@ func TestExpire(t *testing.T) {
 			})
 		}
 		// processing shows as open, but a payment is settling: it may not expire.
-		for _, status := range []string{checkout.StatusProcessing, checkout.StatusCompleted, checkout.StatusFailed,
+		for _, status := range []checkout.Status{checkout.StatusProcessing, checkout.StatusCompleted, checkout.StatusFailed,
 			checkout.StatusExpired, checkout.StatusCancelled} {
-			t.Run("from "+status, func(t *testing.T) {
+			t.Run("from "+string(status), func(t *testing.T) {
 				t.Parallel()
 				s := a.create(t, params())
 				e.moveTo(t, a, s.ID, status)
@@ -871,7 +860,7 @@ func TestList(t *testing.T) {
 		t0 := e.Clock.Now()
 		// Twelve sessions, three in each of four seconds; customers and emails
 		// by index; some moved to other statuses.
-		canonical := map[int]string{1: checkout.StatusExpired, 2: checkout.StatusCompleted, 4: checkout.StatusFailed,
+		canonical := map[int]checkout.Status{1: checkout.StatusExpired, 2: checkout.StatusCompleted, 4: checkout.StatusFailed,
 			5: checkout.StatusProcessing, 7: checkout.StatusCancelled, 8: checkout.StatusPending}
 		var all []listed
 		for i := range 12 {

@@ -13,25 +13,24 @@ import (
 // failure_reason) or expired, writing each step's events, and answers with
 // the session. For a live key the route does not exist: the answer is
 // Stripe's unrecognized-URL error.
-func (a *API) forceOutcome(outcome string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (a *API) forceOutcome(outcome string) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		principal := httpapi.Principal(r)
 		if principal.Livemode { // before reading parameters: for a live key the route does not exist
-			a.fail(w, r, checkout.ErrLiveMode)
-			return
+			return checkout.ErrLiveMode
 		}
 		var reason string
 		var expand bool
-		if !a.decode(w, r, false, func(p *params) {
+		if err := decode(r, false, func(p *params) {
 			if outcome == checkout.OutcomeFail {
 				reason, _ = p.String("failure_reason")
 			}
 			expand = expansions(p, "")
-		}) {
-			return
+		}); err != nil {
+			return err
 		}
 		s, err := a.Checkout.ForceOutcome(r.Context(), principal, r.PathValue("id"), outcome, reason)
-		a.reply(w, r, s, expand, err)
+		return a.reply(w, s, expand, err)
 	}
 }
 

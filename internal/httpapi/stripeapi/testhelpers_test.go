@@ -52,17 +52,17 @@ func TestTestHelpers(t *testing.T) {
 		ctx := context.Background()
 		cases := []struct {
 			outcome, body string
-			canonical     string // the status afterwards
-			reason        any    // the mobile-money failure_reason afterwards
+			canonical     checkout.Status // the status afterwards
+			reason        any             // the mobile-money failure_reason afterwards
 		}{
 			{checkout.OutcomeComplete, "", checkout.StatusCompleted, nil},
 			{checkout.OutcomeFail, "failure_reason=card_declined", checkout.StatusFailed, "card_declined"},
 			{checkout.OutcomeFail, "", checkout.StatusFailed, checkout.ReasonTestFailure},
 			{checkout.OutcomeExpire, "", checkout.StatusExpired, nil},
 		}
-		for _, from := range []string{checkout.StatusCreated, checkout.StatusPending} {
+		for _, from := range []checkout.Status{checkout.StatusCreated, checkout.StatusPending} {
 			for _, c := range cases {
-				name := c.outcome + " from " + from
+				name := c.outcome + " from " + string(from)
 				if c.body != "" {
 					name += " with " + c.body
 				}
@@ -81,7 +81,7 @@ func TestTestHelpers(t *testing.T) {
 					}
 					checkView(t, again, c.canonical)
 					m := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)
-					if m["status"] != c.canonical || m["failure_reason"] != c.reason {
+					if m["status"] != string(c.canonical) || m["failure_reason"] != c.reason {
 						t.Fatalf("mobile-money view: status %v failure_reason %v, want %s %v",
 							m["status"], m["failure_reason"], c.canonical, c.reason)
 					}
@@ -92,8 +92,10 @@ func TestTestHelpers(t *testing.T) {
 		}
 		t.Run("refusals", func(t *testing.T) {
 			refusals := []struct {
-				name, from, outcome string
-				want                wantErr
+				name    string
+				from    checkout.Status
+				outcome string
+				want    wantErr
 			}{
 				{"expire processing", checkout.StatusProcessing, checkout.OutcomeExpire, wantErr{notOpen.status, notOpen.typ, notOpen.code, "",
 					"This Checkout Session's payment is being processed; it can no longer be expired."}},
@@ -119,7 +121,7 @@ func TestTestHelpers(t *testing.T) {
 			}
 		})
 		t.Run("processing completes or fails", func(t *testing.T) {
-			for outcome, want := range map[string]string{checkout.OutcomeComplete: checkout.StatusCompleted, checkout.OutcomeFail: checkout.StatusFailed} {
+			for outcome, want := range map[string]checkout.Status{checkout.OutcomeComplete: checkout.StatusCompleted, checkout.OutcomeFail: checkout.StatusFailed} {
 				s := a.create(t, params())
 				e.moveTo(t, a, s.ID, checkout.StatusProcessing)
 				checkView(t, forced(t, e.force(t, a.key, s.ID, outcome, "")), want)

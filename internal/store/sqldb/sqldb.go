@@ -1,13 +1,15 @@
-// Package sqldb is the database/sql plumbing the SQL engines share: scanning
-// rows into store types, the migration runner, and a Store that runs each
-// engine's own statements (Queries) with its own conventions (Engine). Engine
-// packages hold the SQL; this package holds no engine-specific statement.
+// Package sqldb is what the SQL engines share: each table described once
+// (tables.go: its columns, INSERT, arguments and scan), the statements both
+// engines run as written (PortableQueries), the versioned JSON shape of the
+// session an event keeps (snapshot.go), the migration runner, and a Store that
+// runs an engine's statements (Queries) with its conventions (Engine). An
+// engine package holds the statements its database needs written its own way,
+// and its migrations; this package holds no engine-specific SQL.
 package sqldb
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,63 +41,6 @@ type Engine interface {
 	TimeArg(t time.Time) any
 	// Translate turns a driver error into a store sentinel when it is one.
 	Translate(err error) error
-}
-
-// SessionColumns is the column list every session SELECT and RETURNING uses, in scan order.
-const SessionColumns = `seq, id, merchant_id, livemode, status, amount, currency, user_phone, payment_id,
-	customer_id, description, metadata, transaction_fee, failure_reason, created_at, updated_at,
-	expires_at, completed_at, success_url, cancel_url, customer_email, locale, payment_method_types, line_items,
-	channel, connector_ref`
-
-// EndpointColumns is the column list every webhook endpoint SELECT uses, in scan order.
-const EndpointColumns = `seq, id, merchant_id, livemode, url, description, enabled_events, status, secret,
-	api_version, payload_format, metadata, created_at, updated_at`
-
-// AttemptColumns is the column list every webhook attempt SELECT uses, in scan order.
-const AttemptColumns = `seq, id, merchant_id, livemode, event_id, endpoint_id, job_id, attempt, status_code,
-	latency_us, error, succeeded, created_at`
-
-// EventColumns is the column list every event SELECT uses, in scan order.
-const EventColumns = `seq, id, merchant_id, livemode, type, data, created_at`
-
-// Queries are an engine's statements. Parameters are $1, $2, … in every engine.
-type Queries struct {
-	MerchantInsert string // id, name, currencies, fee bps, fixed, min, max, created_at
-	MerchantGet    string // id
-
-	KeyInsert    string // id, merchant_id, livemode, hash, last4, created_at
-	KeyGetByHash string // hash
-	KeyList      string // merchant_id
-	KeyRevoke    string // id, revoked_at
-
-	SessionInsert       string // SessionColumns minus seq, RETURNING seq
-	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or ''
-	SessionLookup       string // id
-	SessionSetRef       string // merchant_id, livemode, id, connector_ref
-	SessionsDue         string // now, limit
-	SessionsDueInScope  string // now, limit, merchant_id, livemode
-	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
-
-	EventInsert string // id, merchant_id, livemode, type, session_id, data, created_at; RETURNING seq
-	EventGet    string // merchant_id, livemode, id; EventColumns
-
-	EndpointInsert  string // EndpointColumns minus seq; RETURNING seq
-	EndpointGet     string // merchant_id, livemode, id
-	EndpointUpdate  string // merchant_id, livemode, id, url, description, enabled_events, status, metadata, updated_at; RETURNING EndpointColumns
-	EndpointDelete  string // merchant_id, livemode, id
-	EndpointEnabled string // merchant_id, livemode
-
-	AttemptInsert    string // AttemptColumns minus seq
-	AttemptList      string // merchant_id, livemode, event_id
-	AttemptSucceeded string // job_id; a count
-
-	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
-	IdempotencyGet      string // merchant_id, livemode, key
-	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
-	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
-	IdempotencyRelease  string // merchant_id, livemode, key, locked_at of the owner's claim
-	IdempotencyPurge    string // created_before
 }
 
 // Store implements store.Store's data methods over a reader and a writer pool
@@ -300,27 +245,11 @@ func queryAll[T any](ctx context.Context, s *Store, query string, scan func(scan
 
 // SessionCreate inserts a session and returns it with Seq set.
 func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Session, error) {
-	meta, err := metadataArg(in.Metadata)
+	args, err := sessionTable.args(s.Engine, &in)
 	if err != nil {
 		return in, err
 	}
-	items := in.LineItems
-	if items == nil {
-		items = []store.LineItem{}
-	}
-	lineItems, err := json.Marshal(items)
-	if err != nil {
-		return in, err
-	}
-	e := s.Engine
-	err = s.write(ctx).QueryRowContext(ctx, s.Q.SessionInsert,
-		in.ID, in.MerchantID, in.Livemode, in.Status, in.Amount, in.Currency, in.UserPhone, in.PaymentID,
-		in.CustomerID, in.Description, meta, in.TransactionFee, in.FailureReason,
-		e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt), e.TimeArg(in.ExpiresAt), nullTimeArg(e, in.CompletedAt),
-		in.SuccessURL, in.CancelURL, in.CustomerEmail, in.Locale, strings.Join(in.PaymentMethodTypes, ","), string(lineItems),
-		in.Channel, in.ConnectorRef,
-	).Scan(&in.Seq)
-	if err != nil {
+	if err := s.write(ctx).QueryRowContext(ctx, s.Q.SessionInsert, args...).Scan(&in.Seq); err != nil {
 		return in, s.translate(err)
 	}
 	return in, nil
@@ -328,46 +257,9 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 
 // metadataArg encodes metadata as the JSON text both engines store; Go sorts
 // map keys, so equal maps encode to equal text (SessionSetMetadata compares it).
-func metadataArg(m map[string]string) (string, error) {
-	if m == nil {
-		m = map[string]string{}
-	}
-	b, err := json.Marshal(m)
-	return string(b), err
-}
+func metadataArg(m map[string]string) (string, error) { return jsonArg(m, "{}") }
 
-func nullTimeArg(e Engine, t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return e.TimeArg(*t)
-}
-
-func scanSession(row scanner) (store.Session, error) {
-	var s store.Session
-	var meta, items []byte
-	var methods string
-	var created, updated, expires Time
-	var completed NullTime
-	err := row.Scan(&s.Seq, &s.ID, &s.MerchantID, &s.Livemode, &s.Status, &s.Amount, &s.Currency,
-		&s.UserPhone, &s.PaymentID, &s.CustomerID, &s.Description, &meta, &s.TransactionFee,
-		&s.FailureReason, &created, &updated, &expires, &completed,
-		&s.SuccessURL, &s.CancelURL, &s.CustomerEmail, &s.Locale, &methods, &items, &s.Channel, &s.ConnectorRef)
-	if err != nil {
-		return s, err
-	}
-	s.CreatedAt, s.UpdatedAt, s.ExpiresAt, s.CompletedAt = created.T, updated.T, expires.T, completed.Ptr()
-	if methods != "" {
-		s.PaymentMethodTypes = strings.Split(methods, ",")
-	}
-	if err := json.Unmarshal(meta, &s.Metadata); err != nil {
-		return s, fmt.Errorf("sqldb: session %s metadata: %w", s.ID, err)
-	}
-	if err := json.Unmarshal(items, &s.LineItems); err != nil {
-		return s, fmt.Errorf("sqldb: session %s line items: %w", s.ID, err)
-	}
-	return s, nil
-}
+func scanSession(row scanner) (store.Session, error) { return sessionTable.scan(row) }
 
 // SessionGet reads one session of the scope.
 func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (store.Session, error) {
@@ -517,7 +409,7 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		}
 	}
 	if len(f.Statuses) > 0 {
-		conds = append(conds, "status IN ("+marks(&args, f.Statuses)+")")
+		conds = append(conds, statusCond(e, scope, f, &args))
 	}
 	if f.AmountMin != nil {
 		add("amount >= $%d", *f.AmountMin)
@@ -534,33 +426,53 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 	return strings.Join(conds, " AND "), args
 }
 
-// EventCreate inserts an event and returns it with Seq set.
+// statusCond matches f.Statuses: as stored, or, with f.Now, as they read
+// then — a session the sweep has yet to expire (created, or pending in test
+// mode, past expires_at) counts as expired, not as its stored status.
+func statusCond(e Engine, scope store.Scope, f store.SessionFilter, args *[]any) string {
+	if f.Now.IsZero() {
+		return "status IN (" + marks(args, f.Statuses) + ")"
+	}
+	due := []store.Status{"created"}
+	if !scope.Livemode {
+		due = append(due, "pending")
+	}
+	now := "" // its placeholder, added once a status needs it: PostgreSQL refuses an unused one
+	at := func() string {
+		if now == "" {
+			*args = append(*args, e.TimeArg(f.Now))
+			now = fmt.Sprintf("$%d", len(*args))
+		}
+		return now
+	}
+	var or []string
+	for _, st := range f.Statuses {
+		switch {
+		case st == "expired":
+			or = append(or, "status = 'expired' OR (status IN ("+marks(args, due)+") AND expires_at <= "+at()+")")
+		case slices.Contains(due, st):
+			or = append(or, "(status = "+marks(args, []store.Status{st})+" AND expires_at > "+at()+")")
+		default:
+			or = append(or, "status = "+marks(args, []store.Status{st}))
+		}
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
+}
+
+// EventCreate inserts an event and returns it with Seq set; its session is
+// stored as a versioned snapshot (snapshot.go).
 func (s *Store) EventCreate(ctx context.Context, e store.Event) (store.Event, error) {
-	data, err := json.Marshal(e.Session)
+	args, err := eventTable.args(s.Engine, &e)
 	if err != nil {
 		return e, err
 	}
-	err = s.write(ctx).QueryRowContext(ctx, s.Q.EventInsert, e.ID, e.MerchantID, e.Livemode, e.Type, e.Session.ID,
-		string(data), s.Engine.TimeArg(e.CreatedAt)).Scan(&e.Seq)
-	if err != nil {
+	if err := s.write(ctx).QueryRowContext(ctx, s.Q.EventInsert, args...).Scan(&e.Seq); err != nil {
 		return e, s.translate(err)
 	}
 	return e, nil
 }
 
-func scanEvent(row scanner) (store.Event, error) {
-	var e store.Event
-	var data []byte
-	var created Time
-	if err := row.Scan(&e.Seq, &e.ID, &e.MerchantID, &e.Livemode, &e.Type, &data, &created); err != nil {
-		return e, err
-	}
-	e.CreatedAt = created.T
-	if err := json.Unmarshal(data, &e.Session); err != nil {
-		return e, fmt.Errorf("sqldb: event %s data: %w", e.ID, err)
-	}
-	return e, nil
-}
+func scanEvent(row scanner) (store.Event, error) { return eventTable.scan(row) }
 
 // EventGet reads one event of the scope.
 func (s *Store) EventGet(ctx context.Context, scope store.Scope, id string) (store.Event, error) {
@@ -601,48 +513,17 @@ func EventListSQL(e Engine, scope store.Scope, f store.EventFilter, k *store.Key
 
 // EndpointCreate inserts a webhook endpoint and returns it with Seq set.
 func (s *Store) EndpointCreate(ctx context.Context, in store.Endpoint) (store.Endpoint, error) {
-	events, meta, err := endpointArgs(in)
+	args, err := endpointTable.args(s.Engine, &in)
 	if err != nil {
 		return in, err
 	}
-	e := s.Engine
-	err = s.write(ctx).QueryRowContext(ctx, s.Q.EndpointInsert, in.ID, in.MerchantID, in.Livemode, in.URL, in.Description,
-		events, in.Status, in.Secret, in.APIVersion, in.PayloadFormat, meta, e.TimeArg(in.CreatedAt), e.TimeArg(in.UpdatedAt),
-	).Scan(&in.Seq)
-	if err != nil {
+	if err := s.write(ctx).QueryRowContext(ctx, s.Q.EndpointInsert, args...).Scan(&in.Seq); err != nil {
 		return in, s.translate(err)
 	}
 	return in, nil
 }
 
-// endpointArgs encodes an endpoint's JSON columns.
-func endpointArgs(in store.Endpoint) (events, meta string, err error) {
-	b, err := json.Marshal(in.EnabledEvents)
-	if err != nil {
-		return "", "", err
-	}
-	meta, err = metadataArg(in.Metadata)
-	return string(b), meta, err
-}
-
-func scanEndpoint(row scanner) (store.Endpoint, error) {
-	var e store.Endpoint
-	var events, meta []byte
-	var created, updated Time
-	err := row.Scan(&e.Seq, &e.ID, &e.MerchantID, &e.Livemode, &e.URL, &e.Description, &events, &e.Status,
-		&e.Secret, &e.APIVersion, &e.PayloadFormat, &meta, &created, &updated)
-	if err != nil {
-		return e, err
-	}
-	e.CreatedAt, e.UpdatedAt = created.T, updated.T
-	if err := json.Unmarshal(events, &e.EnabledEvents); err != nil {
-		return e, fmt.Errorf("sqldb: endpoint %s events: %w", e.ID, err)
-	}
-	if err := json.Unmarshal(meta, &e.Metadata); err != nil {
-		return e, fmt.Errorf("sqldb: endpoint %s metadata: %w", e.ID, err)
-	}
-	return e, nil
-}
+func scanEndpoint(row scanner) (store.Endpoint, error) { return endpointTable.scan(row) }
 
 // EndpointGet reads one webhook endpoint of the scope.
 func (s *Store) EndpointGet(ctx context.Context, scope store.Scope, id string) (store.Endpoint, error) {
@@ -671,7 +552,11 @@ func EndpointListSQL(e Engine, scope store.Scope, limit int, k *store.Keyset) (s
 
 // EndpointUpdate stores e's url, description, events, status and metadata.
 func (s *Store) EndpointUpdate(ctx context.Context, in store.Endpoint) (store.Endpoint, error) {
-	events, meta, err := endpointArgs(in)
+	events, err := jsonArg(in.EnabledEvents, "")
+	if err != nil {
+		return in, err
+	}
+	meta, err := metadataArg(in.Metadata)
 	if err != nil {
 		return in, err
 	}
@@ -699,20 +584,15 @@ func (s *Store) EndpointsEnabled(ctx context.Context, scope store.Scope) ([]stor
 
 // AttemptCreate records a delivery attempt.
 func (s *Store) AttemptCreate(ctx context.Context, a store.Attempt) error {
-	_, err := s.exec(ctx, s.Q.AttemptInsert, a.ID, a.MerchantID, a.Livemode, a.EventID, a.EndpointID, a.JobID,
-		a.Attempt, a.StatusCode, a.Latency.Microseconds(), a.Error, a.Succeeded, s.Engine.TimeArg(a.CreatedAt))
+	args, err := attemptTable.args(s.Engine, &a)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, s.Q.AttemptInsert, args...)
 	return err
 }
 
-func scanAttempt(row scanner) (store.Attempt, error) {
-	var a store.Attempt
-	var latency int64
-	var created Time
-	err := row.Scan(&a.Seq, &a.ID, &a.MerchantID, &a.Livemode, &a.EventID, &a.EndpointID, &a.JobID, &a.Attempt,
-		&a.StatusCode, &latency, &a.Error, &a.Succeeded, &created)
-	a.Latency, a.CreatedAt = time.Duration(latency)*time.Microsecond, created.T
-	return a, err
-}
+func scanAttempt(row scanner) (store.Attempt, error) { return attemptTable.scan(row) }
 
 // AttemptList lists the attempts to deliver one event, oldest first.
 func (s *Store) AttemptList(ctx context.Context, scope store.Scope, eventID string) ([]store.Attempt, error) {
@@ -729,10 +609,10 @@ func (s *Store) AttemptSucceeded(ctx context.Context, jobID int64) (bool, error)
 }
 
 // marks appends values to args and returns their placeholders: "$3, $4".
-func marks(args *[]any, values []string) string {
+func marks[S ~string](args *[]any, values []S) string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		*args = append(*args, v)
+		*args = append(*args, string(v))
 		out[i] = fmt.Sprintf("$%d", len(*args))
 	}
 	return strings.Join(out, ", ")

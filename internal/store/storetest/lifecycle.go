@@ -21,6 +21,7 @@ func lifecycleCases() map[string]func(*testing.T, store.Store) {
 		"SessionLookup":            testSessionLookup,
 		"SessionSetRef":            testSessionSetRef,
 		"SessionsDue":              testSessionsDue,
+		"StatusesAsReadNow":        testStatusesAsReadNow,
 		"StatusChangePhoneChannel": testStatusChangePhoneChannel,
 		"Endpoints":                testEndpoints,
 		"EndpointList":             testEndpointList,
@@ -33,20 +34,6 @@ func lifecycleCases() map[string]func(*testing.T, store.Store) {
 
 // wat is a zone other than UTC: stores must give times back in UTC.
 var wat = time.FixedZone("WAT", 3600)
-
-func sameSession(t *testing.T, what string, got, want store.Session) {
-	t.Helper()
-	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
-		t.Errorf("%s =\n%+v\nwant\n%+v", what, got, want)
-	}
-}
-
-func sameEndpoint(t *testing.T, what string, got, want store.Endpoint) {
-	t.Helper()
-	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
-		t.Errorf("%s =\n%+v\nwant\n%+v", what, got, want)
-	}
-}
 
 // otherScopes are the scopes that must not see scope's rows: another merchant
 // (in the same mode) and the other mode of the same merchant.
@@ -73,7 +60,7 @@ func testSessionLifecycleFields(t *testing.T, s store.Store) {
 		if got.Channel != c.channel || got.ConnectorRef != c.ref {
 			t.Errorf("created with channel %q, ref %q: read back %q, %q", c.channel, c.ref, got.Channel, got.ConnectorRef)
 		}
-		sameSession(t, "SessionGet", got, out)
+		same(t, "SessionGet", got, out)
 	}
 }
 
@@ -91,7 +78,7 @@ func testSessionLookup(t *testing.T, s store.Store) {
 		must(t, err)
 		got, err := s.SessionLookup(ctx, in.ID)
 		must(t, err)
-		sameSession(t, fmt.Sprintf("SessionLookup in %+v", scope), got, want)
+		same(t, fmt.Sprintf("SessionLookup in %+v", scope), got, want)
 	}
 	_, err := s.SessionLookup(ctx, "cs_test_missing")
 	wantErr(t, err, store.ErrNotFound)
@@ -110,7 +97,7 @@ func testSessionSetRef(t *testing.T, s store.Store) {
 		got, err := s.SessionGet(ctx, scope, sess.ID)
 		must(t, err)
 		want.ConnectorRef = ref
-		sameSession(t, "after SessionSetRef "+ref, got, want)
+		same(t, "after SessionSetRef "+ref, got, want)
 	}
 	cases := []struct {
 		name  string
@@ -128,7 +115,74 @@ func testSessionSetRef(t *testing.T, s store.Store) {
 	}
 	got, err := s.SessionGet(ctx, scope, sess.ID)
 	must(t, err)
-	sameSession(t, "after refused SessionSetRef", got, want)
+	same(t, "after refused SessionSetRef", got, want)
+}
+
+// testStatusesAsReadNow filters sessions by status as they read at a given
+// instant: a created session past its deadline, or a test-mode pending one,
+// counts as expired (the sweep has not written it yet); a live pending one
+// keeps its status, and so does every session without Now. Search (with its
+// count) and keyset lists agree.
+func testStatusesAsReadNow(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	test := store.Scope{MerchantID: newMerchant(t, s).ID}
+	live := store.Scope{MerchantID: test.MerchantID, Livemode: true}
+	created := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	now := created.Add(time.Hour)
+	ids := map[string]string{}
+	for _, f := range []struct {
+		name    string
+		scope   store.Scope
+		status  store.Status
+		expires time.Duration // after now
+	}{
+		{"created due", test, "created", -time.Second}, {"created open", test, "created", time.Minute},
+		{"created at its deadline", test, "created", 0},
+		{"pending due", test, "pending", -time.Second}, {"pending open", test, "pending", time.Minute},
+		{"expired", test, "expired", -time.Hour}, {"processing due", test, "processing", -time.Second},
+		{"live pending due", live, "pending", -time.Second}, {"live created due", live, "created", -time.Second},
+	} {
+		sess := newSession(f.scope, created.Add(time.Duration(len(ids))*time.Second))
+		sess.Status, sess.ExpiresAt = f.status, now.Add(f.expires)
+		_, err := s.SessionCreate(ctx, sess)
+		must(t, err)
+		ids[f.name] = sess.ID
+	}
+	cases := []struct {
+		scope    store.Scope
+		statuses []store.Status
+		now      time.Time
+		want     []string // names, newest first
+	}{
+		{test, []store.Status{"created"}, now, []string{"created open"}},
+		{test, []store.Status{"pending"}, now, []string{"pending open"}},
+		{test, []store.Status{"expired"}, now, []string{"expired", "pending due", "created at its deadline", "created due"}},
+		{test, []store.Status{"processing"}, now, []string{"processing due"}},
+		{test, []store.Status{"created", "expired"}, now,
+			[]string{"expired", "pending due", "created at its deadline", "created open", "created due"}},
+		{test, []store.Status{"created"}, time.Time{}, []string{"created at its deadline", "created open", "created due"}},
+		{live, []store.Status{"pending"}, now, []string{"live pending due"}},
+		{live, []store.Status{"expired"}, now, []string{"live created due"}},
+	}
+	for _, c := range cases {
+		var want []string
+		for _, name := range c.want {
+			want = append(want, ids[name])
+		}
+		f := store.SessionFilter{Statuses: c.statuses, Now: c.now, Limit: 20}
+		found, total, err := s.SessionSearch(ctx, c.scope, f)
+		must(t, err)
+		listed, err := s.SessionList(ctx, c.scope, f, nil)
+		must(t, err)
+		for what, got := range map[string][]string{"search": page2ids(found), "list": page2ids(listed)} {
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s %v at %v in %+v: %v, want %v (%v)", what, c.statuses, c.now, c.scope, got, want, c.want)
+			}
+		}
+		if total != int64(len(want)) {
+			t.Errorf("search %v at %v: total %d, want %d", c.statuses, c.now, total, len(want))
+		}
+	}
 }
 
 // testSessionsDue lists created and test-mode pending sessions past their
@@ -145,7 +199,7 @@ func testSessionsDue(t *testing.T, s store.Store) {
 	type due struct {
 		name    string
 		scope   store.Scope
-		status  string
+		status  store.Status
 		expires time.Time
 	}
 	fixture := []due{
@@ -160,9 +214,9 @@ func testSessionsDue(t *testing.T, s store.Store) {
 	}
 	// Sessions the sweep must not expire, with the earliest deadlines of all.
 	fixture = append(fixture, due{"a live pending", aLive, "pending", at(-2 * time.Hour)})
-	for i, status := range []string{"processing", "completed", "failed", "expired", "cancelled"} {
+	for i, status := range []store.Status{"processing", "completed", "failed", "expired", "cancelled"} {
 		for _, scope := range []store.Scope{a, aLive, b} {
-			fixture = append(fixture, due{status, scope, status, at(-time.Hour + time.Duration(i)*time.Minute)})
+			fixture = append(fixture, due{string(status), scope, status, at(-time.Hour + time.Duration(i)*time.Minute)})
 		}
 	}
 	ids := map[string]string{} // fixture name → session id
@@ -207,7 +261,7 @@ func testSessionsDue(t *testing.T, s store.Store) {
 			continue
 		}
 		for _, got := range list {
-			sameSession(t, c.name+": due session", got, byID[got.ID])
+			same(t, c.name+": due session", got, byID[got.ID])
 		}
 	}
 }
@@ -222,7 +276,7 @@ func testStatusChangePhoneChannel(t *testing.T, s store.Store) {
 	done := now().Add(time.Minute)
 	steps := []struct {
 		name           string
-		from, to       string
+		from, to       store.Status
 		phone, channel string     // the change
 		completed      *time.Time // the change
 		wantPhone      string
@@ -242,10 +296,10 @@ func testStatusChangePhoneChannel(t *testing.T, s store.Store) {
 		must(t, err)
 		want.Status, want.UpdatedAt, want.CompletedAt = c.to, at, c.completed
 		want.UserPhone, want.Channel = c.wantPhone, c.wantChannel
-		sameSession(t, c.name+": returned", got, want)
+		same(t, c.name+": returned", got, want)
 		read, err := s.SessionGet(ctx, scope, sess.ID)
 		must(t, err)
-		sameSession(t, c.name+": read back", read, want)
+		same(t, c.name+": read back", read, want)
 	}
 	// A change that loses the compare-and-set writes neither.
 	_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "processing", To: "failed", At: now(),
@@ -253,7 +307,7 @@ func testStatusChangePhoneChannel(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrStale)
 	read, err := s.SessionGet(ctx, scope, sess.ID)
 	must(t, err)
-	sameSession(t, "after a stale change", read, want)
+	same(t, "after a stale change", read, want)
 }
 
 func newEndpoint(scope store.Scope, created time.Time) store.Endpoint {
@@ -286,7 +340,7 @@ func testEndpoints(t *testing.T, s store.Store) {
 	want := utcEndpoint(out)
 	got, err := s.EndpointGet(ctx, scope, in.ID)
 	must(t, err)
-	sameEndpoint(t, "EndpointGet", got, want)
+	same(t, "EndpointGet", got, want)
 	_, err = s.EndpointCreate(ctx, in)
 	wantErr(t, err, store.ErrConflict)
 
@@ -313,7 +367,7 @@ func testEndpoints(t *testing.T, s store.Store) {
 	}
 	got, err = s.EndpointGet(ctx, scope, in.ID)
 	must(t, err)
-	sameEndpoint(t, "after other scopes' update and delete", got, want)
+	same(t, "after other scopes' update and delete", got, want)
 
 	// Only url, description, events, status, metadata and updated_at change.
 	upd := want
@@ -328,10 +382,10 @@ func testEndpoints(t *testing.T, s store.Store) {
 	want.UpdatedAt = upd.UpdatedAt.UTC()
 	got, err = s.EndpointUpdate(ctx, upd)
 	must(t, err)
-	sameEndpoint(t, "EndpointUpdate", got, want)
+	same(t, "EndpointUpdate", got, want)
 	got, err = s.EndpointGet(ctx, scope, in.ID)
 	must(t, err)
-	sameEndpoint(t, "EndpointGet after update", got, want)
+	same(t, "EndpointGet after update", got, want)
 	missing := upd
 	missing.ID = "we_missing"
 	_, err = s.EndpointUpdate(ctx, missing)
@@ -456,9 +510,7 @@ func testEndpointsEnabled(t *testing.T, s store.Store) {
 		t.Helper()
 		got, err := s.EndpointsEnabled(ctx, scope)
 		must(t, err)
-		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
-			t.Errorf("%s: EndpointsEnabled = %v, want %v", what, endpointIDs(got), endpointIDs(want))
-		}
+		same(t, what+": EndpointsEnabled", got, want)
 	}
 	check("created", eps[0], eps[2], eps[3])
 
@@ -528,9 +580,7 @@ func testAttempts(t *testing.T, s store.Store) {
 		}
 		want := mine[i]
 		want.Seq, want.CreatedAt = a.Seq, want.CreatedAt.UTC()
-		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", want) {
-			t.Errorf("attempt %d =\n%+v\nwant\n%+v", i, a, want)
-		}
+		same(t, fmt.Sprintf("attempt %d", i), a, want)
 	}
 	for i, other := range others {
 		list, err := s.AttemptList(ctx, other, eventID)
@@ -601,9 +651,7 @@ func testInTxLifecycle(t *testing.T, s store.Store) {
 			if err != nil {
 				return err
 			}
-			if fmt.Sprintf("%+v", eps) != fmt.Sprintf("%+v", []store.Endpoint{utcEndpoint(enabled)}) {
-				t.Errorf("Tx.EndpointsEnabled = %+v, want only %s", eps, enabled.ID)
-			}
+			same(t, "Tx.EndpointsEnabled", eps, []store.Endpoint{utcEndpoint(enabled)})
 			if created, err = tx.SessionCreate(ctx, sess); err != nil {
 				return err
 			}
@@ -614,7 +662,7 @@ func testInTxLifecycle(t *testing.T, s store.Store) {
 			if err != nil {
 				return err
 			}
-			sameSession(t, "inside the transaction", seen, created)
+			same(t, "inside the transaction", seen, created)
 			if fail {
 				return errRollback
 			}
@@ -626,7 +674,7 @@ func testInTxLifecycle(t *testing.T, s store.Store) {
 	must(t, err)
 	got, err := s.SessionGet(ctx, scope, kept.ID)
 	must(t, err)
-	sameSession(t, "committed", got, kept)
+	same(t, "committed", got, kept)
 	_, err = create(kept, false)
 	wantErr(t, err, store.ErrConflict)
 

@@ -25,7 +25,10 @@ func PlanCases() []PlanCase {
 	return []PlanCase{
 		{"newest first", store.SessionFilter{Limit: 50}},
 		{"deep offset", store.SessionFilter{Limit: 50, Offset: 10000}},
-		{"by status", store.SessionFilter{Statuses: []string{"completed"}, Limit: 50}},
+		{"by status", store.SessionFilter{Statuses: []store.Status{"completed"}, Limit: 50}},
+		// As the API asks: statuses as they read now (a due session reads expired).
+		{"created, as read now", store.SessionFilter{Statuses: []store.Status{"created"}, Now: to, Limit: 50}},
+		{"expired, as read now", store.SessionFilter{Statuses: []store.Status{"expired"}, Now: to, Limit: 50}},
 		{"by payment_id", store.SessionFilter{PaymentID: "ORDER_77", Limit: 50}},
 		{"by phone", store.SessionFilter{UserPhone: "+2250707000077", Limit: 50}},
 		{"by customer", store.SessionFilter{CustomerID: "cus_77", Limit: 50}},
@@ -53,6 +56,10 @@ func ListCases(deep time.Time) []ListCase {
 		{"deep page backwards", store.SessionFilter{Limit: 11}, before},
 		{"deep page by email", store.SessionFilter{CustomerEmail: "c77@example.com", Limit: 11}, after},
 		{"deep page by customer", store.SessionFilter{CustomerID: "cus_77", Limit: 11}, after},
+		{"deep page of open sessions, as read now", store.SessionFilter{Limit: 11, Now: deep,
+			Statuses: []store.Status{"created", "pending", "processing"}}, after},
+		{"deep page of expired sessions, as read now", store.SessionFilter{Limit: 11, Now: deep,
+			Statuses: []store.Status{"failed", "expired", "cancelled"}}, after},
 	}
 }
 

@@ -1,0 +1,119 @@
+package sqldb
+
+// Queries are an engine's statements: PortableQueries, with the engine's own
+// in place of those its database needs written otherwise. Parameters are $1,
+// $2, … in every engine.
+type Queries struct {
+	MerchantInsert string // id, name, currencies, fee bps, fixed, min, max, created_at
+	MerchantGet    string // id
+
+	KeyInsert    string // id, merchant_id, livemode, hash, last4, created_at
+	KeyGetByHash string // hash
+	KeyList      string // merchant_id
+	KeyRevoke    string // id, revoked_at
+
+	SessionInsert       string // sessionTable.args; RETURNING seq
+	SessionGet          string // merchant_id, livemode, id
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or ''
+	SessionLookup       string // id
+	SessionSetRef       string // merchant_id, livemode, id, connector_ref
+	SessionsDue         string // now, limit
+	SessionsDueInScope  string // now, limit, merchant_id, livemode
+	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
+
+	EventInsert string // eventTable.args; RETURNING seq
+	EventGet    string // merchant_id, livemode, id; EventColumns
+
+	EndpointInsert  string // endpointTable.args; RETURNING seq
+	EndpointGet     string // merchant_id, livemode, id
+	EndpointUpdate  string // merchant_id, livemode, id, url, description, enabled_events, status, metadata, updated_at; RETURNING EndpointColumns
+	EndpointDelete  string // merchant_id, livemode, id
+	EndpointEnabled string // merchant_id, livemode
+
+	AttemptInsert    string // attemptTable.args
+	AttemptList      string // merchant_id, livemode, event_id
+	AttemptSucceeded string // job_id; a count
+
+	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
+	IdempotencyGet      string // merchant_id, livemode, key
+	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
+	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
+	IdempotencyRelease  string // merchant_id, livemode, key, locked_at of the owner's claim
+	IdempotencyPurge    string // created_before
+}
+
+// PortableQueries are the statements both engines run as written: $n
+// parameters; booleans tested with NOT and set with true (SQLite reads true
+// as 1 and NOT on its 0/1 columns); JSON bound as text, which PostgreSQL
+// types jsonb from the column it is stored in or compared with, as a ::jsonb
+// cast would; RETURNING and ON CONFLICT DO NOTHING (SQLite 3.35 and later).
+// An engine replaces only the statements its database needs written
+// otherwise; each call returns a fresh copy for it to change.
+func PortableQueries() Queries {
+	return Queries{
+		MerchantInsert: `INSERT INTO merchants (id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		MerchantGet: `SELECT id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at
+			FROM merchants WHERE id = $1`,
+
+		KeyInsert: `INSERT INTO api_keys (id, merchant_id, livemode, hash, last4, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		KeyGetByHash: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
+			FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`,
+		KeyList: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
+			FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id`,
+		KeyRevoke: `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`,
+
+		SessionInsert: sessionTable.insert() + ` RETURNING seq`,
+		SessionGet: `SELECT ` + SessionColumns + ` FROM sessions
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		SessionChangeStatus: `UPDATE sessions
+			SET status = $5, updated_at = $6, completed_at = $7, failure_reason = $8,
+				user_phone = CASE WHEN $9 = '' THEN user_phone ELSE $9 END,
+				channel = CASE WHEN $10 = '' THEN channel ELSE $10 END
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
+			RETURNING ` + SessionColumns,
+		SessionLookup: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = $1`,
+		SessionSetRef: `UPDATE sessions SET connector_ref = $4 WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		SessionsDue: `SELECT ` + SessionColumns + ` FROM sessions
+			WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
+			ORDER BY expires_at LIMIT $2`,
+		SessionsDueInScope: `SELECT ` + SessionColumns + ` FROM sessions
+			WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
+				AND merchant_id = $3 AND livemode = $4
+			ORDER BY expires_at LIMIT $2`,
+		SessionSetMetadata: `UPDATE sessions SET metadata = $5, updated_at = $6
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4
+			RETURNING ` + SessionColumns,
+
+		EventInsert: eventTable.insert() + ` RETURNING seq`,
+		EventGet:    `SELECT ` + EventColumns + ` FROM events WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+
+		EndpointInsert: endpointTable.insert() + ` RETURNING seq`,
+		EndpointGet: `SELECT ` + EndpointColumns + ` FROM webhook_endpoints
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		EndpointUpdate: `UPDATE webhook_endpoints
+			SET url = $4, description = $5, enabled_events = $6, status = $7, metadata = $8, updated_at = $9
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3
+			RETURNING ` + EndpointColumns,
+		EndpointDelete: `DELETE FROM webhook_endpoints WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		EndpointEnabled: `SELECT ` + EndpointColumns + ` FROM webhook_endpoints
+			WHERE merchant_id = $1 AND livemode = $2 AND status = 'enabled' ORDER BY seq`,
+
+		AttemptInsert: attemptTable.insert(),
+		AttemptList: `SELECT ` + AttemptColumns + ` FROM webhook_attempts
+			WHERE merchant_id = $1 AND livemode = $2 AND event_id = $3 ORDER BY seq`,
+		AttemptSucceeded: `SELECT count(*) FROM webhook_attempts WHERE job_id = $1 AND succeeded`,
+
+		IdempotencyInsert: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		IdempotencyGet: `SELECT key, request_hash, done, status_code, body, created_at, locked_at
+			FROM idempotency_keys WHERE merchant_id = $1 AND livemode = $2 AND key = $3`,
+		IdempotencyTakeover: `UPDATE idempotency_keys SET locked_at = $5
+			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND request_hash = $4 AND NOT done AND locked_at < $6`,
+		IdempotencyFinish: `UPDATE idempotency_keys SET done = true, status_code = $4, body = $5
+			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $6`,
+		IdempotencyRelease: `DELETE FROM idempotency_keys
+			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $4`,
+		IdempotencyPurge: `DELETE FROM idempotency_keys WHERE created_at < $1`,
+	}
+}
