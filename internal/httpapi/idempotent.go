@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/checkout"
@@ -59,7 +60,7 @@ func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) h
 		switch {
 		case err != nil:
 			m.Log.Error("idempotency begin", "request_id", RequestID(ctx), "error", err)
-			render(w, r, ErrInternal)
+			render(w, r, Internal(err))
 		case outcome == idempotency.Replay:
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.Header().Set("Content-Type", "application/json")
@@ -76,6 +77,9 @@ func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) h
 	})
 }
 
+// releaseTimeout bounds the freeing of a key after its request failed.
+const releaseTimeout = 5 * time.Second
+
 // errDiscard rolls back a request whose response is not stored.
 var errDiscard = errors.New("httpapi: response not stored")
 
@@ -91,8 +95,11 @@ func (m *Idempotency) serveOwned(w http.ResponseWriter, r *http.Request, render 
 		if !release {
 			return
 		}
-		// Without the request's cancellation: the client may have left.
-		if err := m.Keeper.Release(context.WithoutCancel(ctx), rec); err != nil {
+		// Without the request's cancellation (the client may have left, the
+		// deadline passed), but bounded: the database may be what was slow.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if err := m.Keeper.Release(ctx, rec); err != nil {
 			m.Log.Error("idempotency release", "request_id", RequestID(ctx), "error", err)
 		}
 	}()
@@ -114,7 +121,7 @@ func (m *Idempotency) serveOwned(w http.ResponseWriter, r *http.Request, render 
 		render(w, r, errInUse)
 	default:
 		m.Log.Error("idempotency commit", "request_id", RequestID(ctx), "error", err)
-		render(w, r, ErrInternal)
+		render(w, r, Internal(err))
 	}
 }
 

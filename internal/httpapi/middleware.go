@@ -112,6 +112,20 @@ func Observe(log *slog.Logger, metrics *Metrics, fallback Renderer, next http.Ha
 	})
 }
 
+// Deadline gives each request d to finish (0: no deadline): the database
+// calls it makes fail once d has passed, and the answer is a clean 503
+// (Internal), never a hang.
+func Deadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // probes are the paths load balancers and scrapers hit every few seconds.
 var probes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/caisse/caisse/internal/store"
 )
 
 // Problem is an API error before a dialect renders it.
@@ -38,9 +42,21 @@ var (
 		Message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBody)}
 	ErrRateLimited = &Problem{Status: http.StatusTooManyRequests, Type: TypeRateLimit, Code: "rate_limit",
 		Message: "Too many requests hit the API too quickly; slow down and retry."}
+	ErrUnavailable = &Problem{Status: http.StatusServiceUnavailable, Type: TypeAPI, Code: "timeout",
+		Message: "The request did not complete in time (the database is slow or unreachable). Retry later."}
 	ErrRouteNotFound = &Problem{Status: http.StatusNotFound, Type: TypeInvalidRequest, Code: "resource_missing",
 		Message: "Unrecognized request URL."}
 )
+
+// Internal is the problem to answer for an error nobody expected: a 503 when
+// the request ran out of time (its deadline, or the database's), a 500
+// otherwise. The details belong in the log, never in the answer.
+func Internal(err error) *Problem {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, store.ErrUnavailable) {
+		return ErrUnavailable
+	}
+	return ErrInternal
+}
 
 // Renderer writes a problem in a dialect's wire shape.
 type Renderer func(w http.ResponseWriter, r *http.Request, p *Problem)

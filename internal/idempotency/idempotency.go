@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/store"
 )
 
@@ -43,6 +44,9 @@ type Keeper struct {
 	// Takeover is how long a claimed key that was never finished stays
 	// locked; 0 means DefaultTakeover.
 	Takeover time.Duration
+	// Box seals stored responses (an endpoint's creation holds its secret);
+	// nil stores them clear.
+	Box *seal.Box
 }
 
 // Hash identifies a request: its method, path and decoded parameters. A JSON
@@ -101,6 +105,11 @@ func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash 
 	case !got.Done:
 		return InFlight, got, nil
 	}
+	if k.Box != nil {
+		if got.Body, err = k.Box.Open(string(got.Body)); err != nil {
+			return 0, got, err
+		}
+	}
 	return Replay, got, nil
 }
 
@@ -111,6 +120,9 @@ func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash 
 func (k *Keeper) Finish(ctx context.Context, tx store.Tx, rec store.IdempotencyRecord, status int, body []byte) error {
 	if body == nil {
 		body = []byte{}
+	}
+	if k.Box != nil {
+		body = []byte(k.Box.Seal(body))
 	}
 	rec.StatusCode, rec.Body = status, body
 	return tx.IdempotencyFinish(ctx, rec)

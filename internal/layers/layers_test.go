@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 		"internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/server": {"internal/checkout", "internal/config", "internal/connector", "internal/hosted", "internal/httpapi",
 		"internal/httpapi/connectorapi", "internal/httpapi/momoapi", "internal/httpapi/stripeapi", "internal/idempotency",
-		"internal/jobs", "internal/merchant", "internal/notify", "internal/store", "internal/store/pgstore", "internal/store/sqlitestore"},
+		"internal/jobs", "internal/merchant", "internal/notify", "internal/seal", "internal/store", "internal/store/pgstore", "internal/store/sqlitestore"},
 
 	// HTTP: the shared layer, then one package per dialect; a dialect never imports another.
 	"internal/httpapi":              {"internal/checkout", "internal/idempotency", "internal/merchant", "internal/randid", "internal/store"},
@@ -34,9 +34,9 @@ var allowed = map[string][]string{
 	// Domain: use-cases over the storage seam; jobs are River's workers over them.
 	"internal/jobs":        {"internal/checkout", "internal/connector", "internal/idempotency", "internal/notify", "internal/store"},
 	"internal/checkout":    {"internal/connector", "internal/merchant", "internal/money", "internal/randid", "internal/store"},
-	"internal/notify":      {"internal/checkout", "internal/merchant", "internal/randid", "internal/store", "internal/webhook"},
+	"internal/notify":      {"internal/checkout", "internal/merchant", "internal/randid", "internal/seal", "internal/store", "internal/webhook"},
 	"internal/merchant":    {"internal/money", "internal/randid", "internal/store"},
-	"internal/idempotency": {"internal/store"},
+	"internal/idempotency": {"internal/seal", "internal/store"},
 	"internal/connector":   {"internal/webhook"},
 
 	// Storage: the seam imports no caisse package; engines share sqldb.
@@ -50,12 +50,13 @@ var allowed = map[string][]string{
 	"internal/config":  {},
 	"internal/money":   {},
 	"internal/randid":  {},
+	"internal/seal":    {},
 	"internal/webhook": {},
 	"internal/layers":  {},
 
 	// Test harnesses.
 	"internal/testdb":     {"internal/randid"},
-	"internal/testserver": {"internal/config", "internal/server"},
+	"internal/testserver": {"internal/config", "internal/seal", "internal/server"},
 	"test/e2e":            {},
 }
 

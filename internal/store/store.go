@@ -21,6 +21,9 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrStale means a compare-and-set found the row changed since it was read.
 	ErrStale = errors.New("store: stale")
+	// ErrUnavailable means the database did not answer in time (a statement
+	// or lock timeout, a database busy past its wait): retry later.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
 
 // Scope is the tenant boundary: one merchant in one mode. Every session,

@@ -55,7 +55,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		render(w, r, &httpapi.Problem{Status: http.StatusBadRequest, Code: "callback_invalid", Message: err.Error()})
 	default:
 		a.Log.Error("connectorapi", "request_id", httpapi.RequestID(r.Context()), "error", err)
-		render(w, r, httpapi.ErrInternal)
+		render(w, r, httpapi.Internal(err))
 	}
 }
 

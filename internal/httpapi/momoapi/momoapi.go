@@ -29,11 +29,11 @@ type API struct {
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	api := func(h httpapi.HandlerFunc) http.Handler {
-		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, httpapi.Handle(a.fail, h)))
+		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, httpapi.Handle(a.fail, h)))
 	}
 	idem := func(required bool, h httpapi.HandlerFunc) http.Handler {
 		rules := httpapi.KeyRules{Required: required, MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusUnprocessableEntity}
-		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
+		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
 	}
 	mux.Handle("POST /v1/checkouts", idem(true, a.create))
 	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))
@@ -178,7 +178,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 			Message: "No mobile-money operator is configured for live mode on this server."}
 	default:
 		a.Log.Error("momoapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
-		p = httpapi.ErrInternal
+		p = httpapi.Internal(err)
 	}
 	Render(w, r, p)
 }

@@ -46,11 +46,11 @@ type API struct {
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	api := func(h httpapi.HandlerFunc) http.Handler {
-		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, httpapi.Handle(a.fail, h)))
+		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, httpapi.Handle(a.fail, h)))
 	}
 	rules := httpapi.KeyRules{MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusBadRequest}
 	post := func(h httpapi.HandlerFunc) http.Handler {
-		return httpapi.ReadBody(Render, a.Auth.Wrap(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
+		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
 	}
 	mux.Handle("POST /v1/checkout/sessions", post(a.create))
 	mux.Handle("GET /v1/checkout/sessions", api(a.list("/v1/checkout/sessions", false)))
@@ -269,9 +269,12 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = stateProblem(badState)
 	case errors.Is(err, checkout.ErrLiveMode):
 		p = unrecognizedURL(r)
+	case errors.Is(err, notify.ErrNoSecretKey):
+		p = &httpapi.Problem{Status: http.StatusServiceUnavailable, Type: httpapi.TypeAPI,
+			Message: "This server cannot keep live webhook signing secrets yet: its operator must set CAISSE_SECRET_KEY."}
 	default:
 		a.Log.Error("stripeapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
-		p = httpapi.ErrInternal
+		p = httpapi.Internal(err)
 	}
 	Render(w, r, p)
 }

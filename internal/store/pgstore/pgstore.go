@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +34,10 @@ var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at url (postgres://…).
 func Open(url string) (*Store, error) {
+	url, err := withTimeouts(url)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, err
@@ -46,6 +51,31 @@ func Open(url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
+}
+
+// Timeouts set on every connection unless the URL sets them: a database that
+// does not accept a connection, or a statement that runs too long (a frozen
+// server, a lock held forever), fails instead of hanging its caller.
+const (
+	ConnectTimeout   = "5"     // connect_timeout, seconds
+	StatementTimeout = "15000" // statement_timeout, milliseconds: above River's longest job step
+)
+
+// withTimeouts adds connect_timeout and statement_timeout to a postgres://
+// URL that lacks them.
+func withTimeouts(raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("postgres: bad database URL: %w", err)
+	}
+	q := u.Query()
+	for k, v := range map[string]string{"connect_timeout": ConnectTimeout, "statement_timeout": StatementTimeout} {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // migrationLock is the advisory lock key under which nodes migrate one at a time.
@@ -81,8 +111,11 @@ func (engine) TimeArg(t time.Time) any { return t.UTC() }
 
 func (engine) Translate(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
+	switch {
+	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	case errors.As(err, &pe) && (pe.Code == "57014" || pe.Code == "55P03"): // query_canceled (statement_timeout), lock_not_available
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return err
 }
