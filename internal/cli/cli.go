@@ -132,7 +132,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 func serve(ctx context.Context, args []string, env Env) error {
 	fs := flags("serve", env)
-	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "operator", "idempotency", "log")
+	cfg := config.Bind(fs, env.Getenv, "addr", "database-url", "public-url", "rate-limit", "operator", "idempotency", "limits", "secrets", "log")
 	if err := parse(fs, args, cfg); err != nil {
 		return err
 	}

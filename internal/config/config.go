@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,27 @@ type Config struct {
 	// node died) stays locked before an identical retry may run
 	// (CAISSE_IDEMPOTENCY_TAKEOVER).
 	IdempotencyTakeover time.Duration
+
+	// WebhookNoPrivateTestTargets holds test-mode webhook endpoints to the
+	// live rule, public addresses only: CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS=false
+	// (the "webhooks" settings), for a deployment whose test keys are not all
+	// trusted. The zero value, the default, lets test mode reach localhost.
+	WebhookNoPrivateTestTargets bool
+	badPrivateTestTargets       string // an unreadable CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, refused by Validate
+
+	// Limits on what comes from outside (the "limits" settings).
+	RequestTimeout time.Duration // CAISSE_REQUEST_TIMEOUT: the deadline of each API request
+	WriteTimeout   time.Duration // CAISSE_WRITE_TIMEOUT: the longest a response may take to send
+	MaxConnections int           // CAISSE_MAX_CONNECTIONS: open client connections at once
+	// AuthFailureRate is how many requests per second that fail to
+	// authenticate one client address may make (CAISSE_AUTH_FAILURE_RATE); 0 disables.
+	AuthFailureRate float64
+	TrustedProxies  []netip.Prefix // CAISSE_TRUSTED_PROXIES: whose X-Forwarded-For names the client
+
+	// SecretKey encrypts secrets at rest (CAISSE_SECRET_KEY, or the file
+	// CAISSE_SECRET_KEY_FILE names): 32 bytes, given as 64 hex digits.
+	SecretKey     string
+	SecretKeyFile string
 }
 
 // Defaults.
@@ -44,6 +67,10 @@ const (
 
 	DefaultOperatorTimeout     = 10 * time.Second // connector.DefaultTimeout
 	DefaultIdempotencyTakeover = 5 * time.Minute
+	DefaultRequestTimeout      = 5 * time.Second
+	DefaultWriteTimeout        = 30 * time.Second
+	DefaultMaxConnections      = 1000
+	DefaultAuthFailureRate     = 10
 )
 
 // Database engines a URL can name.
@@ -88,12 +115,72 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config
 		case "idempotency":
 			fs.DurationVar(&c.IdempotencyTakeover, "idempotency-takeover", duration(env("CAISSE_IDEMPOTENCY_TAKEOVER", ""), DefaultIdempotencyTakeover),
 				"how long an unfinished request's idempotency key stays locked (CAISSE_IDEMPOTENCY_TAKEOVER)")
+		case "limits":
+			fs.DurationVar(&c.RequestTimeout, "request-timeout", duration(env("CAISSE_REQUEST_TIMEOUT", ""), DefaultRequestTimeout),
+				"deadline of each API request (CAISSE_REQUEST_TIMEOUT)")
+			fs.DurationVar(&c.WriteTimeout, "write-timeout", duration(env("CAISSE_WRITE_TIMEOUT", ""), DefaultWriteTimeout),
+				"longest a response may take to send (CAISSE_WRITE_TIMEOUT)")
+			n, err := strconv.Atoi(env("CAISSE_MAX_CONNECTIONS", strconv.Itoa(DefaultMaxConnections)))
+			if err != nil {
+				n = -1 // refused by Validate
+			}
+			fs.IntVar(&c.MaxConnections, "max-connections", n, "client connections open at once (CAISSE_MAX_CONNECTIONS)")
+			afr, err := strconv.ParseFloat(env("CAISSE_AUTH_FAILURE_RATE", strconv.Itoa(DefaultAuthFailureRate)), 64)
+			if err != nil {
+				afr = -1 // refused by Validate
+			}
+			fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", afr,
+				"requests per second failing authentication per client address, 0 for none (CAISSE_AUTH_FAILURE_RATE)")
+			fs.Func("trusted-proxies", "CIDRs whose X-Forwarded-For names the client (CAISSE_TRUSTED_PROXIES)", c.setProxies)
+			if v := getenv("CAISSE_TRUSTED_PROXIES"); v != "" {
+				if err := c.setProxies(v); err != nil {
+					c.TrustedProxies = []netip.Prefix{{}} // refused by Validate
+				}
+			}
+		case "secrets":
+			c.SecretKey = getenv("CAISSE_SECRET_KEY") // never a flag: flags show in process lists
+			fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("CAISSE_SECRET_KEY_FILE", ""),
+				"file holding the key that encrypts secrets at rest (CAISSE_SECRET_KEY_FILE)")
+		case "webhooks":
+			fs.BoolFunc("webhook-private-test-targets", "test-mode webhooks may reach private and loopback addresses; "+
+				"false on a shared deployment (CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, default true)", c.setPrivateTestTargets)
+			if v := getenv("CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS"); v != "" && c.setPrivateTestTargets(v) != nil {
+				c.badPrivateTestTargets = v
+			}
 		case "log":
 			fs.StringVar(&c.LogFormat, "log-format", env("CAISSE_LOG_FORMAT", "json"), "json or text (CAISSE_LOG_FORMAT)")
 			fs.StringVar(&c.LogLevel, "log-level", env("CAISSE_LOG_LEVEL", "info"), "debug, info, warn or error (CAISSE_LOG_LEVEL)")
 		}
 	}
 	return c
+}
+
+// setProxies parses a comma-separated list of CIDRs or addresses.
+func (c *Config) setProxies(v string) error {
+	c.TrustedProxies = nil
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("config: CAISSE_TRUSTED_PROXIES: %q is not a CIDR or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return nil
+}
+
+// setPrivateTestTargets reads CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS or its flag.
+func (c *Config) setPrivateTestTargets(v string) error {
+	allow, err := strconv.ParseBool(v)
+	c.WebhookNoPrivateTestTargets, c.badPrivateTestTargets = !allow, ""
+	return err
 }
 
 // duration parses an environment value as a Go duration; an empty value is
@@ -141,11 +228,26 @@ func (c *Config) Validate() error {
 	if c.OperatorTimeout < 0 {
 		return errors.New("config: CAISSE_OPERATOR_TIMEOUT must be a positive duration such as 10s")
 	}
+	if c.RequestTimeout < 0 || c.WriteTimeout < 0 {
+		return errors.New("config: CAISSE_REQUEST_TIMEOUT and CAISSE_WRITE_TIMEOUT must be positive durations such as 5s")
+	}
+	if c.AuthFailureRate < 0 {
+		return errors.New("config: CAISSE_AUTH_FAILURE_RATE must be a number ≥ 0")
+	}
+	if c.MaxConnections < 0 {
+		return errors.New("config: CAISSE_MAX_CONNECTIONS must be a whole number ≥ 0 (0: no limit)")
+	}
+	if slices.Contains(c.TrustedProxies, netip.Prefix{}) {
+		return errors.New("config: CAISSE_TRUSTED_PROXIES must be a comma-separated list of CIDRs, such as 10.0.0.0/8")
+	}
 	if c.IdempotencyTakeover < 0 {
 		return errors.New("config: CAISSE_IDEMPOTENCY_TAKEOVER must be a positive duration such as 5m")
 	}
 	if c.RateLimit < 0 {
 		return errors.New("config: CAISSE_RATE_LIMIT must be a number ≥ 0")
+	}
+	if c.badPrivateTestTargets != "" {
+		return fmt.Errorf("config: CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS %q must be true or false", c.badPrivateTestTargets)
 	}
 	switch c.LogFormat {
 	case "", "json", "text":

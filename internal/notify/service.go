@@ -20,6 +20,7 @@ import (
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/randid"
+	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/webhook"
 )
@@ -69,8 +70,15 @@ type Service struct {
 	Payload func(format string, e store.Event, apiVersion string) ([]byte, error)
 	// Schedule is the wait before each retry; nil means DefaultSchedule.
 	Schedule []time.Duration
-	// Sender posts deliveries; nil means NewSender().
+	// Box seals endpoint secrets at rest. Without one, secrets are stored
+	// clear and live endpoints are refused (ErrNoSecretKey).
+	Box *seal.Box
+	// Sender posts deliveries and resolves endpoint hosts; nil means NewSender(nil).
 	Sender *Sender
+	// NoPrivateTestTargets holds test-mode endpoints to the live rule, public
+	// addresses only (CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS=false, for a shared
+	// deployment). By default test mode may reach any address, localhost included.
+	NoPrivateTestTargets bool
 }
 
 // ErrNotFound means no such endpoint or event in the caller's scope.
@@ -108,17 +116,46 @@ func (s *Service) EndpointCreate(ctx context.Context, p merchant.Principal, in E
 	if format != FormatStripe && format != FormatMobileMoney {
 		return store.Endpoint{}, checkout.Invalid("payload_format", "must be stripe or mobile_money")
 	}
+	if p.Livemode && s.Box == nil {
+		return store.Endpoint{}, ErrNoSecretKey
+	}
 	secret, err := webhook.NewSecret()
 	if err != nil {
 		return store.Endpoint{}, err
 	}
 	now := s.now()
-	e := store.Endpoint{ID: randid.New("we_"), Scope: p.Scope(), Status: StatusEnabled, Secret: secret,
+	e := store.Endpoint{ID: randid.New("we_"), Scope: p.Scope(), Status: StatusEnabled, Secret: s.sealSecret(secret),
 		APIVersion: version, PayloadFormat: format, Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}
 	if err := s.apply(ctx, &e, in); err != nil {
 		return e, err
 	}
-	return s.Store.EndpointCreate(ctx, e)
+	e, err = s.Store.EndpointCreate(ctx, e)
+	e.Secret = secret // shown once, in clear, to its creator
+	return e, err
+}
+
+// ErrNoSecretKey means a live endpoint was asked for while caisse has no key
+// to seal its secret with (CAISSE_SECRET_KEY).
+var ErrNoSecretKey = errors.New("notify: live webhook endpoints need a secret key (CAISSE_SECRET_KEY) to seal their signing secrets")
+
+// sealSecret is a signing secret as stored: sealed when there is a Box.
+func (s *Service) sealSecret(secret string) string {
+	if s.Box == nil {
+		return secret
+	}
+	return s.Box.Seal([]byte(secret))
+}
+
+// openSecret is an endpoint's signing secret in clear.
+func (s *Service) openSecret(ep store.Endpoint) (string, error) {
+	if s.Box == nil {
+		if seal.Sealed(ep.Secret) {
+			return "", fmt.Errorf("notify: endpoint %s: its secret is sealed and no key is configured", ep.ID)
+		}
+		return ep.Secret, nil
+	}
+	plain, err := s.Box.Open(ep.Secret)
+	return string(plain), err
 }
 
 // EndpointUpdate changes an endpoint's url, events, description, metadata or
@@ -142,7 +179,7 @@ func (s *Service) EndpointUpdate(ctx context.Context, p merchant.Principal, id s
 // apply validates and sets the fields create and update share.
 func (s *Service) apply(ctx context.Context, e *store.Endpoint, in EndpointParams) error {
 	if in.URL != nil {
-		if err := CheckURL(ctx, *in.URL, e.Livemode); err != nil {
+		if err := s.CheckURL(ctx, *in.URL, e.Livemode); err != nil {
 			return &checkout.InvalidError{Field: "url", Reason: checkout.ReasonURL, Message: err.Error()}
 		}
 		e.URL = *in.URL
@@ -415,7 +452,11 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs, jobID int64, attem
 	if err != nil {
 		return err
 	}
-	res := s.sender().Send(ctx, ep, e.ID, payload)
+	signing := ep
+	if signing.Secret, err = s.openSecret(ep); err != nil {
+		return err
+	}
+	res := s.sender().Send(ctx, signing, e.ID, payload, s.publicOnly(ep.Livemode))
 	rec := store.Attempt{ID: randid.New("wha_"), Scope: scope, EventID: e.ID, EndpointID: ep.ID, JobID: jobID,
 		Attempt: attempt, StatusCode: res.StatusCode, Latency: res.Latency, Error: res.Error, Succeeded: res.OK(),
 		CreatedAt: s.now()}
@@ -453,18 +494,22 @@ func notFound(err error) error {
 }
 
 // CheckURL reports why a webhook URL is refused: it must be an absolute
-// http(s) URL; in live mode it must be https and resolve only to public
-// addresses (never loopback, private or link-local ones).
-func CheckURL(ctx context.Context, raw string, live bool) error {
+// http(s) URL; in live mode it must be https; and when the mode is held to
+// the public rule (live mode always) its host must be, or resolve only to,
+// globally reachable addresses (see ssrf.go).
+func (s *Service) CheckURL(ctx context.Context, raw string, live bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || len(raw) > checkout.MaxURL {
+	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") || len(raw) > checkout.MaxURL {
 		return errors.New("must be an absolute http or https URL")
 	}
-	if !live {
-		return nil
-	}
-	if u.Scheme != "https" {
+	if live && u.Scheme != "https" {
 		return errors.New("must be an https URL in live mode")
 	}
-	return checkHost(ctx, u.Hostname())
+	if !s.publicOnly(live) {
+		return nil
+	}
+	return checkHost(ctx, s.sender().resolver, u.Hostname())
 }
+
+// publicOnly says whether endpoints of a mode may reach only public addresses.
+func (s *Service) publicOnly(live bool) bool { return live || s.NoPrivateTestTargets }

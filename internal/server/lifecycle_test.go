@@ -43,14 +43,24 @@ func newLifecycle(t *testing.T, dbURL string, opts ...testserver.Option) *lifecy
 // call makes an API request with a form or JSON body and decodes the JSON answer.
 func (l *lifecycle) call(method, path, body string, want int) map[string]any {
 	l.t.Helper()
+	key := ""
+	if method == "POST" {
+		key = fmt.Sprintf("%s-%d", l.t.Name(), time.Now().UnixNano())
+	}
+	return l.callKey(method, path, body, key, want)
+}
+
+// callKey is call with a given Idempotency-Key (none when empty).
+func (l *lifecycle) callKey(method, path, body, idempotencyKey string, want int) map[string]any {
+	l.t.Helper()
 	req, err := http.NewRequest(method, l.env.URL+path, strings.NewReader(body))
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+l.key)
 	req.Header.Set("Stripe-Version", stripe.APIVersion)
-	if method == "POST" {
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-%d", l.t.Name(), time.Now().UnixNano()))
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
 	}
 	if strings.HasPrefix(body, "{") {
 		req.Header.Set("Content-Type", "application/json")
@@ -74,9 +84,12 @@ func (l *lifecycle) call(method, path, body string, want int) map[string]any {
 }
 
 // endpoint registers the receiver's path for the given event types and returns its secret.
-func (l *lifecycle) endpoint(path string, events ...string) (id, secret string) {
+func (l *lifecycle) endpoint(path string, events ...checkout.EventType) (id, secret string) {
 	l.t.Helper()
-	form := url.Values{"url": {l.rcv.URL + path}, "enabled_events[]": events}
+	form := url.Values{"url": {l.rcv.URL + path}}
+	for _, e := range events {
+		form.Add("enabled_events[]", string(e))
+	}
 	ep := l.call("POST", "/v1/webhook_endpoints", form.Encode(), http.StatusOK)
 	return ep["id"].(string), ep["secret"].(string)
 }
@@ -119,15 +132,15 @@ func verified(t *testing.T, d testserver.Delivery, secret string) stripe.Event {
 // types lists the event types of deliveries, sorted (deliveries run in
 // parallel: their order is not the events' order), after checking each one's
 // signatures and session.
-func types(t *testing.T, got []testserver.Delivery, secret, session string) []string {
+func types(t *testing.T, got []testserver.Delivery, secret, session string) []checkout.EventType {
 	t.Helper()
-	var out []string
+	var out []checkout.EventType
 	for _, d := range got {
 		ev := verified(t, d, secret)
 		if ev.Data.Object["id"] != session {
 			t.Fatalf("%s carries session %v, want %s", ev.Type, ev.Data.Object["id"], session)
 		}
-		out = append(out, string(ev.Type))
+		out = append(out, checkout.EventType(ev.Type))
 	}
 	slices.Sort(out)
 	return out
@@ -142,11 +155,11 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 
 		paid := l.session("+2250700000001", true)
 		got := l.rcv.Wait(t, 2, 20*time.Second)
-		if ty := types(t, got, secret, paid); strings.Join(ty, ",") != checkout.EventAsyncSucceeded+","+checkout.EventCompleted {
+		if ty := types(t, got, secret, paid); !slices.Equal(ty, []checkout.EventType{checkout.EventAsyncSucceeded, checkout.EventCompleted}) {
 			t.Fatalf("paid session delivered %v", ty)
 		}
 		ev := verified(t, got[slices.IndexFunc(got, func(d testserver.Delivery) bool {
-			return strings.Contains(string(d.Body), `"type":"`+checkout.EventCompleted)
+			return strings.Contains(string(d.Body), `"type":"`+string(checkout.EventCompleted))
 		})], secret)
 		if ev.Data.Object["status"] != "complete" || ev.Data.Object["payment_status"] != "paid" || ev.APIVersion != stripe.APIVersion {
 			t.Fatalf("completed event: status %v, payment_status %v, api_version %s", ev.Data.Object["status"], ev.Data.Object["payment_status"], ev.APIVersion)
@@ -157,7 +170,7 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 
 		declined := l.session("+2250700000002", true)
 		got = l.rcv.Wait(t, 3, 20*time.Second)[2:]
-		if ty := types(t, got, secret, declined); strings.Join(ty, ",") != checkout.EventAsyncFailed {
+		if ty := types(t, got, secret, declined); !slices.Equal(ty, []checkout.EventType{checkout.EventAsyncFailed}) {
 			t.Fatalf("declined session delivered %v", ty)
 		}
 		if s := l.call("GET", "/v1/checkouts/"+declined, "", http.StatusOK); s["status"] != "failed" || s["failure_reason"] != "insufficient_funds" {
@@ -182,7 +195,7 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 			t.Fatalf("1 s after expires_at the stored session is %q (%v), want expired", after.Status, err)
 		}
 		got = l.rcv.Wait(t, 4, 20*time.Second)[3:]
-		if ty := types(t, got, secret, expiring); strings.Join(ty, ",") != checkout.EventExpired {
+		if ty := types(t, got, secret, expiring); !slices.Equal(ty, []checkout.EventType{checkout.EventExpired}) {
 			t.Fatalf("expired session delivered %v", ty)
 		}
 	})
@@ -257,30 +270,30 @@ func TestEveryTransitionWritesItsEvents(t *testing.T) {
 		}
 		cases := []struct {
 			name  string
-			act   func(id string) // from created
-			types []string        // oldest first
+			act   func(id string)      // from created
+			types []checkout.EventType // oldest first
 		}{
 			{"cancel", func(id string) { l.call("POST", "/v1/checkouts/"+id+"/cancel", "", http.StatusOK) },
-				[]string{checkout.EventCancelled}},
+				[]checkout.EventType{checkout.EventCancelled}},
 			{"expire", func(id string) { l.call("POST", "/v1/checkout/sessions/"+id+"/expire", "", http.StatusOK) },
-				[]string{checkout.EventExpired}},
+				[]checkout.EventType{checkout.EventExpired}},
 			{"force complete", func(id string) {
 				l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/complete", "", http.StatusOK)
-			}, []string{checkout.EventPending, checkout.EventProcessing, checkout.EventCompleted, checkout.EventAsyncSucceeded}},
+			}, []checkout.EventType{checkout.EventPending, checkout.EventProcessing, checkout.EventCompleted, checkout.EventAsyncSucceeded}},
 			{"force fail", func(id string) {
 				l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/fail", "failure_reason=card_declined", http.StatusOK)
-			}, []string{checkout.EventPending, checkout.EventAsyncFailed}},
+			}, []checkout.EventType{checkout.EventPending, checkout.EventAsyncFailed}},
 			{"customer rejects", func(id string) {
 				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "wave", "user_phone": "+2250700000003"}`, http.StatusOK)
-			}, []string{checkout.EventPending, checkout.EventAsyncFailed}},
+			}, []checkout.EventType{checkout.EventPending, checkout.EventAsyncFailed}},
 			{"stuck in processing", func(id string) {
 				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo", "user_phone": "+2250700000005"}`, http.StatusOK)
-			}, []string{checkout.EventPending, checkout.EventProcessing}},
+			}, []checkout.EventType{checkout.EventPending, checkout.EventProcessing}},
 		}
 		for _, c := range cases {
 			id := l.session("+2250700000009", false)
 			c.act(id)
-			var got []string
+			var got []checkout.EventType
 			deadline := time.Now().Add(20 * time.Second)
 			for len(got) < len(c.types) && time.Now().Before(deadline) {
 				events, err := l.env.Server.Store.EventList(context.Background(), p.Scope(), store.EventFilter{Limit: 100}, nil)
@@ -295,7 +308,7 @@ func TestEveryTransitionWritesItsEvents(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			if strings.Join(got, ",") != strings.Join(c.types, ",") {
+			if !slices.Equal(got, c.types) {
 				t.Errorf("%s: events %v, want %v", c.name, got, c.types)
 			}
 		}

@@ -47,10 +47,14 @@ func TestLivePathThroughTheOperator(t *testing.T) {
 		}
 
 		waiting := l.session("+2250700000004", true) // the operator never answers
-		time.Sleep(200 * time.Millisecond)
-		w, err := l.env.Server.Store.SessionGet(ctx, p.Scope(), waiting)
-		if err != nil || w.ConnectorRef == "" {
-			t.Fatalf("no operator ref on the waiting session (%v)", err)
+		var w store.Session
+		for start := time.Now(); w.ConnectorRef == "" && time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+			if w, err = l.env.Server.Store.SessionGet(ctx, p.Scope(), waiting); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.ConnectorRef == "" {
+			t.Fatal("no operator ref on the waiting session: the payment job never asked the operator")
 		}
 		body := fmt.Sprintf(`{"id": %q, "reference": %q, "status": "succeeded"}`, w.ConnectorRef, waiting)
 		now := time.Now()
@@ -80,7 +84,7 @@ func TestLivePathThroughTheOperator(t *testing.T) {
 			}
 		}
 		waitStatus(t, l, waiting, checkout.StatusCompleted)
-		events, err := l.env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Types: []string{checkout.EventCompleted}, Limit: 10}, nil)
+		events, err := l.env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Types: []checkout.EventType{checkout.EventCompleted}, Limit: 10}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,12 +111,12 @@ func callback(t *testing.T, url, body, signature string) int {
 }
 
 // waitStatus waits for the session to reach status, read through the momo API.
-func waitStatus(t *testing.T, l *lifecycle, id, status string) {
+func waitStatus(t *testing.T, l *lifecycle, id string, status checkout.Status) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		got := l.call("GET", "/v1/checkouts/"+id, "", http.StatusOK)["status"]
-		if got == status {
+		if got == string(status) { // a JSON string: compared as a string, not a checkout.Status
 			return
 		}
 		if time.Now().After(deadline) {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
+	"golang.org/x/net/netutil"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
@@ -33,6 +34,7 @@ import (
 	"github.com/caisse/caisse/internal/jobs"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/notify"
+	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/store/pgstore"
 	"github.com/caisse/caisse/internal/store/sqlitestore"
@@ -85,6 +87,9 @@ const (
 	RescueAfter = 13 * time.Second
 )
 
+// MaxHeaderBytes bounds a request's headers.
+const MaxHeaderBytes = 64 << 10
+
 // SweepInterval is how often each node expires overdue sessions: sessions
 // expire within about this long of their deadline.
 const SweepInterval = 250 * time.Millisecond
@@ -110,9 +115,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Checkout:  &checkout.Service{Store: st, Now: opts.Now, Test: connector.Test{}, Live: liveConnector(cfg), Log: opts.Log},
 		stripe:    &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
-	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload}
+	box, err := secretBox(cfg, opts.Log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box}
 	s.Checkout.Notifier = s.Notify
-	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover}
+	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover, Box: box}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
 		Workers: jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log,
@@ -133,6 +143,33 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.Checkout.Jobs, s.Notify.Jobs = s.Jobs, s.Jobs
 	s.handler = s.routes(keeper)
 	return s, nil
+}
+
+// secretBox is the key that seals secrets at rest: CAISSE_SECRET_KEY, else
+// the file CAISSE_SECRET_KEY_FILE, else, on SQLite, a key file next to the
+// database (made on first start). On PostgreSQL without a key there is none:
+// live webhook endpoints are then refused.
+func secretBox(cfg config.Config, log *slog.Logger) (*seal.Box, error) {
+	switch {
+	case cfg.SecretKey != "":
+		return seal.Parse(cfg.SecretKey)
+	case cfg.SecretKeyFile != "":
+		return seal.Load(cfg.SecretKeyFile)
+	}
+	engine, target, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if engine != config.EngineSQLite {
+		log.Warn("no CAISSE_SECRET_KEY: live webhook endpoints are refused, and test endpoints' secrets are stored unsealed")
+		return nil, nil
+	}
+	path := target + ".key"
+	box, created, err := seal.LoadOrCreate(path)
+	if created {
+		log.Info("generated the key that seals secrets at rest; keep it with the database", "path", path)
+	}
+	return box, err
 }
 
 // liveConnector is the operator connector the configuration names, if any.
@@ -156,7 +193,8 @@ func (s *Server) payload(format string, e store.Event, apiVersion string) ([]byt
 
 func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	mux := http.NewServeMux()
-	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit), Log: s.log}
+	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit),
+		Failures: httpapi.NewLimiter(s.Config.AuthFailureRate), Proxies: s.Config.TrustedProxies, Log: s.log}
 	idem := &httpapi.Idempotency{Keeper: keeper, Log: s.log}
 	(&momoapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log}).Register(mux)
 	s.stripe.Checkout, s.stripe.Notify, s.stripe.Auth, s.stripe.Idem, s.stripe.Log = s.Checkout, s.Notify, auth, idem, s.log
@@ -169,7 +207,7 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return httpapi.Observe(s.log, httpapi.NewMetrics(reg), momoapi.Render, mux)
+	return httpapi.Observe(s.log, httpapi.NewMetrics(reg), momoapi.Render, httpapi.Deadline(s.Config.RequestTimeout, mux))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +283,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	srv := &http.Server{
 		Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		WriteTimeout: s.Config.WriteTimeout, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.Config.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, s.Config.MaxConnections)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

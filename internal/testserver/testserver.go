@@ -6,15 +6,36 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"flag"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/caisse/caisse/internal/config"
+	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/server"
 )
+
+// Parallel lets up to n tests that call t.Parallel run at once in this test
+// binary, unless the command line sets -parallel; call it from TestMain
+// before m.Run. go test's default, GOMAXPROCS, suits tests that compute; tests
+// that mostly wait (on a payment answered a second later, a webhook retry, a
+// browser, a process's restart) want more of them at once.
+func Parallel(n int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
+			panic(err)
+		}
+	}
+}
 
 // Clock is a settable time source shared by the server under test: stopped
 // at a set time, or following the wall clock at an offset.
@@ -104,7 +125,7 @@ func WithSelfURL() Option { return func(s *Setup) { s.SelfURL = true } }
 // The clock starts at the current time and stays there until Set (or Follow).
 func Start(t testing.TB, dbURL string, opts ...Option) *Env {
 	t.Helper()
-	setup := Setup{Config: config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test"}}
+	setup := Setup{Config: config.Config{DatabaseURL: dbURL, PublicURL: "http://caisse.test", SecretKey: seal.NewKey()}}
 	for _, o := range opts {
 		o(&setup)
 	}
@@ -113,7 +134,9 @@ func Start(t testing.TB, dbURL string, opts ...Option) *Env {
 		setup.Config.PublicURL = "http://" + ts.Listener.Addr().String()
 	}
 	e := &Env{T: t, Clock: &Clock{t: time.Now().UTC()}, Logs: &LogBuffer{}}
-	setup.Options.Log = slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if setup.Options.Log == nil { // an option may log elsewhere: a fuzz target's millions of requests would fill Logs
+		setup.Options.Log = slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	setup.Options.Now = e.Clock.Now
 	srv, err := server.New(context.Background(), setup.Config, setup.Options)
 	if err != nil {

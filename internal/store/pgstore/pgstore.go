@@ -9,7 +9,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	neturl "net/url"
 	"time"
 
@@ -111,10 +113,16 @@ func (engine) TimeArg(t time.Time) any { return t.UTC() }
 
 func (engine) Translate(err error) error {
 	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	var ne net.Error
 	switch {
 	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	case errors.As(err, &pe) && (pe.Code == "57014" || pe.Code == "55P03"): // query_canceled (statement_timeout), lock_not_available
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	case errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF):
+		// The server could not be reached, or went away mid-statement.
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return err

@@ -33,10 +33,15 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// BusyTimeout is how long a write waits for another process's lock on the
+// file before it fails with store.ErrUnavailable (writes of this process queue
+// on its one writer connection instead, within their request's deadline).
+const BusyTimeout = 2 * time.Second
+
 // Open opens (creating if needed) the SQLite database file at path.
 func Open(path string) (*Store, error) {
 	pragmas := url.Values{"_pragma": {
-		"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)",
+		"journal_mode(WAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(FULL)",
 	}, "_txlock": {"immediate"}}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
