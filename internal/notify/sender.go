@@ -3,12 +3,13 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,31 +20,30 @@ import (
 // Timeout is how long an endpoint has to answer a delivery.
 const Timeout = 10 * time.Second
 
-// Sender posts signed deliveries. Live-mode endpoints are reached only at
-// public addresses, checked when connecting (so a name that resolves
-// elsewhere later is still refused); test-mode endpoints may be local.
+// Sender posts signed deliveries. An endpoint held to the public rule is
+// reached only at public addresses, checked when connecting (see ssrf.go);
+// others, test-mode endpoints while private test targets are allowed, may be
+// local.
 type Sender struct {
-	test, live *http.Client
+	resolver *net.Resolver // nil: the system's
+	public   *http.Client  // refuses every address that is not public
+	any      *http.Client
 }
 
-var defaultSender = NewSender()
+var defaultSender = NewSender(nil)
 
-// NewSender returns a Sender with Timeout and no redirects followed.
-func NewSender() *Sender {
+// NewSender returns a Sender with Timeout and no redirects followed that
+// looks endpoint hosts up with resolver (nil: the system's), when an
+// endpoint is saved and when it is connected to.
+func NewSender(resolver *net.Resolver) *Sender {
 	client := func(control func(network, address string, c syscall.RawConn) error) *http.Client {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
-		tr.DialContext = (&net.Dialer{Timeout: Timeout, Control: control}).DialContext
+		tr.DialContext = (&net.Dialer{Timeout: Timeout, Resolver: resolver, Control: control}).DialContext
 		return &http.Client{Timeout: Timeout, Transport: tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &Sender{test: client(nil), live: client(func(_, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return err
-		}
-		return checkAddr(ap.Addr())
-	})}
+	return &Sender{resolver: resolver, public: client(dialPublic), any: client(nil)}
 }
 
 // Result is the outcome of one delivery attempt.
@@ -64,8 +64,9 @@ func (r Result) Summary() string {
 	return fmt.Sprintf("HTTP %d", r.StatusCode)
 }
 
-// Send posts payload to the endpoint, signed with its secret under message id.
-func (s *Sender) Send(ctx context.Context, ep store.Endpoint, id string, payload []byte) Result {
+// Send posts payload to the endpoint, signed with its secret under message
+// id; publicOnly refuses to connect to any address that is not public.
+func (s *Sender) Send(ctx context.Context, ep store.Endpoint, id string, payload []byte, publicOnly bool) Result {
 	// Signatures carry the wall-clock time: receivers compare it with theirs.
 	start := time.Now()
 	headers, err := webhook.Headers(ep.Secret, id, payload, start)
@@ -74,14 +75,14 @@ func (s *Sender) Send(ctx context.Context, ep store.Endpoint, id string, payload
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(payload))
 	if err != nil {
-		return Result{Error: err.Error()}
+		return Result{Error: "invalid URL"}
 	}
 	req.Header = headers
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "caisse-webhooks/1")
-	client := s.test
-	if ep.Livemode {
-		client = s.live
+	client := s.any
+	if publicOnly {
+		client = s.public
 	}
 	resp, err := client.Do(req)
 	res := Result{Latency: time.Since(start)}
@@ -98,47 +99,40 @@ func (s *Sender) Send(ctx context.Context, ep store.Endpoint, id string, payload
 	return res
 }
 
-// describe shortens a transport error for the attempt log.
+// describe names the class of a transport error for the attempt log, and
+// nothing more: a merchant reads that log, and an endpoint's URL may point
+// into caisse's own network (test mode), so neither what came back (a
+// banner, a body) nor the dial error's text (addresses) is ever shown.
 func describe(err error) string {
-	var nerr net.Error
-	if errors.As(err, &nerr) && nerr.Timeout() {
+	var (
+		dnsErr  *net.DNSError
+		netErr  net.Error
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		alert   tls.AlertError
+	)
+	switch {
+	case errors.Is(err, errNotAllowed):
+		return errNotAllowed.Error()
+	case errors.As(err, &dnsErr):
+		return "host does not resolve"
+	case errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Sprintf("no answer within %s", Timeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "host unreachable"
+	case errors.As(err, &certErr):
+		return "TLS certificate not valid"
+	case errors.As(err, &recErr), errors.As(err, &alert):
+		return "TLS handshake failed"
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return "malformed HTTP response"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		// net/http's words for a peer that hung up, or spoke before being asked.
+		strings.Contains(err.Error(), "server closed idle connection"), strings.Contains(err.Error(), "readLoopPeekFailLocked"):
+		return "connection closed"
 	}
-	msg := err.Error()
-	if len(msg) > 300 {
-		msg = msg[:300]
-	}
-	return msg
+	return "connection failed"
 }
-
-// checkHost resolves host and refuses it unless every address is public.
-func checkHost(ctx context.Context, host string) error {
-	if a, err := netip.ParseAddr(host); err == nil {
-		return checkAddr(a)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return fmt.Errorf("host %s does not resolve", host)
-	}
-	for _, a := range addrs {
-		if err := checkAddr(a); err != nil {
-			return fmt.Errorf("host %s: %w", host, err)
-		}
-	}
-	return nil
-}
-
-// checkAddr refuses loopback, private, link-local, unspecified, multicast
-// and shared (carrier-grade NAT) addresses.
-func checkAddr(a netip.Addr) error {
-	a = a.Unmap()
-	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast() || sharedNAT.Contains(a) {
-		return fmt.Errorf("address %s is not public", a)
-	}
-	return nil
-}
-
-var sharedNAT = netip.MustParsePrefix("100.64.0.0/10")

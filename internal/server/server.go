@@ -120,7 +120,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, err
 	}
-	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box}
+	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box,
+		NoPrivateTestTargets: cfg.WebhookNoPrivateTestTargets}
 	s.Checkout.Notifier = s.Notify
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover, Box: box}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
