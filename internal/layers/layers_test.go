@@ -55,7 +55,7 @@ var allowed = map[string][]string{
 	"internal/layers":  {},
 
 	// Test harnesses.
-	"internal/testdb":     {"internal/randid"},
+	"internal/testdb":     {"internal/randid", "internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/testserver": {"internal/config", "internal/seal", "internal/server"},
 	"test/e2e":            {},
 }

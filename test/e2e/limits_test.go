@@ -18,12 +18,12 @@ import (
 	"github.com/caisse/caisse/internal/testdb"
 )
 
-// servedLimits starts `caisse serve` on SQLite with env added, and returns its
+// servedLimits starts `caisse serve` on dbURL with env added, and returns its
 // base URL, process id and a test key.
-func servedLimits(t *testing.T, env ...string) (base string, pid int, key string) {
+func servedLimits(t *testing.T, dbURL string, env ...string) (base string, pid int, key string) {
 	t.Helper()
 	addr := freeAddr(t)
-	env = append([]string{"CAISSE_DATABASE_URL=" + testdb.SQLiteURL(t), "CAISSE_ADDR=" + addr, "CAISSE_LOG_LEVEL=error"}, env...)
+	env = append([]string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_LOG_LEVEL=error"}, env...)
 	var m struct {
 		TestSecretKey string `json:"test_secret_key"`
 	}
@@ -58,7 +58,11 @@ func rssKB(t *testing.T, pid int) int {
 // twice that) they get 429 without a key look-up, and the allowance refills.
 func TestBadKeyFloodIsLimited(t *testing.T) {
 	t.Parallel()
-	base, _, key := servedLimits(t, "CAISSE_AUTH_FAILURE_RATE=5")
+	testdb.EachEngine(t, badKeyFlood)
+}
+
+func badKeyFlood(t *testing.T, dbURL string) {
+	base, _, key := servedLimits(t, dbURL, "CAISSE_AUTH_FAILURE_RATE=5")
 	get := func(k string) int {
 		req, _ := http.NewRequest("GET", base+"/v1/checkouts", nil)
 		req.Header.Set("Authorization", "Bearer "+k)
@@ -87,7 +91,11 @@ func TestBadKeyFloodIsLimited(t *testing.T) {
 // server's resident memory grows by far less than the 300 MiB sent.
 func TestUnauthenticatedUploadsStayCheap(t *testing.T) {
 	t.Parallel()
-	base, pid, _ := servedLimits(t, "CAISSE_AUTH_FAILURE_RATE=0")
+	testdb.EachEngine(t, unauthenticatedUploads)
+}
+
+func unauthenticatedUploads(t *testing.T, dbURL string) {
+	base, pid, _ := servedLimits(t, dbURL, "CAISSE_AUTH_FAILURE_RATE=0")
 	before := rssKB(t, pid)
 	peak := before
 	stop := make(chan struct{})
@@ -152,7 +160,11 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // forever.
 func TestClientThatNeverReads(t *testing.T) {
 	t.Parallel()
-	base, _, _ := servedLimits(t, "CAISSE_WRITE_TIMEOUT=1s")
+	testdb.EachEngine(t, neverReads)
+}
+
+func neverReads(t *testing.T, dbURL string) {
+	base, _, _ := servedLimits(t, dbURL, "CAISSE_WRITE_TIMEOUT=1s")
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
