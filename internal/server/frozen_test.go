@@ -111,25 +111,33 @@ func newCluster(t *testing.T) *cluster {
 			t.Fatalf("chown: %v %s", err, out)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
 	data := filepath.Join(c.dir, "data")
 	if out, err := c.command("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	start := c.command("pg_ctl", "-D", data, "-o", "-p "+port+" -k "+c.dir+" -c fsync=off", "-l", filepath.Join(c.dir, "log"), "-w", "start")
-	if out, err := start.CombinedOutput(); err != nil {
-		t.Fatalf("pg_ctl start: %v\n%s", err, out)
+	var port int
+	for try := 1; ; try++ { // another process may take the free port before the server does
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		opts := fmt.Sprintf("-p %d -k %s -c fsync=off", port, c.dir)
+		out, err := c.command("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(c.dir, "log"), "-w", "start").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 3 {
+			log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+			t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		}
 	}
 	t.Cleanup(func() {
 		c.signal(t, syscall.SIGCONT)
 		c.command("pg_ctl", "-D", data, "-m", "immediate", "stop").Run() //nolint:errcheck // may be stopped already
 	})
-	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%s/postgres?sslmode=disable", port)
+	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return c
 }
 
