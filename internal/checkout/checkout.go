@@ -289,6 +289,15 @@ func ValidateMetadata(m map[string]string) error {
 // PostgreSQL refuses NUL characters and invalid UTF-8.
 func Storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
+// MinUnix and MaxUnix bound the instants a caller may name, in Unix seconds:
+// 1970 to the end of 9999. Every engine stores and compares those (SQLite's
+// microseconds fit an int64, PostgreSQL's timestamptz holds them), and a
+// bound moved by a second or a day does not overflow.
+const (
+	MinUnix = 0
+	MaxUnix = 253402300799 // 9999-12-31T23:59:59Z
+)
+
 // Get returns one of the principal's sessions.
 func (s *Service) Get(ctx context.Context, p merchant.Principal, id string) (Session, error) {
 	if !Storable(id) {

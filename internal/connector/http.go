@@ -274,8 +274,9 @@ func (h *HTTP) tolerance() time.Duration {
 	return defaultTolerance
 }
 
-// decodeState parses and checks an operator's paymentState; pending is
-// allowed only where asked (a status query, not a callback).
+// decodeState parses and checks an operator's paymentState, whose texts
+// must hold no NUL character (no database stores one); pending is allowed
+// only where asked (a status query, not a callback).
 func decodeState(body []byte, pendingOK bool) (Result, error) {
 	var s paymentState
 	if err := json.Unmarshal(body, &s); err != nil {
@@ -286,6 +287,8 @@ func decodeState(body []byte, pendingOK bool) (Result, error) {
 		return Result{}, errors.New("no id")
 	case s.Reference == "":
 		return Result{}, errors.New("no reference")
+	case strings.ContainsRune(s.ID+s.Reference+s.FailureReason, 0): // JSON decoding leaves no invalid UTF-8
+		return Result{}, errors.New("a NUL character in id, reference or failure_reason")
 	case !known(s.Status, pendingOK):
 		return Result{}, fmt.Errorf("unknown status %q", s.Status)
 	}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"image"
@@ -19,9 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +46,11 @@ const (
 	// browserPatience bounds every wait on the browser; the test connector answers
 	// within about a second, and the no-JS page reloads every 3 s.
 	browserPatience = 20 * time.Second
+	// lookEvery is how often a wait looks at the tab again. chromedp's own
+	// queries retry every 5 ms: a call to the browser 200 times a second for
+	// each tab waiting on a payment's outcome, which, with the tests' many tabs
+	// waiting at once, is what kept both cores busy.
+	lookEvery = 50 * time.Millisecond
 )
 
 // chromium returns the path of a Chromium or Chrome binary. Without one the
@@ -61,12 +69,57 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// startBrowser starts a headless Chromium with a fresh profile, stopped at
-// cleanup, and returns a context holding it; tabs are opened with newTab.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromium(t)
-	profile := t.TempDir() // removed after the browser stops (cleanups run last-in first-out)
+// TestMain runs the package's tests, the browser tests all at once (each mostly
+// waits, on the test connector's answer or the page's reloads), then stops the
+// Chromiums they share.
+func TestMain(m *testing.M) {
+	testserver.Parallel(16)
+	code := m.Run()
+	for _, stop := range chrome.stops {
+		stop()
+	}
+	os.Exit(code)
+}
+
+// chrome is the package's headless Chromiums, started by the first test that
+// opens a tab: one for each core, up to 4, since a browser serves the DevTools
+// connections of all its tabs on one thread. Tests take them in turn, and each
+// test has its tabs in a browser context of its own.
+var chrome struct {
+	once     sync.Once
+	browsers []context.Context // each holds a running browser; tabs are made from them
+	stops    []func()          // each stops a browser and removes its profile
+	next     atomic.Uint32     // counts the tabs opened, to take the browsers in turn
+	err      error
+}
+
+// startChromiums starts chrome's browsers, at once.
+func startChromiums(path string) {
+	n := min(runtime.NumCPU(), 4)
+	chrome.browsers, chrome.stops = make([]context.Context, n), make([]func(), n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { chrome.browsers[i], chrome.stops[i], errs[i] = startChromium(path) })
+	}
+	wg.Wait()
+	if chrome.err = errors.Join(errs...); chrome.err != nil {
+		for _, stop := range chrome.stops {
+			if stop != nil {
+				stop()
+			}
+		}
+		chrome.stops = nil
+	}
+}
+
+// startChromium starts a headless Chromium at path with a fresh profile and
+// returns a context holding it, and what stops it.
+func startChromium(path string) (context.Context, func(), error) {
+	profile, err := os.MkdirTemp("", "caisse-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -77,17 +130,26 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// chromedp's own list, and the omnibox popups that Chromium makes for
+		// every window (every browser context, so every test) as WebUI pages,
+		// each in a renderer of its own: without them a test costs a third of
+		// the CPU time.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(phoneWidth, phoneHeight),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc) // waits for the browser to exit
 	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser() })
-	if err := chromedp.Do(browser); err != nil { // starts the browser, with no deadline
-		t.Fatalf("start %s: %v", path, err)
+	stop := func() {
+		cancelBrowser()
+		cancelAlloc() // waits for the browser to exit
+		os.RemoveAll(profile)
 	}
-	return browser
+	if err := chromedp.Do(browser); err != nil { // starts the browser, with no deadline
+		stop()
+		return nil, nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	return browser, stop, nil
 }
 
 // tabOptions set up a tab before its first page.
@@ -96,10 +158,17 @@ type tabOptions struct {
 	acceptLanguage string // the browser's Accept-Language; "" leaves Chromium's own
 }
 
-// newTab opens a tab in its own browser context (its own cookies) of browser,
-// with the phone-sized viewport, closed at cleanup.
-func newTab(t *testing.T, browser context.Context, o tabOptions) context.Context {
+// newTab opens a tab of one of the shared Chromiums in a browser context of
+// its own (its own cookies and cache), with the phone-sized viewport, closed
+// with its browser context at cleanup.
+func newTab(t *testing.T, o tabOptions) context.Context {
 	t.Helper()
+	path := chromium(t)
+	chrome.once.Do(func() { startChromiums(path) })
+	if chrome.err != nil {
+		t.Fatal(chrome.err)
+	}
+	browser := chrome.browsers[int(chrome.next.Add(1))%len(chrome.browsers)]
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(func() { cancel() })
 	steps := []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(phoneWidth, phoneHeight)}
@@ -120,6 +189,12 @@ func newTab(t *testing.T, browser context.Context, o tabOptions) context.Context
 		t.Fatalf("open a tab: %v", err)
 	}
 	return tab
+}
+
+// waitVisible waits until an element matching the CSS selector sel is visible,
+// looking every lookEvery.
+func waitVisible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel), chromedp.RetryInterval(lookEvery))
 }
 
 // act runs steps in tab within browserPatience, failing the test with what the page shows.
@@ -180,7 +255,7 @@ func waitLocation(t *testing.T, tab context.Context, want string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, browserPatience)
 	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(lookEvery)
 	defer tick.Stop()
 	last := ""
 	for {
@@ -210,7 +285,7 @@ func saveScreenshot(t *testing.T, tab context.Context, name string) {
 		dir = t.TempDir()
 	}
 	// A page just navigated to may have no layout yet: wait for its body.
-	act(t, tab, "wait for the page to show", chromedp.WaitVisible(chromedp.CSS("body")))
+	act(t, tab, "wait for the page to show", waitVisible("body"))
 	raw := read(t, tab, "screenshot "+name, chromedp.FullScreenshot(100))
 	img, err := png.Decode(bytes.NewReader(raw))
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 func TestBrowserApprove(t *testing.T) {
 	t.Parallel()
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
-		tab := newTab(t, startBrowser(t), tabOptions{})
+		tab := newTab(t, tabOptions{})
 		s := newChromeShop(t, dbURL)
 		id, payURL := s.create(t, chromeOrder{locale: "fr",
 			successURL: s.site + "/ok?session_id={CHECKOUT_SESSION_ID}", cancelURL: s.site + "/cart"})
@@ -63,13 +63,13 @@ func TestBrowserDeclined(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tab := newTab(t, startBrowser(t), tabOptions{})
+			tab := newTab(t, tabOptions{})
 			s := newChromeShop(t, testdb.SQLiteURL(t))
 			id, payURL := s.create(t, chromeOrder{locale: tc.locale, successURL: s.site + "/ok", cancelURL: s.site + "/cart"})
 
 			act(t, tab, "open the page", chromedp.Navigate(payURL))
 			payInTab(t, tab, tc.phone, "orange_money")
-			act(t, tab, "wait for the failure", chromedp.WaitVisible(chromedp.CSS("#failure")))
+			act(t, tab, "wait for the failure", waitVisible("#failure"))
 
 			for _, c := range []struct{ sel, want string }{
 				{"#session h1", tc.wantH1},
@@ -94,7 +94,7 @@ func TestBrowserDeclined(t *testing.T) {
 // TestBrowserCancel cancels from the form and lands on the merchant's cancel_url.
 func TestBrowserCancel(t *testing.T) {
 	t.Parallel()
-	tab := newTab(t, startBrowser(t), tabOptions{})
+	tab := newTab(t, tabOptions{})
 	s := newChromeShop(t, testdb.SQLiteURL(t))
 	id, payURL := s.create(t, chromeOrder{locale: "fr", successURL: s.site + "/ok", cancelURL: s.site + "/cart?from=caisse"})
 
@@ -116,7 +116,7 @@ func TestBrowserExpired(t *testing.T) {
 	} {
 		t.Run(tc.locale, func(t *testing.T) {
 			t.Parallel()
-			tab := newTab(t, startBrowser(t), tabOptions{})
+			tab := newTab(t, tabOptions{})
 			s := newChromeShop(t, testdb.SQLiteURL(t))
 			id, payURL := s.create(t, chromeOrder{locale: tc.locale, cancelURL: s.site + "/cart"})
 			var expired struct{ Status string }
@@ -153,7 +153,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tab := newTab(t, startBrowser(t), tabOptions{noScript: true})
+			tab := newTab(t, tabOptions{noScript: true})
 			s := newChromeShop(t, testdb.SQLiteURL(t))
 			id, payURL := s.create(t, chromeOrder{locale: "fr",
 				successURL: s.site + "/ok?session_id={CHECKOUT_SESSION_ID}", cancelURL: s.site + "/cart"})
@@ -164,7 +164,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			if tc.wantPath != "" {
 				s.waitLanded(t, tab, tc.wantPath+id)
 			} else {
-				act(t, tab, "wait for the failure", chromedp.WaitVisible(chromedp.CSS("#failure")))
+				act(t, tab, "wait for the failure", waitVisible("#failure"))
 				if got := read(t, tab, "read #failure", chromedp.Text(chromedp.CSS("#failure"))); got != tc.wantFailure {
 					t.Errorf("#failure = %q, want %q", got, tc.wantFailure)
 				}
@@ -217,7 +217,7 @@ func TestBrowserLanguage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tab := newTab(t, startBrowser(t), tabOptions{acceptLanguage: tc.acceptLanguage})
+			tab := newTab(t, tabOptions{acceptLanguage: tc.acceptLanguage})
 			s := newChromeShop(t, testdb.SQLiteURL(t))
 			_, payURL := s.create(t, chromeOrder{locale: tc.locale, successURL: s.site + "/ok", cancelURL: s.site + "/cart"})
 
@@ -252,7 +252,7 @@ func TestBrowserSavedPhone(t *testing.T) {
 		phone  = "+2250700000004" // never answers: the session stays pending
 		masked = "+225••••••••04"
 	)
-	tab := newTab(t, startBrowser(t), tabOptions{acceptLanguage: "fr-CI,fr;q=0.9"})
+	tab := newTab(t, tabOptions{acceptLanguage: "fr-CI,fr;q=0.9"})
 	s := newChromeShop(t, testdb.SQLiteURL(t))
 	var created struct{ ID string }
 	s.call(t, http.MethodPost, "/v1/checkouts", "application/json",
@@ -268,7 +268,7 @@ func TestBrowserSavedPhone(t *testing.T) {
 	}
 	act(t, tab, "pay without typing the number",
 		chromedp.Click(chromedp.CSS("#pay")),
-		chromedp.WaitVisible(chromedp.CSS(`#session[data-status="pending"]`)))
+		waitVisible(`#session[data-status="pending"]`))
 	want := "Une demande de 5\u202f000 FCFA a été envoyée au " + masked + ". Composez votre code secret pour confirmer."
 	if got := read(t, tab, "read the request", chromedp.Text(chromedp.CSS("#session .state p"))); got != want {
 		t.Errorf("pending text = %q, want %q", got, want)
@@ -287,12 +287,11 @@ func TestBrowserSavedPhone(t *testing.T) {
 //	CAISSE_SCREENSHOTS=$PWD/docs/hosted-page go test ./internal/hosted -run TestBrowserScreenshots
 func TestBrowserScreenshots(t *testing.T) {
 	t.Parallel()
-	browser := startBrowser(t)
 	s := newChromeShop(t, testdb.SQLiteURL(t))
 	payWith := func(phone string, wait string) func(t *testing.T, tab context.Context, id string) {
 		return func(t *testing.T, tab context.Context, id string) {
 			payInTab(t, tab, phone, "orange_money")
-			act(t, tab, "wait for "+wait, chromedp.WaitVisible(chromedp.CSS(wait)))
+			act(t, tab, "wait for "+wait, waitVisible(wait))
 		}
 	}
 	byAPI := func(path string) func(t *testing.T, tab context.Context, id string) {
@@ -320,8 +319,8 @@ func TestBrowserScreenshots(t *testing.T) {
 				t.Parallel()
 				// No success_url: a paid session shows its receipt.
 				id, payURL := s.create(t, chromeOrder{locale: lang, cancelURL: s.site + "/cart", reference: "CMD-1042"})
-				tab := newTab(t, browser, tabOptions{})
-				act(t, tab, "open the page", chromedp.Navigate(payURL), chromedp.WaitVisible(chromedp.CSS("#pay")))
+				tab := newTab(t, tabOptions{})
+				act(t, tab, "open the page", chromedp.Navigate(payURL), waitVisible("#pay"))
 				if state.reach != nil {
 					state.reach(t, tab, id)
 				}

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/connector"
@@ -54,7 +55,13 @@ type Page struct {
 func (p *Page) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFiles, "static")
 	files := http.StripPrefix("/assets/", http.FileServerFS(static))
-	mux.Handle("GET /assets/", headers(files))
+	mux.Handle("GET /assets/", headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) { // names no asset; fs.Sub calls it invalid, which FileServer answers 500
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})))
 	mux.Handle("GET /pay/{id}", headers(http.HandlerFunc(p.show)))
 	mux.Handle("GET /pay/{id}/status", headers(http.HandlerFunc(p.status)))
 	posts := http.NewCrossOriginProtection()

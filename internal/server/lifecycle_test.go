@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	stripe "github.com/stripe/stripe-go/v85"
 	stripewebhook "github.com/stripe/stripe-go/v85/webhook"
@@ -225,16 +226,18 @@ func TestFailedDeliveriesAreRetriedAndListed(t *testing.T) {
 			event = ev.ID
 		}
 		attempts := l.call("GET", "/v1/events/"+event+"/webhook_attempts", "", http.StatusOK)["data"].([]any)
-		var codes []string
+		type outcome struct{ StatusCode, Succeeded any } // as decoded from JSON
+		var outcomes []outcome
 		for i, a := range attempts {
 			a := a.(map[string]any)
 			if a["webhook_endpoint"] != endpoint || a["event"] != event || a["attempt"] != float64(i+1) {
 				t.Fatalf("attempt %d: %v", i, a)
 			}
-			codes = append(codes, fmt.Sprintf("%v:%v", a["status_code"], a["succeeded"]))
+			outcomes = append(outcomes, outcome{a["status_code"], a["succeeded"]})
 		}
-		if strings.Join(codes, " ") != "500:false 500:false 200:true" {
-			t.Fatalf("attempts %v", codes)
+		want := []outcome{{float64(500), false}, {float64(500), false}, {float64(200), true}}
+		if diff := cmp.Diff(want, outcomes); diff != "" {
+			t.Fatalf("attempts (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -45,13 +45,13 @@ func newLiveFaults(t *testing.T, dbURL, secret string) *liveFaults {
 }
 
 // history is the session's event types, oldest first.
-func (f *liveFaults) history(id string) []string {
+func (f *liveFaults) history(id string) []checkout.EventType {
 	f.t.Helper()
 	list, err := f.env.Server.Store.EventList(context.Background(), f.p.Scope(), store.EventFilter{Limit: 100}, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var out []string
+	var out []checkout.EventType
 	for _, e := range slices.Backward(list) {
 		if e.Session.ID == id {
 			out = append(out, e.Type)
@@ -71,8 +71,8 @@ func (f *liveFaults) get(id string) store.Session {
 }
 
 var (
-	paidHistory     = []string{checkout.EventPending, checkout.EventProcessing, checkout.EventCompleted, checkout.EventAsyncSucceeded}
-	declinedHistory = []string{checkout.EventPending, checkout.EventAsyncFailed}
+	paidHistory     = []checkout.EventType{checkout.EventPending, checkout.EventProcessing, checkout.EventCompleted, checkout.EventAsyncSucceeded}
+	declinedHistory = []checkout.EventType{checkout.EventPending, checkout.EventAsyncFailed}
 )
 
 // TestOperatorAmbiguityIsNotFailure pays live sessions through an operator
@@ -86,8 +86,8 @@ func TestOperatorAmbiguityIsNotFailure(t *testing.T) {
 		f := newLiveFaults(t, dbURL, operatorSecret)
 		cases := []struct {
 			name, phone string
-			status      string
-			history     []string
+			status      checkout.Status
+			history     []checkout.EventType
 		}{
 			{"start times out, then the operator calls back", "+2250700000006", checkout.StatusCompleted, paidHistory},
 			{"start answered 502, then the operator calls back", "+2250700000007", checkout.StatusCompleted, paidHistory},
@@ -120,7 +120,7 @@ func TestOperatorAmbiguityIsNotFailure(t *testing.T) {
 		}
 		f.env.Clock.Follow(6 * time.Minute) // past the 5-minute deadline
 		waitStatus(t, f.lifecycle, down, checkout.StatusExpired)
-		if got := f.history(down); !slices.Equal(got, []string{checkout.EventPending, checkout.EventExpired}) {
+		if got := f.history(down); !slices.Equal(got, []checkout.EventType{checkout.EventPending, checkout.EventExpired}) {
 			t.Errorf("operator down: events %v", got)
 		}
 	})
@@ -152,7 +152,7 @@ func TestOperatorSuccessAlwaysWins(t *testing.T) {
 // lateSuccess posts the operator's signed success for a session that ended
 // unpaid with the event ended, and checks that it completes the session; a
 // failure reported afterwards is then refused.
-func (f *liveFaults) lateSuccess(id, ended string) {
+func (f *liveFaults) lateSuccess(id string, ended checkout.EventType) {
 	f.t.Helper()
 	ref := f.get(id).ConnectorRef
 	post := func(status string) int {
@@ -163,7 +163,7 @@ func (f *liveFaults) lateSuccess(id, ended string) {
 		f.t.Fatalf("late success callback after %s: %d", ended, got)
 	}
 	waitStatus(f.t, f.lifecycle, id, checkout.StatusCompleted)
-	want := []string{checkout.EventPending, ended, checkout.EventCompleted, checkout.EventAsyncSucceeded, checkout.EventLateSuccess}
+	want := []checkout.EventType{checkout.EventPending, ended, checkout.EventCompleted, checkout.EventAsyncSucceeded, checkout.EventLateSuccess}
 	if got := f.history(id); !slices.Equal(got, want) {
 		f.t.Errorf("events %v, want %v", got, want)
 	}

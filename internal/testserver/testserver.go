@@ -20,16 +20,19 @@ import (
 )
 
 // Parallel lets up to n tests that call t.Parallel run at once in this test
-// binary, unless the command line sets -parallel; call it from TestMain
-// before m.Run. go test's default, GOMAXPROCS, suits tests that compute; tests
-// that mostly wait (on a payment answered a second later, a webhook retry, a
+// binary, unless the command line sets -parallel or fuzzes (-fuzz, where
+// -parallel is the number of fuzzing workers); call it from TestMain before
+// m.Run. go test's default, GOMAXPROCS, suits tests that compute; tests that
+// mostly wait (on a payment answered a second later, a webhook retry, a
 // browser, a process's restart) want more of them at once.
 func Parallel(n int) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
 	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	flag.Visit(func(f *flag.Flag) {
+		set = set || f.Name == "test.parallel" || f.Name == "test.fuzz" || f.Name == "test.fuzzworker"
+	})
 	if !set {
 		if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
 			panic(err)

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,23 +19,41 @@ import (
 	"time"
 
 	"github.com/caisse/caisse/internal/testdb"
+	"github.com/caisse/caisse/internal/testserver"
 )
 
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "caisse-e2e")
-	if err != nil {
+	var err error
+	if binary, err = binaryPath(); err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "caisse")
 	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/caisse").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build caisse: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// Every test here mostly waits (on processes, restarts, deliveries): all of
+	// them run at once, so that the long crash test waits for no other.
+	testserver.Parallel(16)
+	os.Exit(m.Run())
+}
+
+// binaryPath is where the binary is built: a folder of the user's cache of
+// its own for this checkout, so that go build, finding it up to date, does
+// not link it again for every run.
+func binaryPath() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(cache, "caisse-e2e", hex.EncodeToString(sum[:8]))
+	return filepath.Join(dir, "caisse"), os.MkdirAll(dir, 0o755)
 }
 
 func freeAddr(t *testing.T) string {
@@ -60,7 +80,7 @@ func caisse(t *testing.T, env []string, args ...string) []byte {
 
 func TestServeAndStop(t *testing.T) {
 	t.Parallel()
-	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+	testdb.EachEngineEmpty(t, func(t *testing.T, dbURL string) {
 		addr := freeAddr(t)
 		env := []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_PUBLIC_URL=https://pay.example.com"}
 
@@ -115,16 +135,24 @@ func startServe(t *testing.T, env []string) (*exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(), env...)
-	logs, err := cmd.StderrPipe()
+	// A pipe of our own, not cmd.StderrPipe: Wait closes that one as soon as
+	// the process has exited, and the last lines, the shutdown one among them,
+	// could be lost unread. This one is read to its end, when the process exits.
+	logs, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stderr = w
+	err = cmd.Start()
+	w.Close() // the process has its own copy
+	if err != nil {
+		logs.Close()
 		t.Fatal(err)
 	}
 	lines := make(chan string, 100000)
 	go func() {
 		defer close(lines)
+		defer logs.Close()
 		sc := bufio.NewScanner(logs)
 		for sc.Scan() {
 			lines <- sc.Text()
@@ -150,7 +178,7 @@ func waitReady(t *testing.T, url string) {
 
 func TestKeysCommands(t *testing.T) {
 	t.Parallel()
-	env := []string{"CAISSE_DATABASE_URL=" + testdb.SQLiteURL(t)}
+	env := []string{"CAISSE_DATABASE_URL=" + testdb.EmptySQLiteURL(t)}
 	var m struct{ ID, TestSecretKey string }
 	out := caisse(t, env, "merchants", "create", "--name", "Boutique", "--json")
 	if err := json.Unmarshal(out, &struct {

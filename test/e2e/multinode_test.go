@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
@@ -107,21 +108,24 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perType := map[string]int{}
+	perType := map[checkout.EventType]int{}
 	perSession := map[string]int{}
 	for _, e := range list {
 		perType[e.Type]++
-		perSession[e.Type+" "+e.Session.ID]++
+		perSession[string(e.Type)+" "+e.Session.ID]++
 		for _, path := range []string{"/a", "/b"} {
 			if seen[path+" "+e.ID] != 1 {
 				t.Errorf("event %s reached %s %d times", e.ID, path, seen[path+" "+e.ID])
 			}
 		}
 	}
-	want := map[string]int{checkout.EventPending: paid, checkout.EventProcessing: paid, checkout.EventCompleted: paid,
+	want := map[checkout.EventType]int{checkout.EventPending: paid, checkout.EventProcessing: paid, checkout.EventCompleted: paid,
 		checkout.EventAsyncSucceeded: paid, checkout.EventExpired: expiring}
-	if fmt.Sprint(perType) != fmt.Sprint(want) || len(list) != events {
-		t.Errorf("events by type %v (%d in all), want %v", perType, len(list), want)
+	if diff := cmp.Diff(want, perType); diff != "" {
+		t.Errorf("events by type (-want +got):\n%s", diff)
+	}
+	if len(list) != events {
+		t.Errorf("%d events in all, want %d", len(list), events)
 	}
 	for k, n := range perSession {
 		if n != 1 {

@@ -26,7 +26,7 @@ func TestLiveSessionPaidThroughFakeOperator(t *testing.T) {
 	}
 	t.Cleanup(func() { stopServe(t, op) })
 
-	dbURL := testdb.SQLiteURL(t)
+	dbURL := testdb.EmptySQLiteURL(t)
 	var m struct {
 		LiveSecretKey string `json:"live_secret_key"`
 	}

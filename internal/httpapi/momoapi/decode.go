@@ -253,27 +253,29 @@ func queryInt(name, v string, lo, hi int64) (int64, error) {
 // phone numbers nor times contain spaces.
 func unescapedPlus(v string) string { return strings.ReplaceAll(v, " ", "+") }
 
-// queryTime reads a date (the whole day, UTC) or an RFC 3339 time. As an end
+// queryTime reads a date (the whole day, UTC) or an RFC 3339 time, from 1970
+// to the end of 9999 (checkout.MinUnix, checkout.MaxUnix). As an end
 // bound it returns the first instant after the range, so that the end is
 // inclusive: to the second when the time has no fraction (as caisse shows
 // times), else to the microsecond.
 func queryTime(name, v string, end bool) (*time.Time, error) {
-	if d, err := time.Parse(time.DateOnly, v); err == nil {
-		if end {
-			d = d.AddDate(0, 0, 1)
-		}
-		return &d, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, unescapedPlus(v))
+	t, err := time.Parse(time.DateOnly, v)
+	next := t.AddDate(0, 0, 1) // the first instant after the range
 	if err != nil {
-		return nil, httpapi.Invalid(name, "parameter_invalid", "%s must be a date (2024-01-31) or an RFC 3339 time (2024-01-31T23:59:59Z).", name)
+		t, err = time.Parse(time.RFC3339Nano, unescapedPlus(v))
+		t = t.UTC()
+		next = t.Add(time.Second)
+		if t.Nanosecond() != 0 {
+			next = t.Add(time.Microsecond).Truncate(time.Microsecond)
+		}
 	}
-	t = t.UTC()
 	switch {
-	case end && t.Nanosecond() == 0:
-		t = t.Add(time.Second)
+	case err != nil:
+		return nil, httpapi.Invalid(name, "parameter_invalid", "%s must be a date (2024-01-31) or an RFC 3339 time (2024-01-31T23:59:59Z).", name)
+	case t.Unix() < checkout.MinUnix || t.Unix() > checkout.MaxUnix:
+		return nil, httpapi.Invalid(name, "parameter_invalid", "%s must be between 1970-01-01 and 9999-12-31 (UTC).", name)
 	case end:
-		t = t.Add(time.Microsecond).Truncate(time.Microsecond)
+		return &next, nil
 	}
 	return &t, nil
 }

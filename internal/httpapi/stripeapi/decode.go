@@ -75,18 +75,22 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
 	if in.Locale, ok = p.String("locale"); ok && !slices.Contains(locales, in.Locale) {
 		p.Fail("locale", httpapi.Invalid("locale", "", "Invalid locale: %q is not one of Stripe's locales.", in.Locale))
 	}
-	in.ExpiresAt = a.expiresAt(p)
+	a.expiry(p, &in)
 	return in, expansions(p, "")
 }
 
-// expiresAt reads expires_at (30 minutes to 24 hours ahead; 24 hours by default).
-func (a *API) expiresAt(p *params) time.Time {
-	now := a.Checkout.Now()
+// expiry reads expires_at (30 minutes to 24 hours ahead; 24 hours by default).
+func (a *API) expiry(p *params, in *checkout.CreateParams) {
 	unix, ok := p.Int("expires_at")
 	if !ok {
-		return now.Add(DefaultLifetime)
+		// The service adds it to the creation time as it reads its clock: an instant
+		// computed here from another reading could fall a fraction over 24 hours.
+		in.ExpiresIn = int64(DefaultLifetime / time.Second)
+		return
 	}
-	at := time.Unix(unix, 0)
+	now := a.Checkout.Now()
+	// Clamped, so that a time beyond what time.Unix holds is refused as too far, not wrapped round to too near.
+	at := time.Unix(min(max(unix, checkout.MinUnix), checkout.MaxUnix), 0)
 	switch life := at.Sub(now); {
 	case life < MinLifetime:
 		p.Fail("expires_at", httpapi.Invalid("expires_at", "",
@@ -95,7 +99,7 @@ func (a *API) expiresAt(p *params) time.Time {
 		p.Fail("expires_at", httpapi.Invalid("expires_at", "",
 			"The `expires_at` timestamp must be less than 24 hours from Checkout Session creation."))
 	}
-	return at
+	in.ExpiresAt = at
 }
 
 // decodeItem reads line_items[i]: a quantity and an inline price_data (a price
@@ -183,10 +187,11 @@ func decodeList(p *params) (checkout.ListParams, bool) {
 	return out, none
 }
 
-// decodeCreated reads created: a Unix time (that second) or a range with gt, gte, lt and lte.
+// decodeCreated reads created: a Unix time (that second) or a range with gt,
+// gte, lt and lte, each from 1970 to the end of 9999 (params.Unix).
 func decodeCreated(p *params, f *store.SessionFilter) {
 	if !p.isObject("created") {
-		if at, ok := p.Int("created"); ok {
+		if at, ok := p.Unix("created"); ok {
 			narrowFrom(f, at)
 			narrowBefore(f, at+1)
 		}
@@ -198,7 +203,7 @@ func decodeCreated(p *params, f *store.SessionFilter) {
 		lower bool
 		shift int64 // makes the bound inclusive-from or exclusive-before
 	}{{"gt", true, 1}, {"gte", true, 0}, {"lt", false, 0}, {"lte", false, 1}} {
-		v, ok := r.Int(b.key)
+		v, ok := r.Unix(b.key)
 		switch {
 		case !ok:
 		case b.lower:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
 )
 
@@ -350,16 +351,35 @@ func describeNode(n *node) string {
 	return n.text
 }
 
+// text is n's text, when n is a string every engine can store and compare;
+// else it records why not about path.
+func (p *params) text(path string, n *node) (string, bool) {
+	if n.kind != kindString {
+		return "", p.invalid(path, "", "string", n)
+	}
+	if !p.storable(path, n.text) {
+		return "", false
+	}
+	return n.text, true
+}
+
+// storable reports whether every engine can store and compare s as text (no
+// NUL character, valid UTF-8); else it records why not about path.
+func (p *params) storable(path, s string) bool {
+	if !checkout.Storable(s) {
+		p.record(httpapi.Invalid(path, "", "Invalid %s: must be UTF-8 text without NUL characters.", path))
+		return false
+	}
+	return true
+}
+
 // String reads key as text (a JSON number or boolean gives its literal text).
 func (p *params) String(key string) (string, bool) {
 	n := p.take(key)
 	if n == nil {
 		return "", false
 	}
-	if n.kind != kindString {
-		return "", p.invalid(p.Path(key), "", "string", n)
-	}
-	return n.text, true
+	return p.text(p.Path(key), n)
 }
 
 // Int reads key as a base-10 int64 with an optional leading '-'.
@@ -373,6 +393,19 @@ func (p *params) Int(key string) (int64, bool) {
 		return 0, p.invalid(p.Path(key), "parameter_invalid_integer", "integer", n)
 	}
 	return v, true
+}
+
+// Unix reads key as a Unix time in seconds from checkout.MinUnix to
+// checkout.MaxUnix (1970 to the end of 9999).
+func (p *params) Unix(key string) (int64, bool) {
+	v, ok := p.Int(key)
+	if ok && (v < checkout.MinUnix || v > checkout.MaxUnix) {
+		p.record(httpapi.Invalid(p.Path(key), "parameter_invalid_integer",
+			"Invalid %s: %d. A timestamp must be between %d (1970) and %d (the end of 9999).",
+			p.Path(key), v, checkout.MinUnix, checkout.MaxUnix))
+		return 0, false
+	}
+	return v, ok
 }
 
 // Object reads key as an object whose fields stay unread until read.
@@ -416,10 +449,10 @@ func (p *params) Strings(key string) ([]string, bool) {
 	out := make([]string, len(items))
 	for i, n := range items {
 		n.read = true
-		if n.kind != kindString {
-			return nil, p.invalid(paramPath(p.Path(key), strconv.Itoa(i)), "", "string", n)
+		var ok bool
+		if out[i], ok = p.text(paramPath(p.Path(key), strconv.Itoa(i)), n); !ok {
+			return nil, false
 		}
-		out[i] = n.text
 	}
 	return out, true
 }
@@ -481,13 +514,15 @@ func (p *params) Metadata(key string) (map[string]string, bool) {
 	for _, k := range n.keys {
 		v := n.fields[k]
 		v.read = true
-		switch v.kind {
-		case kindNull: // left out, as if absent
-		case kindString:
-			m[k] = v.text
-		default:
-			return nil, p.invalid(paramPath(p.Path(key), k), "", "string", v)
+		path := paramPath(p.Path(key), k)
+		if v.kind == kindNull {
+			continue // left out, as if absent
 		}
+		text, ok := p.text(path, v)
+		if !ok || !p.storable(path, k) {
+			return nil, false
+		}
+		m[k] = text
 	}
 	return m, true
 }
