@@ -48,8 +48,7 @@ const (
 	browserPatience = 20 * time.Second
 	// lookEvery is how often a wait looks at the tab again. chromedp's own
 	// queries retry every 5 ms: a call to the browser 200 times a second for
-	// each tab waiting on a payment's outcome, which, with the tests' many tabs
-	// waiting at once, is what kept both cores busy.
+	// each tab waiting on a payment's outcome, and many tabs wait at once.
 	lookEvery = 50 * time.Millisecond
 )
 
@@ -131,9 +130,9 @@ func startChromium(path string) (context.Context, func(), error) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		// chromedp's own list, and the omnibox popups that Chromium makes for
-		// every window (every browser context, so every test) as WebUI pages,
-		// each in a renderer of its own: without them a test costs a third of
-		// the CPU time.
+		// every window (every browser context, so every test) as two WebUI
+		// pages, each in a renderer of its own: without them the browser tests
+		// take half the CPU time.
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(phoneWidth, phoneHeight),

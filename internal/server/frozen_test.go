@@ -32,7 +32,7 @@ func answersWithin(t *testing.T, l *lifecycle, method, path, body string) {
 	start := time.Now()
 	got := l.call(method, path, body, http.StatusServiceUnavailable)
 	took := time.Since(start)
-	if took > requestTimeout+time.Second {
+	if took > requestTimeout+2*time.Second { // slack for a loaded machine
 		t.Errorf("%s %s with the database frozen: %v after %s, want a 503 within %s", method, path, got, took, requestTimeout)
 	}
 	t.Logf("%s %s answered 503 after %s", method, path, took.Round(time.Millisecond))

@@ -113,7 +113,7 @@ func callback(t *testing.T, url, body, signature string) int {
 // waitStatus waits for the session to reach status, read through the momo API.
 func waitStatus(t *testing.T, l *lifecycle, id string, status checkout.Status) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(45 * time.Second) // River's scheduler and a loaded machine may each add seconds
 	for {
 		got := l.call("GET", "/v1/checkouts/"+id, "", http.StatusOK)["status"]
 		if got == string(status) { // a JSON string: compared as a string, not a checkout.Status

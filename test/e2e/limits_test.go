@@ -74,11 +74,14 @@ func badKeyFlood(t *testing.T, dbURL string) {
 		return res.StatusCode
 	}
 	codes := map[int]int{}
+	start := time.Now()
 	for i := range 60 {
 		codes[get("sk_test_wrong"+strconv.Itoa(i))]++
 	}
-	if codes[http.StatusUnauthorized] < 5 || codes[http.StatusUnauthorized] > 20 || codes[http.StatusTooManyRequests] < 40 {
-		t.Fatalf("60 bad keys in a row: %v, want about 10 × 401 then 429", codes)
+	// A burst of 10, then 5 more each second the flood lasted.
+	most := 10 + int(5*time.Since(start).Seconds()) + 1
+	if codes[http.StatusUnauthorized] < 5 || codes[http.StatusUnauthorized] > most || codes[http.StatusTooManyRequests] < 60-most {
+		t.Fatalf("60 bad keys in a row in %s: %v, want at most %d × 401, then 429", time.Since(start).Round(time.Millisecond), codes, most)
 	}
 	time.Sleep(time.Second) // five tokens back
 	if got := get(key); got != http.StatusOK {
@@ -185,12 +188,12 @@ func neverReads(t *testing.T, dbURL string) {
 		}
 		w.Flush()
 	}()
-	time.Sleep(4 * time.Second) // never read: the server's writes block, then time out
+	time.Sleep(8 * time.Second) // never read: the server's writes block, then time out (even on a loaded machine)
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	n, err := io.Copy(io.Discard, conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("the connection was still open 24 s later (%d bytes read): no write timeout", n)
+		t.Fatalf("the connection was still open 28 s later (%d bytes read): no write timeout", n)
 	}
 	if full := int64(requests) * 100; n >= full {
 		t.Fatalf("read %d bytes: every answer came through, the server never had to give up", n)
