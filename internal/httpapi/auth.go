@@ -169,13 +169,6 @@ func (l *Limiter) Has(key string) bool {
 	return b != nil && b.TokensAt(l.now()) >= 1
 }
 
-// Len is how many buckets the limiter keeps.
-func (l *Limiter) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.keys)
-}
-
 // bucket returns the key's bucket, making it if there is room, after
 // forgetting the full ones if a sweep is due.
 func (l *Limiter) bucket(key string) *rate.Limiter {

@@ -141,7 +141,3 @@ func (b *Box) Open(s string) ([]byte, error) {
 	}
 	return plain, nil
 }
-
-// Current reports whether s is sealed with the newest key (a rotation re-seals
-// the others).
-func (b *Box) Current(s string) bool { return strings.HasPrefix(s, prefix+b.ids[0]+":") }
