@@ -83,7 +83,7 @@ type FakeOperator struct {
 	mu       sync.Mutex     // guards closed, payments and byRef
 	closed   bool
 	payments map[string]*fakePayment // by id
-	byRef    map[string]*fakePayment // by caisse's reference
+	byRef    map[string]*fakePayment // by caisse's attempt
 }
 
 // fakePayment is one payment the fake operator holds.
@@ -108,7 +108,7 @@ func (f *FakeOperator) init() {
 	})
 }
 
-// ServeHTTP serves POST /v1/payments, GET /v1/payments?reference=… and
+// ServeHTTP serves POST /v1/payments, GET /v1/payments?attempt=… and
 // GET /v1/payments/{id}.
 func (f *FakeOperator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.init()
@@ -117,7 +117,7 @@ func (f *FakeOperator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/v1/payments" && r.Method == http.MethodPost:
 		f.create(w, r)
 	case r.URL.Path == "/v1/payments" && r.Method == http.MethodGet:
-		f.show(w, r, f.byRef, r.URL.Query().Get("reference"))
+		f.show(w, r, f.byRef, r.URL.Query().Get("attempt"))
 	case isItem && id != "" && !strings.Contains(id, "/") && r.Method == http.MethodGet:
 		f.show(w, r, f.payments, id)
 	case r.URL.Path == "/v1/payments" || isItem:
@@ -183,8 +183,8 @@ func (f *FakeOperator) create(w http.ResponseWriter, r *http.Request) {
 }
 
 // start takes a valid payment request and returns the code and body to
-// answer. A retry (same reference, same fields) gets its payment; a new
-// reference gets a new payment, played in the background, unless the phone
+// answer. A retry (same attempt, same fields) gets its payment; a new
+// attempt gets a new payment, played in the background, unless the phone
 // number's fault drops it. stall says the answer is to be held first: start
 // then counts the hold in f.wg, and the caller calls f.wg.Done after it.
 func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bool) {
@@ -193,9 +193,9 @@ func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bo
 	if f.closed {
 		return http.StatusServiceUnavailable, errorBody("shutting down"), false
 	}
-	if p, ok := f.byRef[req.Reference]; ok { // a retry: idempotent by reference
+	if p, ok := f.byRef[req.Attempt]; ok { // a retry: idempotent by attempt
 		if p.req != req {
-			return http.StatusConflict, errorBody("reference already used for a different payment"), false
+			return http.StatusConflict, errorBody("attempt already used for a different payment"), false
 		}
 		return http.StatusOK, p.state, false
 	}
@@ -210,7 +210,7 @@ func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bo
 		return fault.Code, fault.errorBody(), false
 	}
 	p := &fakePayment{req: req, state: paymentState{ID: randomID("op_"), Reference: req.Reference, Status: StatusPending}, silent: fault.Silent}
-	f.payments[p.state.ID], f.byRef[req.Reference] = p, p
+	f.payments[p.state.ID], f.byRef[req.Attempt] = p, p
 	log.Info("fake operator: payment requested", "id", p.state.ID)
 	f.wg.Go(func() { f.play(p, sc) })
 	if fault.Stall {
@@ -232,6 +232,8 @@ func validRequest(req paymentRequest) error {
 	switch {
 	case req.Reference == "" || len(req.Reference) > 255:
 		return errors.New("reference must be 1 to 255 bytes")
+	case req.Attempt == "" || len(req.Attempt) > 255:
+		return errors.New("attempt must be 1 to 255 bytes")
 	case req.Amount <= 0:
 		return errors.New("amount must be a positive integer of minor units")
 	case len(req.Currency) != 3 || strings.ToUpper(req.Currency) != req.Currency ||
@@ -262,7 +264,7 @@ func (f *FakeOperator) show(w http.ResponseWriter, r *http.Request, m map[string
 		return
 	}
 	if key == "" {
-		writeError(w, http.StatusBadRequest, "reference query parameter is required")
+		writeError(w, http.StatusBadRequest, "attempt query parameter is required")
 		return
 	}
 	f.mu.Lock()

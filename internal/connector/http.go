@@ -38,6 +38,7 @@ var defaultClient = &http.Client{Timeout: DefaultTimeout}
 // paymentRequest is the body of POST /v1/payments.
 type paymentRequest struct {
 	Reference   string `json:"reference"`
+	Attempt     string `json:"attempt"`
 	Amount      int64  `json:"amount"`
 	Currency    string `json:"currency"`
 	Phone       string `json:"phone"`
@@ -68,37 +69,51 @@ type HTTP struct {
 	Tolerance     time.Duration    // callback timestamp tolerance; 0 means 5 minutes
 }
 
+// HTTPKind is the generic connector: an operator or aggregator that speaks
+// caisse's own operator protocol (docs/connectors.md).
+var HTTPKind = Kind{
+	Name: "http", Flow: FlowPush, Doc: "caisse operator protocol v2 (docs/connectors.md)",
+	Credentials: []Credential{{Name: "secret", Secret: true, Doc: "the HMAC secret shared with the operator, both directions"}},
+	New: func(c Config) (Connector, error) {
+		return &HTTP{ConnectorName: c.ID, BaseURL: c.BaseURL, Secret: c.Credentials["secret"], CallbackURL: c.CallbackURL,
+			Client: c.Client, Timeout: c.Timeout, Now: c.Now}, nil
+	},
+}
+
 // Name is ConnectorName.
 func (h *HTTP) Name() string { return h.ConnectorName }
+
+// Flow is FlowPush.
+func (h *HTTP) Flow() string { return FlowPush }
 
 // Initiate posts p to the operator's /v1/payments and returns the id it answers.
 // Its errors quote the operator's status code and the start of its answer, with
 // the secret and the customer's phone number masked. Only a 4xx other than 408,
 // 409, 425 and 429 wraps ErrRefused; every other error is ambiguous.
-func (h *HTTP) Initiate(ctx context.Context, p Payment) (string, error) {
+func (h *HTTP) Initiate(ctx context.Context, p Payment) (Started, error) {
 	body, err := json.Marshal(paymentRequest{
-		Reference: p.SessionID, Amount: p.Amount, Currency: p.Currency,
+		Reference: p.SessionID, Attempt: p.Attempt, Amount: p.Amount, Currency: p.Currency,
 		Phone: p.Phone, Channel: p.Channel, CallbackURL: h.CallbackURL,
 	})
 	if err != nil {
-		return "", fmt.Errorf("connector %s: encode payment: %w", h.ConnectorName, err)
+		return Started{}, fmt.Errorf("connector %s: encode payment: %w", h.ConnectorName, err)
 	}
 	code, answer, err := h.do(ctx, http.MethodPost, "/v1/payments", body)
 	if err != nil {
-		return "", err
+		return Started{}, err
 	}
 	if code < 200 || code > 299 {
 		err := h.answerError("initiate", code, answer, p.Phone)
 		if refused(code) {
-			return "", fmt.Errorf("%w: %w", ErrRefused, err)
+			return Started{}, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
-		return "", err
+		return Started{}, err
 	}
 	var s paymentState
 	if err := json.Unmarshal(answer, &s); err != nil || s.ID == "" || !known(s.Status, true) {
-		return "", h.answerError("initiate: want JSON with id and status", code, answer, p.Phone)
+		return Started{}, h.answerError("initiate: want JSON with id and status", code, answer, p.Phone)
 	}
-	return s.ID, nil
+	return Started{Ref: s.ID}, nil
 }
 
 // Callback verifies the Operator-Signature header of an operator's callback
@@ -119,15 +134,16 @@ func (h *HTTP) Callback(r *http.Request, body []byte) (Result, error) {
 	return res, nil
 }
 
-// Status asks the operator where the payment of session sessionID stands:
-// GET /v1/payments/{ref}, or GET /v1/payments?reference={sessionID} when ref
-// is empty. A 404 with the protocol's {"error":…} wraps ErrNoPayment. An
-// answer about another payment (id or reference) is an error.
-func (h *HTTP) Status(ctx context.Context, sessionID, ref string) (Result, error) {
-	if sessionID == "" {
-		return Result{}, fmt.Errorf("connector %s: status: empty session id", h.ConnectorName)
+// Status asks the operator where payment p stands: GET /v1/payments/{ref},
+// or GET /v1/payments?attempt={p.Attempt} when ref is empty. A 404 with the
+// protocol's {"error":…} wraps ErrNoPayment. An answer about another payment
+// (id or reference) is an error.
+func (h *HTTP) Status(ctx context.Context, p Payment, ref string) (Result, error) {
+	sessionID := p.SessionID
+	if sessionID == "" || p.Attempt == "" {
+		return Result{}, fmt.Errorf("connector %s: status: empty session id or attempt", h.ConnectorName)
 	}
-	target := "/v1/payments?" + url.Values{"reference": {sessionID}}.Encode()
+	target := "/v1/payments?" + url.Values{"attempt": {p.Attempt}}.Encode()
 	if ref != "" {
 		target = "/v1/payments/" + url.PathEscape(ref)
 	}

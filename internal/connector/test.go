@@ -68,12 +68,15 @@ type Test struct{}
 // Name is "test".
 func (Test) Name() string { return "test" }
 
+// Flow is FlowPush.
+func (Test) Flow() string { return FlowPush }
+
 // Initiate returns a new operator ref, "tpay_" and 24 random hex characters.
-func (Test) Initiate(ctx context.Context, _ Payment) (string, error) {
+func (Test) Initiate(ctx context.Context, _ Payment) (Started, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return Started{}, err
 	}
-	return randomID("tpay_"), nil
+	return Started{Ref: randomID("tpay_")}, nil
 }
 
 // randomID returns prefix and 24 hex characters from crypto/rand (96 bits).
@@ -87,4 +90,4 @@ func randomID(prefix string) string {
 func (Test) Callback(*http.Request, []byte) (Result, error) { return Result{}, ErrUnsupported }
 
 // Status is ErrUnsupported: caisse drives test outcomes itself and knows them.
-func (Test) Status(context.Context, string, string) (Result, error) { return Result{}, ErrUnsupported }
+func (Test) Status(context.Context, Payment, string) (Result, error) { return Result{}, ErrUnsupported }
