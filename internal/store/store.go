@@ -96,6 +96,39 @@ type Session struct {
 	CompletedAt        *time.Time
 	Channel            string // the mobile-money channel the customer chose, once confirmed
 	ConnectorRef       string // the operator's payment id, once the connector has it
+	// Attempt is caisse's id of the current attempt at paying the session (a
+	// UUID, new at each confirm): the operator's idempotency key.
+	Attempt string
+	// ConnectorURL is where a redirect flow's customer pays: the operator's
+	// page, once the operator has answered the start request.
+	ConnectorURL string
+	// ConnectorCheck is the hex SHA-256 of the secret the operator's
+	// notifications about the attempt must carry (Orange's notif_token).
+	ConnectorCheck string
+}
+
+// PaymentStart is what an operator answered to an attempt's start request.
+type PaymentStart struct {
+	Attempt string // the attempt it answers; a session that moved on to another is left alone
+	Ref     string
+	URL     string
+	Check   string // hex SHA-256
+}
+
+// Connector is a merchant's operator connector for one mode and channel, as
+// `caisse connectors set` stores it.
+type Connector struct {
+	Seq int64
+	ID  string // "conn_…", as in /v1/connectors/{id}/callback
+	Scope
+	Channel string
+	Kind    string
+	BaseURL string
+	// Credentials are the sealed JSON object of the credentials (seal.Box):
+	// the store never sees them in clear.
+	Credentials string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // LineItem is one thing a session sells, stored within the session (JSON).
@@ -149,6 +182,10 @@ type StatusChange struct {
 	FailureReason string
 	UserPhone     string // replaces the session's phone when set
 	Channel       string // replaces the session's channel when set
+	// Attempt, when set, starts a new payment attempt: it replaces the
+	// session's attempt and clears connector_ref, connector_url and
+	// connector_check.
+	Attempt string
 }
 
 // Endpoint is a merchant's webhook endpoint.
@@ -291,8 +328,27 @@ type Store interface {
 	// SessionLookup reads a session by id whatever its scope, for callers that
 	// learn the id from a trusted source (an operator's signed callback).
 	SessionLookup(ctx context.Context, id string) (Session, error)
-	// SessionSetRef records the operator's payment id on a session.
-	SessionSetRef(ctx context.Context, scope Scope, id, ref string) error
+	// SessionSetStart records the operator's answer to the start request of
+	// the session's current attempt, once: a session whose attempt is another,
+	// or that already has a ref, is left as it is (no error).
+	SessionSetStart(ctx context.Context, scope Scope, id string, p PaymentStart) error
+	// SessionsToReconcile lists up to limit sessions that an operator was
+	// asked to pay (attempt set) and that are pending or processing, or
+	// changed at or after since; of one merchant, or of all when merchantID
+	// is empty; in seq order after afterSeq.
+	SessionsToReconcile(ctx context.Context, merchantID string, since time.Time, afterSeq int64, limit int) ([]Session, error)
+
+	// ConnectorPut stores a merchant's connector for its mode and channel,
+	// replacing the one there (which keeps its id and created_at).
+	ConnectorPut(ctx context.Context, c Connector) (Connector, error)
+	// ConnectorGet reads a connector by id.
+	ConnectorGet(ctx context.Context, id string) (Connector, error)
+	// ConnectorFor reads the scope's connector for a channel.
+	ConnectorFor(ctx context.Context, scope Scope, channel string) (Connector, error)
+	// ConnectorList lists a merchant's connectors, test mode first, by channel.
+	ConnectorList(ctx context.Context, merchantID string) ([]Connector, error)
+	// ConnectorDelete removes the scope's connector for a channel; ErrNotFound if there is none.
+	ConnectorDelete(ctx context.Context, scope Scope, channel string) error
 	// SessionsDue lists up to limit sessions with expires_at at or before now
 	// that are created, or pending in test mode (a live pending payment ends
 	// on the operator's word), earliest deadline first; in one scope, or in

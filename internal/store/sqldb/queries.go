@@ -14,9 +14,10 @@ type Queries struct {
 
 	SessionInsert       string // sessionTable.args; RETURNING seq
 	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or ''
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or ''
 	SessionLookup       string // id
-	SessionSetRef       string // merchant_id, livemode, id, connector_ref
+	SessionSetStart     string // merchant_id, livemode, id, attempt, connector_ref, connector_url, connector_check
+	SessionsToReconcile string // merchant_id or '', since, after seq, limit
 	SessionsDue         string // now, limit
 	SessionsDueInScope  string // now, limit, merchant_id, livemode
 	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
@@ -29,6 +30,12 @@ type Queries struct {
 	EndpointUpdate  string // merchant_id, livemode, id, url, description, enabled_events, status, metadata, updated_at; RETURNING EndpointColumns
 	EndpointDelete  string // merchant_id, livemode, id
 	EndpointEnabled string // merchant_id, livemode
+
+	ConnectorPut    string // connectorTable.args; upsert on merchant_id, livemode, channel; RETURNING ConnectorColumns
+	ConnectorGet    string // id
+	ConnectorFor    string // merchant_id, livemode, channel
+	ConnectorList   string // merchant_id
+	ConnectorDelete string // merchant_id, livemode, channel
 
 	AttemptInsert    string // attemptTable.args
 	AttemptList      string // merchant_id, livemode, event_id
@@ -69,11 +76,20 @@ func PortableQueries() Queries {
 		SessionChangeStatus: `UPDATE sessions
 			SET status = $5, updated_at = $6, completed_at = $7, failure_reason = $8,
 				user_phone = CASE WHEN $9 = '' THEN user_phone ELSE $9 END,
-				channel = CASE WHEN $10 = '' THEN channel ELSE $10 END
+				channel = CASE WHEN $10 = '' THEN channel ELSE $10 END,
+				attempt = CASE WHEN $11 = '' THEN attempt ELSE $11 END,
+				connector_ref = CASE WHEN $11 = '' THEN connector_ref ELSE '' END,
+				connector_url = CASE WHEN $11 = '' THEN connector_url ELSE '' END,
+				connector_check = CASE WHEN $11 = '' THEN connector_check ELSE '' END
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
 			RETURNING ` + SessionColumns,
 		SessionLookup: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = $1`,
-		SessionSetRef: `UPDATE sessions SET connector_ref = $4 WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		SessionSetStart: `UPDATE sessions SET connector_ref = $5, connector_url = $6, connector_check = $7
+			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND attempt = $4 AND connector_ref = ''`,
+		SessionsToReconcile: `SELECT ` + SessionColumns + ` FROM sessions
+			WHERE ($1 = '' OR merchant_id = $1) AND attempt <> '' AND seq > $3
+				AND (status IN ('pending', 'processing') OR updated_at >= $2)
+			ORDER BY seq LIMIT $4`,
 		SessionsDue: `SELECT ` + SessionColumns + ` FROM sessions
 			WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
 			ORDER BY expires_at LIMIT $2`,
@@ -98,6 +114,14 @@ func PortableQueries() Queries {
 		EndpointDelete: `DELETE FROM webhook_endpoints WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		EndpointEnabled: `SELECT ` + EndpointColumns + ` FROM webhook_endpoints
 			WHERE merchant_id = $1 AND livemode = $2 AND status = 'enabled' ORDER BY seq`,
+
+		ConnectorPut: connectorTable.insert() + ` ON CONFLICT (merchant_id, livemode, channel) DO UPDATE
+			SET kind = excluded.kind, base_url = excluded.base_url, credentials = excluded.credentials, updated_at = excluded.updated_at
+			RETURNING ` + ConnectorColumns,
+		ConnectorGet: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE id = $1`,
+		ConnectorFor: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 AND livemode = $2 AND channel = $3`,
+		ConnectorList: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 ORDER BY livemode, channel`,
+		ConnectorDelete: `DELETE FROM connectors WHERE merchant_id = $1 AND livemode = $2 AND channel = $3`,
 
 		AttemptInsert: attemptTable.insert(),
 		AttemptList: `SELECT ` + AttemptColumns + ` FROM webhook_attempts

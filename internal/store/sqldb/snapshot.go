@@ -18,7 +18,9 @@ import (
 //     before versions existed: Go field names as keys, Scope's fields
 //     promoted, times in RFC 3339 with nanoseconds. Read by renaming its keys
 //     to v1's (v0Keys); events older than a field simply lack its key.
-//   - v1: snapshotV1, times in UTC to the microsecond (snapshotTime).
+//   - v1: times in UTC to the microsecond (snapshotTime).
+//   - v2: snapshotV2: v1 and the payment attempt (attempt, connector_url,
+//     connector_check); a v1 snapshot reads with them empty.
 //
 // Changing the shape (a new session field, a renamed key, another format):
 // bump snapshotVersion, add the field or key, write testdata/session_vN.json by
@@ -28,15 +30,15 @@ import (
 // and TestSnapshotCarriesEveryField fail until this is done.
 
 // snapshotVersion is the version encodeSnapshot writes.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // snapshotTime is how a snapshot writes a time: RFC 3339 in UTC with exactly
 // six fractional digits (every engine keeps microseconds).
 const snapshotTime = "2006-01-02T15:04:05.000000Z07:00"
 
-// snapshotV1 is version 1 of the session stored in an event. Its JSON keys
+// snapshotV2 is version 2 of the session stored in an event. Its JSON keys
 // are the stored shape: never rename, retype or drop one.
-type snapshotV1 struct {
+type snapshotV2 struct {
 	V                  int               `json:"v"`
 	Seq                int64             `json:"seq"`
 	ID                 string            `json:"id"`
@@ -64,6 +66,9 @@ type snapshotV1 struct {
 	CompletedAt        *string           `json:"completed_at"` // null until completed
 	Channel            string            `json:"channel"`
 	ConnectorRef       string            `json:"connector_ref"`
+	Attempt            string            `json:"attempt"`
+	ConnectorURL       string            `json:"connector_url"`
+	ConnectorCheck     string            `json:"connector_check"`
 }
 
 // v0Keys freeze the v0 shape: each key encoding/json gave the untagged
@@ -87,7 +92,7 @@ func encodeSnapshot(s store.Session) (string, error) {
 		t := s.CompletedAt.UTC().Format(snapshotTime)
 		completed = &t
 	}
-	b, err := json.Marshal(snapshotV1{
+	b, err := json.Marshal(snapshotV2{
 		V: snapshotVersion, Seq: s.Seq, ID: s.ID, MerchantID: s.MerchantID, Livemode: s.Livemode,
 		Status: string(s.Status), Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
 		PaymentID: s.PaymentID, CustomerID: s.CustomerID, Description: s.Description, Metadata: s.Metadata,
@@ -98,20 +103,21 @@ func encodeSnapshot(s store.Session) (string, error) {
 		UpdatedAt:   s.UpdatedAt.UTC().Format(snapshotTime),
 		ExpiresAt:   s.ExpiresAt.UTC().Format(snapshotTime),
 		CompletedAt: completed, Channel: s.Channel, ConnectorRef: s.ConnectorRef,
+		Attempt: s.Attempt, ConnectorURL: s.ConnectorURL, ConnectorCheck: s.ConnectorCheck,
 	})
 	return string(b), err
 }
 
 // decodeSnapshot reads a snapshot of any version this build knows into s.
 func decodeSnapshot(data []byte, s *store.Session) error {
-	var v snapshotV1
+	var v snapshotV2
 	if err := json.Unmarshal(data, &v); err != nil {
 		return fmt.Errorf("event snapshot: %w", err)
 	}
 	switch {
 	case v.V == 0:
 		// Key matching is case-insensitive, so some v0 keys filled v: read it again, renamed.
-		v = snapshotV1{}
+		v = snapshotV2{}
 		if err := decodeV0(data, &v); err != nil {
 			return fmt.Errorf("event snapshot v0: %w", err)
 		}
@@ -124,7 +130,7 @@ func decodeSnapshot(data []byte, s *store.Session) error {
 }
 
 // decodeV0 reads a v0 snapshot into v by renaming its keys.
-func decodeV0(data []byte, v *snapshotV1) error {
+func decodeV0(data []byte, v *snapshotV2) error {
 	var old map[string]json.RawMessage
 	if err := json.Unmarshal(data, &old); err != nil {
 		return err
@@ -143,7 +149,7 @@ func decodeV0(data []byte, v *snapshotV1) error {
 }
 
 // session is the store.Session v describes.
-func (v snapshotV1) session() (store.Session, error) {
+func (v snapshotV2) session() (store.Session, error) {
 	var s store.Session
 	var errs [4]error
 	s.CreatedAt, errs[0] = snapshotTimeParse(v.CreatedAt)
@@ -165,6 +171,7 @@ func (v snapshotV1) session() (store.Session, error) {
 	s.SuccessURL, s.CancelURL, s.CustomerEmail, s.Locale = v.SuccessURL, v.CancelURL, v.CustomerEmail, v.Locale
 	s.PaymentMethodTypes, s.LineItems, s.FailureReason = v.PaymentMethodTypes, v.LineItems, v.FailureReason
 	s.Channel, s.ConnectorRef = v.Channel, v.ConnectorRef
+	s.Attempt, s.ConnectorURL, s.ConnectorCheck = v.Attempt, v.ConnectorURL, v.ConnectorCheck
 	return s, nil
 }
 

@@ -273,7 +273,7 @@ func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (s
 // SessionChangeStatus applies a status compare-and-set.
 func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c store.StatusChange) (store.Session, error) {
 	return s.compareAndSet(ctx, scope, c.ID, s.Q.SessionChangeStatus,
-		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason, c.UserPhone, c.Channel)
+		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason, c.UserPhone, c.Channel, c.Attempt)
 }
 
 // SessionLookup reads a session by id whatever its scope.
@@ -285,9 +285,58 @@ func (s *Store) SessionLookup(ctx context.Context, id string) (store.Session, er
 	return out, nil
 }
 
-// SessionSetRef records the operator's payment id on a session.
-func (s *Store) SessionSetRef(ctx context.Context, scope store.Scope, id, ref string) error {
-	n, err := s.exec(ctx, s.Q.SessionSetRef, scope.MerchantID, scope.Livemode, id, ref)
+// SessionSetStart records the operator's answer to the current attempt's start request, once.
+func (s *Store) SessionSetStart(ctx context.Context, scope store.Scope, id string, p store.PaymentStart) error {
+	_, err := s.exec(ctx, s.Q.SessionSetStart, scope.MerchantID, scope.Livemode, id, p.Attempt, p.Ref, p.URL, p.Check)
+	return err
+}
+
+// SessionsToReconcile lists the sessions an operator may disagree about.
+func (s *Store) SessionsToReconcile(ctx context.Context, merchantID string, since time.Time, afterSeq int64, limit int) ([]store.Session, error) {
+	return queryAll(ctx, s, s.Q.SessionsToReconcile, scanSession, merchantID, s.Engine.TimeArg(since), afterSeq, limit)
+}
+
+func scanConnector(row scanner) (store.Connector, error) { return connectorTable.scan(row) }
+
+// ConnectorPut stores a merchant's connector for its mode and channel.
+func (s *Store) ConnectorPut(ctx context.Context, in store.Connector) (store.Connector, error) {
+	args, err := connectorTable.args(s.Engine, &in)
+	if err != nil {
+		return in, err
+	}
+	out, err := scanConnector(s.write(ctx).QueryRowContext(ctx, s.Q.ConnectorPut, args...))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// ConnectorGet reads a connector by id.
+func (s *Store) ConnectorGet(ctx context.Context, id string) (store.Connector, error) {
+	out, err := scanConnector(s.read(ctx).QueryRowContext(ctx, s.Q.ConnectorGet, id))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// ConnectorFor reads the scope's connector for a channel.
+func (s *Store) ConnectorFor(ctx context.Context, scope store.Scope, channel string) (store.Connector, error) {
+	out, err := scanConnector(s.read(ctx).QueryRowContext(ctx, s.Q.ConnectorFor, scope.MerchantID, scope.Livemode, channel))
+	if err != nil {
+		return out, s.translate(err)
+	}
+	return out, nil
+}
+
+// ConnectorList lists a merchant's connectors.
+func (s *Store) ConnectorList(ctx context.Context, merchantID string) ([]store.Connector, error) {
+	return queryAll(ctx, s, s.Q.ConnectorList, scanConnector, merchantID)
+}
+
+// ConnectorDelete removes the scope's connector for a channel.
+func (s *Store) ConnectorDelete(ctx context.Context, scope store.Scope, channel string) error {
+	n, err := s.exec(ctx, s.Q.ConnectorDelete, scope.MerchantID, scope.Livemode, channel)
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}

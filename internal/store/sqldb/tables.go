@@ -34,6 +34,20 @@ var sessionTable = table[store.Session]{name: "sessions", columns: scoped(
 	jsonText("line_items", func(s *store.Session) *[]store.LineItem { return &s.LineItems }, "[]"), // store.LineItem's tags
 	value("channel", func(s *store.Session) *string { return &s.Channel }),
 	value("connector_ref", func(s *store.Session) *string { return &s.ConnectorRef }),
+	value("attempt", func(s *store.Session) *string { return &s.Attempt }),
+	value("connector_url", func(s *store.Session) *string { return &s.ConnectorURL }),
+	value("connector_check", func(s *store.Session) *string { return &s.ConnectorCheck }),
+)}
+
+// connectorTable is the connectors table.
+var connectorTable = table[store.Connector]{name: "connectors", columns: scoped(
+	func(c *store.Connector) (*int64, *string, *store.Scope) { return &c.Seq, &c.ID, &c.Scope },
+	value("channel", func(c *store.Connector) *string { return &c.Channel }),
+	value("kind", func(c *store.Connector) *string { return &c.Kind }),
+	value("base_url", func(c *store.Connector) *string { return &c.BaseURL }),
+	value("credentials", func(c *store.Connector) *string { return &c.Credentials }),
+	timestamp("created_at", func(c *store.Connector) *time.Time { return &c.CreatedAt }),
+	timestamp("updated_at", func(c *store.Connector) *time.Time { return &c.UpdatedAt }),
 )}
 
 // eventTable is the events table; data is the session as the event saw it (snapshot.go).
@@ -84,4 +98,6 @@ var (
 	EndpointColumns = endpointTable.list()
 	// AttemptColumns are the webhook_attempts columns.
 	AttemptColumns = attemptTable.list()
+	// ConnectorColumns are the connectors columns.
+	ConnectorColumns = connectorTable.list()
 )

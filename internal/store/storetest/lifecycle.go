@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -19,7 +18,6 @@ func lifecycleCases() map[string]func(*testing.T, store.Store) {
 	return map[string]func(*testing.T, store.Store){
 		"SessionLifecycleFields":   testSessionLifecycleFields,
 		"SessionLookup":            testSessionLookup,
-		"SessionSetRef":            testSessionSetRef,
 		"SessionsDue":              testSessionsDue,
 		"StatusesAsReadNow":        testStatusesAsReadNow,
 		"StatusChangePhoneChannel": testStatusChangePhoneChannel,
@@ -73,7 +71,10 @@ func testSessionLookup(t *testing.T, s store.Store) {
 		in.ID = randid.New("cs_live_")
 		_, err := s.SessionCreate(ctx, in)
 		must(t, err)
-		must(t, s.SessionSetRef(ctx, scope, in.ID, "op_"+in.ID))
+		in.Attempt = "a-" + in.ID
+		_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: in.ID, From: in.Status, To: "pending", At: now(), Attempt: in.Attempt})
+		must(t, err)
+		must(t, s.SessionSetStart(ctx, scope, in.ID, store.PaymentStart{Attempt: in.Attempt, Ref: "op_" + in.ID}))
 		want, err := s.SessionGet(ctx, scope, in.ID)
 		must(t, err)
 		got, err := s.SessionLookup(ctx, in.ID)
@@ -82,40 +83,6 @@ func testSessionLookup(t *testing.T, s store.Store) {
 	}
 	_, err := s.SessionLookup(ctx, "cs_test_missing")
 	wantErr(t, err, store.ErrNotFound)
-}
-
-// testSessionSetRef records (and replaces) the operator's reference, only
-// within the session's scope, and touches nothing else.
-func testSessionSetRef(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
-	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
-	must(t, err)
-	want := sess
-	for _, ref := range []string{"op_1", "op_2", "op_2"} { // replaced, then set again to the same value
-		must(t, s.SessionSetRef(ctx, scope, sess.ID, ref))
-		got, err := s.SessionGet(ctx, scope, sess.ID)
-		must(t, err)
-		want.ConnectorRef = ref
-		same(t, "after SessionSetRef "+ref, got, want)
-	}
-	cases := []struct {
-		name  string
-		scope store.Scope
-		id    string
-	}{
-		{"missing id", scope, "cs_test_missing"},
-		{"other merchant", store.Scope{MerchantID: newMerchant(t, s).ID}, sess.ID},
-		{"other mode", store.Scope{MerchantID: scope.MerchantID, Livemode: true}, sess.ID},
-	}
-	for _, c := range cases {
-		if err := s.SessionSetRef(ctx, c.scope, c.id, "op_"+c.name); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s: SessionSetRef error = %v, want %v", c.name, err, store.ErrNotFound)
-		}
-	}
-	got, err := s.SessionGet(ctx, scope, sess.ID)
-	must(t, err)
-	same(t, "after refused SessionSetRef", got, want)
 }
 
 // testStatusesAsReadNow filters sessions by status as they read at a given
