@@ -106,9 +106,26 @@ type Service struct {
 	Now      func() time.Time
 	Jobs     Enqueuer            // River, for jobs inserted with a state change
 	Notifier Notifier            // webhooks, queued with the events
-	Test     connector.Connector // pays test-mode sessions
-	Live     connector.Connector // pays live-mode sessions; nil when none is configured
-	Log      *slog.Logger
+	// Connectors finds the connector that pays a session (operator.Registry).
+	Connectors Connectors
+	// PublicURL is where customers and operators reach caisse
+	// (CAISSE_PUBLIC_URL): operators' callbacks and return pages are under it.
+	PublicURL string
+	Log       *slog.Logger
+}
+
+// Connectors finds the connector that pays a session. In test mode a
+// channel with no connector of its own is paid by connector.Test.
+type Connectors interface {
+	// For is the connector of the scope's channel; store.ErrNotFound when
+	// there is none.
+	For(ctx context.Context, scope store.Scope, channel string) (connector.Connector, error)
+	// ByID is the connector a callback URL names; store.ErrNotFound when
+	// there is none.
+	ByID(ctx context.Context, id string) (connector.Connector, error)
+	// Channels lists the channels the scope can be paid with, in
+	// connector.Channels order.
+	Channels(ctx context.Context, scope store.Scope) ([]string, error)
 }
 
 // CreateParams is a new session as the caller asked for it.

@@ -15,21 +15,22 @@ func TestStatusMachine(t *testing.T) {
 		{StatusPending, StatusExpired}: "expire", {StatusPending, StatusCancelled}: "cancel",
 		{StatusProcessing, StatusCompleted}: "pay", {StatusProcessing, StatusFailed}: "decline",
 	}
-	late := map[[2]Status]bool{{StatusFailed, StatusCompleted}: true, {StatusExpired, StatusCompleted}: true, {StatusCancelled, StatusCompleted}: true}
+	explicit := map[[2]Status]string{{StatusFailed, StatusCompleted}: "pay_late", {StatusExpired, StatusCompleted}: "pay_late",
+		{StatusCancelled, StatusCompleted}: "pay_late", {StatusFailed, StatusPending}: "retry"}
 	for _, from := range Statuses {
 		for _, to := range Statuses {
 			var names []string
 			for _, tr := range Transitions {
 				if tr.Leaves(from) && tr.To == to {
 					names = append(names, tr.Name)
-					if tr.Late != late[[2]Status{from, to}] {
-						t.Errorf("%s: %s → %s, Late %v", tr.Name, from, to, tr.Late)
+					if tr.Explicit != (explicit[[2]Status{from, to}] != "") {
+						t.Errorf("%s: %s → %s, Explicit %v", tr.Name, from, to, tr.Explicit)
 					}
 				}
 			}
 			want := allowed[[2]Status{from, to}]
-			if late[[2]Status{from, to}] {
-				want = "pay_late"
+			if e := explicit[[2]Status{from, to}]; e != "" {
+				want = e
 			}
 			if got := strings.Join(names, " "); got != want {
 				t.Errorf("%s → %s: transitions %q, want %q", from, to, got, want)

@@ -5,8 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -61,8 +68,8 @@ type ConfirmParams struct {
 
 // change is how one walk sets the fields that go with a status.
 type change struct {
-	reason         string // failure_reason, on a move to failed
-	phone, channel string // on a move to pending
+	reason                  string // failure_reason, on a move to failed
+	phone, channel, attempt string // on a move to pending
 }
 
 // plan decides, from the session as it is now, which transitions to take;
@@ -140,7 +147,7 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, route []
 		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: t.To, At: now}
 		switch t.To {
 		case StatusPending:
-			c.UserPhone, c.Channel = ch.phone, ch.channel
+			c.UserPhone, c.Channel, c.Attempt = ch.phone, ch.channel, ch.attempt
 		case StatusFailed:
 			c.FailureReason = ch.reason
 		case StatusCompleted:
@@ -221,12 +228,13 @@ func (s *Service) ForceOutcome(ctx context.Context, p merchant.Principal, id, ou
 }
 
 // Confirm starts paying a session with mobile money: it moves the session to
-// pending and asks the customer's phone for approval through the session's
-// connector. In test mode the test connector's outcome is queued; in live mode
-// a PaymentArgs job, committed with the move, carries the payment to the
-// operator and on to its definitive answer (see Drive), so that neither a
-// crash nor an operator that does not answer loses track of it. Confirm
-// answers with the session as it then is: pending.
+// pending, as a new payment attempt, and asks the channel's connector to
+// collect it. A failed session may be confirmed again before its deadline,
+// with another number or channel (Retry). With the built-in test connector
+// the test outcome is queued; otherwise a PaymentArgs job, committed with the
+// move, carries the payment to the operator and on to its definitive answer
+// (see Drive), so that neither a crash nor an operator that does not answer
+// loses track of it. Confirm answers with the session as it then is: pending.
 func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, in ConfirmParams) (Session, error) {
 	if !slices.Contains(connector.Channels, in.Channel) {
 		return Session{}, Invalid("channel", "must be one of %v", connector.Channels)
@@ -238,9 +246,11 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		}
 		in.UserPhone = phone
 	}
-	if p.Livemode && s.Live == nil {
-		return Session{}, ErrNoConnector
+	conn, err := s.connectorFor(ctx, p.Scope(), in.Channel)
+	if err != nil {
+		return Session{}, err
 	}
+	_, builtin := conn.(connector.Test)
 	cur, err := s.Get(ctx, p, id)
 	if err != nil {
 		return cur, err
@@ -248,34 +258,72 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 	if in.UserPhone == "" && cur.UserPhone == "" {
 		return cur, Invalid("user_phone", "is required: the session has no phone number")
 	}
-	out, err := s.walk(ctx, p.Scope(), id, toward(StatusPending, "confirmed"), change{phone: in.UserPhone, channel: in.Channel},
-		func(tx store.Tx, out Session) error {
-			if p.Livemode {
-				return s.insert(ctx, tx, river.InsertManyParams{Args: PaymentArgs{MerchantID: p.Merchant.ID, SessionID: id}})
-			}
-			return s.insert(ctx, tx, river.InsertManyParams{
-				Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
-				InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
-			})
+	ch := change{phone: in.UserPhone, channel: in.Channel, attempt: uuid.NewString()}
+	out, err := s.walk(ctx, p.Scope(), id, func(cur Session) ([]Transition, error) {
+		if cur.Status == StatusFailed && cur.ExpiresAt.After(s.now()) {
+			return []Transition{Retry}, nil
+		}
+		return toward(StatusPending, "confirmed")(cur)
+	}, ch, func(tx store.Tx, out Session) error {
+		if !builtin {
+			return s.insert(ctx, tx, river.InsertManyParams{Args: PaymentArgs{MerchantID: p.Merchant.ID, SessionID: id, Test: !p.Livemode}})
+		}
+		return s.insert(ctx, tx, river.InsertManyParams{
+			Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
+			InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
 		})
-	if err != nil || p.Livemode {
+	})
+	if err != nil || !builtin {
 		return out, err
 	}
-	ref, err := s.Test.Initiate(ctx, paymentOf(out))
+	started, err := conn.Initiate(ctx, s.paymentOf(out, conn))
 	if err == nil {
-		err = s.Store.SessionSetRef(ctx, out.Scope, out.ID, ref)
-		out.ConnectorRef = ref
+		err = s.learnStart(ctx, out, started)
+		out.ConnectorRef = started.Ref
 	}
 	return out, err
 }
 
-// ErrNoConnector means live mode has no operator connector configured.
-var ErrNoConnector = errors.New("checkout: no operator connector is configured for live mode")
+// ErrNoConnector means the session's mode has no connector for the channel.
+var ErrNoConnector = errors.New("checkout: no operator connector is configured for this channel")
 
-// paymentOf is what a connector is asked to collect for a session.
-func paymentOf(cur Session) connector.Payment {
-	return connector.Payment{SessionID: cur.ID, Livemode: cur.Livemode, Amount: cur.Amount,
-		Currency: cur.Currency, Phone: cur.UserPhone, Channel: cur.Channel}
+// connectorFor is the connector of the scope's channel, or ErrNoConnector.
+func (s *Service) connectorFor(ctx context.Context, scope store.Scope, channel string) (connector.Connector, error) {
+	c, err := s.Connectors.For(ctx, scope, channel)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s in %s mode", ErrNoConnector, channel, mode(scope.Livemode))
+	}
+	return c, err
+}
+
+func mode(live bool) string {
+	if live {
+		return "live"
+	}
+	return "test"
+}
+
+// Channels lists the channels the principal's sessions can be paid with.
+func (s *Service) Channels(ctx context.Context, p merchant.Principal) ([]string, error) {
+	return s.Connectors.Channels(ctx, p.Scope())
+}
+
+// paymentOf is what connector c is asked to collect for a session's current
+// attempt. Sessions confirmed before attempts existed use their id.
+func (s *Service) paymentOf(cur Session, c connector.Connector) connector.Payment {
+	attempt := cur.Attempt
+	if attempt == "" {
+		attempt = cur.ID
+	}
+	lang := "fr"
+	if strings.HasPrefix(cur.Locale, "en") {
+		lang = "en"
+	}
+	base := strings.TrimRight(s.PublicURL, "/")
+	return connector.Payment{SessionID: cur.ID, Attempt: attempt, Livemode: cur.Livemode, Amount: cur.Amount,
+		Currency: cur.Currency, Phone: cur.UserPhone, Channel: cur.Channel, Description: cur.Description, Lang: lang,
+		CallbackURL: base + "/v1/connectors/" + url.PathEscape(c.Name()) + "/callback",
+		ReturnURL:   base + "/pay/" + url.PathEscape(cur.ID) + "/return"}
 }
 
 // settle applies what an operator reports about a session's payment. A report
@@ -336,36 +384,96 @@ func (s *Service) PlayTestOutcome(ctx context.Context, args TestOutcomeArgs) err
 // ErrUnknownConnector means a callback names no configured connector.
 var ErrUnknownConnector = errors.New("checkout: no such connector")
 
-// Callback takes an operator's signed result for the named connector and
-// applies it. A bad signature is connector.ErrSignature and changes nothing.
-func (s *Service) Callback(ctx context.Context, name string, verify func(connector.Connector) (connector.Result, error)) (Session, error) {
-	if s.Live == nil || s.Live.Name() != name {
+// ErrUnconfirmed means an operator's unauthenticated callback (a Claim) said
+// something its status query did not confirm; the session follows the query.
+var ErrUnconfirmed = errors.New("checkout: the operator's status query does not confirm the callback")
+
+// Callback takes an operator's notification for the connector named id and
+// applies it. verify authenticates and reads it: a forged one is
+// connector.ErrSignature and changes nothing. The notification must be about
+// a session that connector pays, and its current attempt (ref and check);
+// otherwise it is ErrNotFound or connector.ErrSignature. A Claim (an
+// unauthenticated callback) is not believed: the operator's status query is
+// applied instead, and a claim it contradicts is ErrUnconfirmed.
+func (s *Service) Callback(ctx context.Context, id string, verify func(connector.Connector) (connector.Result, error)) (Session, error) {
+	conn, err := s.Connectors.ByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, ErrUnknownConnector
 	}
-	res, err := verify(s.Live)
+	if err != nil {
+		return Session{}, err
+	}
+	res, err := verify(conn)
 	if err != nil {
 		return Session{}, err
 	}
 	cur, err := s.Store.SessionLookup(ctx, res.SessionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (!cur.Livemode || (cur.ConnectorRef != "" && cur.ConnectorRef != res.Ref))) {
+	if err == nil {
+		err = s.owns(ctx, conn, cur, res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, fmt.Errorf("%w: %s", ErrNotFound, res.SessionID)
 	}
 	if err != nil {
 		return cur, err
 	}
-	if err := s.learnRef(ctx, cur, res.Ref); err != nil {
+	var claimed string
+	if res.Claim {
+		claimed = res.Status
+		if res, err = conn.Status(ctx, s.paymentOf(cur, conn), cur.ConnectorRef); err != nil {
+			return cur, fmt.Errorf("confirming an operator's callback: %w", err)
+		}
+		res.SessionID = cur.ID
+	}
+	if err := s.learnStart(ctx, cur, connector.Started{Ref: res.Ref}); err != nil {
 		return cur, err
 	}
-	return s.settle(ctx, cur.Scope, cur.ID, res)
+	out, err := s.settle(ctx, cur.Scope, cur.ID, res)
+	if err == nil && claimed != "" && claimed != res.Status {
+		s.Log.Warn("operator callback not confirmed by its status query", "session", cur.ID, "claimed", claimed, "status", res.Status)
+		return out, ErrUnconfirmed
+	}
+	return out, err
 }
 
-// learnRef records the operator's payment id on a session that lacks it (its
-// start request went unanswered).
-func (s *Service) learnRef(ctx context.Context, cur Session, ref string) error {
-	if cur.ConnectorRef != "" || ref == "" {
+// owns checks that a notification verified by conn is about cur's current
+// attempt with conn: store.ErrNotFound when cur is paid through another
+// connector or the notification names another payment, connector.ErrSignature
+// when it lacks the attempt's check.
+func (s *Service) owns(ctx context.Context, conn connector.Connector, cur Session, res connector.Result) error {
+	if cur.Attempt == "" && cur.Status == StatusCreated {
+		return store.ErrNotFound // never sent to an operator
+	}
+	payer, err := s.Connectors.For(ctx, cur.Scope, cur.Channel)
+	switch {
+	case err != nil:
+		return err
+	case payer.Name() != conn.Name():
+		return store.ErrNotFound
+	case cur.ConnectorRef != "" && res.Ref != "" && res.Ref != cur.ConnectorRef:
+		return store.ErrNotFound // another attempt's payment
+	case cur.ConnectorCheck != "" && subtle.ConstantTimeCompare([]byte(checkHash(res.Check)), []byte(cur.ConnectorCheck)) != 1:
+		return fmt.Errorf("%w: the notification's token is not the payment's", connector.ErrSignature)
+	}
+	return nil
+}
+
+// checkHash is how a payment's Started.Check is kept: hex SHA-256.
+func checkHash(check string) string {
+	if check == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(check))
+	return hex.EncodeToString(sum[:])
+}
+
+// learnStart records an operator's answer to the current attempt's start
+// request (or the payment id a status answer gave when that answer was lost).
+func (s *Service) learnStart(ctx context.Context, cur Session, st connector.Started) error {
+	if cur.ConnectorRef != "" || st.Ref == "" {
 		return nil
 	}
-	return s.Store.SessionSetRef(ctx, cur.Scope, cur.ID, ref)
+	return s.Store.SessionSetStart(ctx, cur.Scope, cur.ID, store.PaymentStart{Attempt: cur.Attempt, Ref: st.Ref, URL: st.RedirectURL, Check: checkHash(st.Check)})
 }
 
 // ExpireDue expires a session whose deadline has passed while it is still

@@ -29,7 +29,7 @@ func TestEveryStatusAndAction(t *testing.T) {
 	}{
 		{"confirm", func(id string) (checkout.Session, error) {
 			return svc.Confirm(ctx, p, id, checkout.ConfirmParams{Channel: "wave"})
-		}, map[checkout.Status]checkout.Status{"created": "pending"}},
+		}, map[checkout.Status]checkout.Status{"created": "pending", "failed": "pending"}}, // from failed: a retry
 		{"cancel", func(id string) (checkout.Session, error) { return svc.Cancel(ctx, p, id) },
 			map[checkout.Status]checkout.Status{"created": "cancelled", "pending": "cancelled"}},
 		{"expire", func(id string) (checkout.Session, error) { return svc.Expire(ctx, p, id) },
@@ -61,6 +61,47 @@ func TestEveryStatusAndAction(t *testing.T) {
 				t.Errorf("%s from %s: error %v, status %q; want a StateError and %s unchanged", a.name, from, err, after.Status, from)
 			}
 		}
+	}
+}
+
+// TestRetryAfterFailure: a failed session confirmed again before its
+// deadline starts a new attempt (new id, the previous one's start and failure
+// cleared, a pending event); after its deadline it cannot be.
+func TestRetryAfterFailure(t *testing.T) {
+	t.Parallel()
+	env, p := newMerchant(t)
+	ctx := context.Background()
+	svc := env.Server.Checkout
+	id := sessionIn(t, env, p, "created")
+	first, err := svc.Confirm(ctx, p, id, checkout.ConfirmParams{Channel: "wave", UserPhone: "+2250700000002"})
+	if err != nil || first.Attempt == "" {
+		t.Fatalf("confirm: %+v, %v", first, err)
+	}
+	failed, err := svc.ForceOutcome(ctx, p, id, checkout.OutcomeFail, "insufficient_funds")
+	if err != nil || failed.Status != "failed" {
+		t.Fatalf("fail: %q, %v", failed.Status, err)
+	}
+	again, err := svc.Confirm(ctx, p, id, checkout.ConfirmParams{Channel: "orange_money", UserPhone: "+2250707000001"})
+	switch {
+	case err != nil || again.Status != "pending":
+		t.Fatalf("retry: %q, %v", again.Status, err)
+	case again.Attempt == "" || again.Attempt == first.Attempt:
+		t.Errorf("retry attempt %q, first %q: want a new one", again.Attempt, first.Attempt)
+	case again.FailureReason != "" || again.Channel != "orange_money" || again.UserPhone != "+2250707000001":
+		t.Errorf("retry kept the failed attempt's fields: %+v", again)
+	case again.ConnectorRef == "" || again.ConnectorRef == first.ConnectorRef:
+		t.Errorf("retry ref %q, first %q: want the new attempt's own", again.ConnectorRef, first.ConnectorRef)
+	}
+	events, err := env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Types: []store.EventType{checkout.EventPending}, Limit: 10}, nil)
+	if err != nil || len(events) != 2 {
+		t.Errorf("pending events: %d (%v), want 2 (confirm, then retry)", len(events), err)
+	}
+
+	late := sessionIn(t, env, p, "failed")
+	env.Clock.Set(env.Clock.Now().Add(checkout.DefaultExpiresIn * time.Second))
+	var se *checkout.StateError
+	if got, err := svc.Confirm(ctx, p, late, checkout.ConfirmParams{Channel: "wave"}); !errors.As(err, &se) || got.Status != "failed" {
+		t.Errorf("retry after the deadline: %q, %v; want a StateError", got.Status, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 type PaymentArgs struct {
 	MerchantID string `json:"merchant_id"`
 	SessionID  string `json:"session_id"`
+	Test       bool   `json:"test,omitempty"` // a test-mode session paid through a configured connector (an operator's sandbox)
 }
 
 // Kind names the job in River's tables.
@@ -47,23 +48,28 @@ const (
 // Every step is safe to repeat: starting is idempotent at the operator (by
 // the session id), and settling is a compare-and-set.
 func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (time.Duration, error) {
-	cur, err := s.Store.SessionGet(ctx, store.Scope{MerchantID: a.MerchantID, Livemode: true}, a.SessionID)
+	cur, err := s.Store.SessionGet(ctx, store.Scope{MerchantID: a.MerchantID, Livemode: !a.Test}, a.SessionID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return 0, nil
 	case err != nil:
 		return 0, err
-	case s.Live == nil:
-		return 0, ErrNoConnector // retried by River: the configuration may come back
 	case cur.Status == StatusCompleted || cur.Status == StatusFailed:
 		return 0, nil // the operator's word is in
 	}
-	now := s.now()
+	conn, err := s.connectorFor(ctx, cur.Scope, cur.Channel)
+	if err != nil {
+		return 0, err // retried by River: the configuration may come back
+	}
+	if _, builtin := conn.(connector.Test); builtin {
+		return 0, nil // test outcomes are played by their own job
+	}
+	pay, now := s.paymentOf(cur, conn), s.now()
 	if cur.Status == StatusPending && cur.ConnectorRef == "" && cur.ExpiresAt.After(now) {
-		ref, err := s.Live.Initiate(ctx, paymentOf(cur))
+		started, err := conn.Initiate(ctx, pay)
 		switch {
 		case err == nil:
-			return s.poll(since, cur), s.learnRef(ctx, cur, ref)
+			return s.poll(since, cur), s.learnStart(ctx, cur, started)
 		case errors.Is(err, connector.ErrRefused):
 			s.Log.Warn("operator refused a payment; failing the session", "session", cur.ID, "error", err)
 			_, err = s.settle(ctx, cur.Scope, cur.ID, connector.Result{Status: connector.StatusFailed, FailureReason: ReasonOperatorRefused})
@@ -71,7 +77,7 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 		}
 		s.Log.Warn("operator's answer to a payment start is unknown; asking for its status", "session", cur.ID, "error", err)
 	}
-	res, err := s.Live.Status(ctx, cur.ID, cur.ConnectorRef)
+	res, err := conn.Status(ctx, pay, cur.ConnectorRef)
 	switch {
 	case errors.Is(err, connector.ErrNoPayment) && cur.ConnectorRef == "":
 		if cur.Status == StatusPending && cur.ExpiresAt.After(now) {
@@ -82,7 +88,7 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 		s.Log.Warn("operator status unknown", "session", cur.ID, "error", err)
 		return s.pollOrGiveUp(since, cur), nil
 	}
-	if err := s.learnRef(ctx, cur, res.Ref); err != nil {
+	if err := s.learnStart(ctx, cur, connector.Started{Ref: res.Ref}); err != nil {
 		return 0, err
 	}
 	res.SessionID = cur.ID
@@ -93,13 +99,31 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 	case connector.StatusSucceeded, connector.StatusFailed:
 		return 0, nil
 	case connector.StatusPending:
-		if !cur.ExpiresAt.After(now) {
+		ended := cur.Status == StatusExpired || cur.Status == StatusCancelled
+		if ended || !cur.ExpiresAt.After(now) {
+			s.endAtOperator(ctx, conn, pay, cur)
+		}
+		if !ended && !cur.ExpiresAt.After(now) {
 			if err := s.expireUnpaid(ctx, cur); ignoreState(err) != nil {
 				return 0, err
 			}
 		}
 	}
 	return s.pollOrGiveUp(since, cur), nil
+}
+
+// endAtOperator asks an operator that can (connector.Expirer) to end a
+// payment the customer has not made, so that a session that expires or was
+// cancelled cannot be paid afterwards. A failure is logged: the payment is
+// still followed, and a late success still completes the session.
+func (s *Service) endAtOperator(ctx context.Context, conn connector.Connector, pay connector.Payment, cur Session) {
+	ex, ok := conn.(connector.Expirer)
+	if !ok || cur.ConnectorRef == "" {
+		return
+	}
+	if err := ex.Expire(ctx, pay, cur.ConnectorRef); err != nil && !errors.Is(err, connector.ErrNoPayment) {
+		s.Log.Warn("operator did not end an unpaid payment", "session", cur.ID, "error", err)
+	}
 }
 
 // expireUnpaid expires a pending session the operator has not been paid for.

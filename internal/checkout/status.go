@@ -55,9 +55,11 @@ type Transition struct {
 	From   []Status
 	To     Status
 	Events []EventType
-	// Late marks the transition only an operator's definitive success takes,
-	// after the session ended unpaid; Route never plans through it.
-	Late bool
+	// Explicit marks a transition only a caller that names it takes: an
+	// operator's late success after the session ended unpaid (PayLate), the
+	// customer's new attempt after a failed one (Retry). Route never plans
+	// through it, and Terminal does not count it.
+	Explicit bool
 }
 
 // The transitions, in lifecycle order.
@@ -75,11 +77,15 @@ var (
 	Cancel = Transition{Name: "cancel", From: []Status{StatusCreated, StatusPending}, To: StatusCancelled,
 		Events: []EventType{EventCancelled}}
 	PayLate = Transition{Name: "pay_late", From: []Status{StatusFailed, StatusExpired, StatusCancelled}, To: StatusCompleted,
-		Events: []EventType{EventCompleted, EventAsyncSucceeded, EventLateSuccess}, Late: true}
+		Events: []EventType{EventCompleted, EventAsyncSucceeded, EventLateSuccess}, Explicit: true}
+	// Retry is the customer paying again, with another number or channel,
+	// after a failed attempt and before the session's deadline (Confirm).
+	Retry = Transition{Name: "retry", From: []Status{StatusFailed}, To: StatusPending,
+		Events: []EventType{EventPending}, Explicit: true}
 )
 
 // Transitions is the status machine.
-var Transitions = []Transition{Confirm, Approve, Pay, Decline, Expire, Cancel, PayLate}
+var Transitions = []Transition{Confirm, Approve, Pay, Decline, Expire, Cancel, PayLate, Retry}
 
 // Leaves reports whether t may start from status s.
 func (t Transition) Leaves(s Status) bool { return slices.Contains(t.From, s) }
@@ -87,12 +93,12 @@ func (t Transition) Leaves(s Status) bool { return slices.Contains(t.From, s) }
 // ValidStatus reports whether s is one of the seven canonical statuses.
 func ValidStatus(s Status) bool { return slices.Contains(Statuses, s) }
 
-// Terminal reports whether only a late success leaves the status.
+// Terminal reports whether only an Explicit transition leaves the status.
 func Terminal(s Status) bool {
-	return !slices.ContainsFunc(Transitions, func(t Transition) bool { return !t.Late && t.Leaves(s) })
+	return !slices.ContainsFunc(Transitions, func(t Transition) bool { return !t.Explicit && t.Leaves(s) })
 }
 
-// Route returns the shortest chain of transitions (never a Late one) from
+// Route returns the shortest chain of transitions (never an Explicit one) from
 // one status to another: Route(created, completed) is confirm, approve, pay.
 // It is nil when to cannot be reached (or equals from).
 func Route(from, to Status) []Transition {
@@ -106,7 +112,7 @@ func Route(from, to Status) []Transition {
 		cur := queue[0]
 		queue = queue[1:]
 		for _, t := range Transitions {
-			if _, seen := came[t.To]; seen || t.Late || !t.Leaves(cur) {
+			if _, seen := came[t.To]; seen || t.Explicit || !t.Leaves(cur) {
 				continue
 			}
 			came[t.To] = step{cur, t}

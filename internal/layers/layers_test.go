@@ -18,11 +18,11 @@ const module = "github.com/caisse/caisse/"
 // test: a new package states its place in the layers here.
 var allowed = map[string][]string{
 	"cmd/caisse": {"internal/cli"},
-	"internal/cli": {"internal/config", "internal/connector", "internal/merchant", "internal/server", "internal/store",
+	"internal/cli": {"internal/config", "internal/connector", "internal/merchant", "internal/operator", "internal/server", "internal/store",
 		"internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/server": {"internal/checkout", "internal/config", "internal/connector", "internal/hosted", "internal/httpapi",
 		"internal/httpapi/connectorapi", "internal/httpapi/momoapi", "internal/httpapi/stripeapi", "internal/idempotency",
-		"internal/jobs", "internal/merchant", "internal/notify", "internal/seal", "internal/store", "internal/store/pgstore", "internal/store/sqlitestore"},
+		"internal/jobs", "internal/merchant", "internal/notify", "internal/operator", "internal/seal", "internal/store", "internal/store/pgstore", "internal/store/sqlitestore"},
 
 	// HTTP: the shared layer, then one package per dialect; a dialect never imports another.
 	"internal/httpapi":              {"internal/checkout", "internal/idempotency", "internal/merchant", "internal/randid", "internal/store"},
@@ -38,6 +38,12 @@ var allowed = map[string][]string{
 	"internal/merchant":    {"internal/money", "internal/randid", "internal/store"},
 	"internal/idempotency": {"internal/seal", "internal/store"},
 	"internal/connector":   {"internal/webhook"},
+	// Connectors per merchant; the operator packages speak each operator's API.
+	"internal/operator": {"internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave",
+		"internal/randid", "internal/seal", "internal/store"},
+	"internal/connector/mtn":    {"internal/connector"},
+	"internal/connector/orange": {"internal/connector"},
+	"internal/connector/wave":   {"internal/connector", "internal/webhook"},
 
 	// Storage: the seam imports no caisse package; engines share sqldb.
 	"internal/store":             {},

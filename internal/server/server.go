@@ -34,6 +34,7 @@ import (
 	"github.com/caisse/caisse/internal/jobs"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/notify"
+	"github.com/caisse/caisse/internal/operator"
 	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/store/pgstore"
@@ -59,12 +60,14 @@ type Server struct {
 	Merchants *merchant.Service
 	Checkout  *checkout.Service
 	Notify    *notify.Service
-	Jobs      *river.Client[*sql.Tx]
-	log       *slog.Logger
-	handler   http.Handler
-	stripe    *stripeapi.API
-	sweeping  sync.WaitGroup
-	stopSweep context.CancelFunc
+	// Connectors are the merchants' operator connectors (caisse connectors).
+	Connectors *operator.Registry
+	Jobs       *river.Client[*sql.Tx]
+	log        *slog.Logger
+	handler    http.Handler
+	stripe     *stripeapi.API
+	sweeping   sync.WaitGroup
+	stopSweep  context.CancelFunc
 }
 
 // Options are the parts tests may replace.
@@ -112,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s := &Server{Config: cfg, Store: st, log: opts.Log,
 		Merchants: &merchant.Service{Store: st, Now: opts.Now},
-		Checkout:  &checkout.Service{Store: st, Now: opts.Now, Test: connector.Test{}, Live: liveConnector(cfg), Log: opts.Log},
+		Checkout:  &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log},
 		stripe:    &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
 	box, err := secretBox(cfg, opts.Log)
@@ -120,6 +123,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, err
 	}
+	s.Connectors = &operator.Registry{Store: st, Box: box, PublicURL: cfg.PublicURL, Timeout: cfg.OperatorTimeout,
+		Default: liveConnector(cfg), Now: opts.Now}
+	s.Checkout.Connectors = s.Connectors
 	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box,
 		NoPrivateTestTargets: cfg.WebhookNoPrivateTestTargets}
 	s.Checkout.Notifier = s.Notify

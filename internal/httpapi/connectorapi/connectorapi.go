@@ -23,7 +23,9 @@ type API struct {
 
 // Register adds the callback route to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.Handle("POST /v1/connectors/{name}/callback", httpapi.ReadBody(render, httpapi.Handle(a.fail, a.callback)))
+	h := httpapi.ReadBody(render, httpapi.Handle(a.fail, a.callback))
+	mux.Handle("POST /v1/connectors/{name}/callback", h)
+	mux.Handle("PUT /v1/connectors/{name}/callback", h) // MTN MoMo calls back with PUT
 }
 
 func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
@@ -51,6 +53,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &badState):
 		a.Log.Warn("operator callback contradicts the session", "session", badState.ID, "status", badState.Status, "reported", badState.Action)
 		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "session_state", Message: badState.Error()})
+	case errors.Is(err, checkout.ErrUnconfirmed):
+		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "callback_unconfirmed",
+			Message: "The operator's status query does not confirm this callback; the session follows the status query."})
 	case errors.Is(err, connector.ErrMalformed):
 		render(w, r, &httpapi.Problem{Status: http.StatusBadRequest, Code: "callback_invalid", Message: err.Error()})
 	default:
