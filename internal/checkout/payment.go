@@ -88,11 +88,7 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 		s.Log.Warn("operator status unknown", "session", cur.ID, "error", err)
 		return s.pollOrGiveUp(since, cur), nil
 	}
-	if err := s.learnStart(ctx, cur, connector.Started{Ref: res.Ref}); err != nil {
-		return 0, err
-	}
-	res.SessionID = cur.ID
-	if _, err := s.settle(ctx, cur.Scope, cur.ID, res); ignoreState(err) != nil {
+	if _, err := s.apply(ctx, cur, res); err != nil {
 		return 0, err
 	}
 	switch res.Status {
@@ -110,6 +106,18 @@ func (s *Service) Drive(ctx context.Context, a PaymentArgs, since time.Time) (ti
 		}
 	}
 	return s.pollOrGiveUp(since, cur), nil
+}
+
+// apply settles cur from an operator's status answer res, learning the
+// payment id if the session lacked it. A session that moved on meanwhile is
+// no error; the session is returned as settle left it (zero when unchanged).
+func (s *Service) apply(ctx context.Context, cur Session, res connector.Result) (Session, error) {
+	if err := s.learnStart(ctx, cur, connector.Started{Ref: res.Ref}); err != nil {
+		return Session{}, err
+	}
+	res.SessionID = cur.ID
+	out, err := s.settle(ctx, cur.Scope, cur.ID, res)
+	return out, ignoreState(err)
 }
 
 // endAtOperator asks an operator that can (connector.Expirer) to end a

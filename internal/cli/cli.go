@@ -38,6 +38,10 @@ Usage:
   caisse keys create --merchant ID --mode test|live [--json]
   caisse keys list   --merchant ID [--json]
   caisse keys revoke --key KEY_ID
+  caisse connectors set    --merchant ID --mode test|live --channel CHANNEL --kind KIND
+                           --base-url URL [--credential NAME=VALUE|NAME=@FILE ...] [--json]
+  caisse connectors list   --merchant ID [--json]
+  caisse connectors delete --merchant ID --mode test|live --channel CHANNEL
   caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s] [--stall 15s]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
@@ -82,7 +86,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		return usageError{"a command is required"}
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "merchants" || cmd == "keys" {
+	if cmd == "merchants" || cmd == "keys" || cmd == "connectors" {
 		if len(rest) == 0 {
 			return usageError{cmd + " needs a subcommand"}
 		}
@@ -101,6 +105,12 @@ func run(ctx context.Context, args []string, env Env) error {
 		return keysList(ctx, rest, env)
 	case "keys revoke":
 		return keysRevoke(ctx, rest, env)
+	case "connectors set":
+		return connectorsSet(ctx, rest, env)
+	case "connectors list":
+		return connectorsList(ctx, rest, env)
+	case "connectors delete":
+		return connectorsDelete(ctx, rest, env)
 	case "fake-operator":
 		return fakeOperator(ctx, rest, env)
 	case "help", "-h", "--help":
@@ -159,8 +169,15 @@ func serve(ctx context.Context, args []string, env Env) error {
 // withStore opens and migrates the database for a one-shot command.
 func withStore(ctx context.Context, name string, args []string, env Env, define func(*flag.FlagSet),
 	fn func(store.Store) error) error {
+	return withConfigStore(ctx, name, args, env, nil, define, func(_ *config.Config, st store.Store) error { return fn(st) })
+}
+
+// withConfigStore is withStore for a command that also takes the settings
+// of groups (config.Bind's).
+func withConfigStore(ctx context.Context, name string, args []string, env Env, groups []string, define func(*flag.FlagSet),
+	fn func(*config.Config, store.Store) error) error {
 	fs := flags(name, env)
-	cfg := config.Bind(fs, env.Getenv, "database-url")
+	cfg := config.Bind(fs, env.Getenv, append([]string{"database-url"}, groups...)...)
 	define(fs)
 	if err := parse(fs, args, cfg); err != nil {
 		return err
@@ -173,7 +190,7 @@ func withStore(ctx context.Context, name string, args []string, env Env, define 
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return fn(st)
+	return fn(cfg, st)
 }
 
 func migrate(ctx context.Context, args []string, env Env) error {

@@ -105,9 +105,10 @@ func signedDo(t *testing.T, method, url, key, body string) int {
 	return resp.StatusCode
 }
 
-// paymentBody is a start request for reference and a phone number ending in suffix.
-func paymentBody(reference, suffix string) string {
-	return `{"reference":"` + reference + `","amount":2500,"currency":"XOF","phone":"+225070700` + suffix +
+// paymentBody is a start request for reference under attempt, from a phone
+// number ending in suffix.
+func paymentBody(reference, attempt, suffix string) string {
+	return `{"reference":"` + reference + `","attempt":"` + attempt + `","amount":2500,"currency":"XOF","phone":"+225070700` + suffix +
 		`","channel":"wave","callback_url":"http://127.0.0.1:1/cb"}`
 }
 
@@ -158,19 +159,20 @@ func (r *operatorRun) stop(t *testing.T) {
 func TestFakeOperatorServes(t *testing.T) {
 	t.Parallel()
 	run := startOperator(t, "--stall", "200ms")
-	body := paymentBody("cs_cli", "0001")
+	const attempt = "3d6f1a2b-7c8e-4f90-a1b2-c3d4e5f60718"
+	body := paymentBody("cs_cli", attempt, "0001")
 	if code := signedDo(t, "POST", run.url, "opsec_wrong", body); code != http.StatusUnauthorized {
 		t.Fatalf("wrong secret: %d, want 401", code)
 	}
 	if code := signedDo(t, "POST", run.url, operatorSecret, body); code != http.StatusCreated {
 		t.Fatalf("signed request: %d, want 201", code)
 	}
-	if code := signedDo(t, "GET", run.url+"?reference=cs_cli", operatorSecret, ""); code != http.StatusOK {
-		t.Errorf("status by reference: %d, want 200", code)
+	if code := signedDo(t, "GET", run.url+"?attempt="+attempt, operatorSecret, ""); code != http.StatusOK {
+		t.Errorf("status by attempt: %d, want 200", code)
 	}
 	// A start_timeout number: the answer is held for --stall.
 	start := time.Now()
-	if code := signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_cli_stall", "0006")); code != http.StatusCreated {
+	if code := signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_cli_stall", "8e7d6c5b-4a39-4281-b0c9-d8e7f6a5b4c3", "0006")); code != http.StatusCreated {
 		t.Fatalf("start_timeout request: %d, want 201", code)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond || d > 2*time.Second {
@@ -190,9 +192,10 @@ func TestFakeOperatorServes(t *testing.T) {
 func TestFakeOperatorStopSendsHeldAnswers(t *testing.T) {
 	t.Parallel()
 	run := startOperator(t, "--stall", "1h")
+	const attempt = "f1e2d3c4-b5a6-4798-8a9b-0c1d2e3f4a5b"
 	held := make(chan int, 1)
-	go func() { held <- signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_held", "0008")) }()
-	for deadline := time.Now().Add(5 * time.Second); signedDo(t, "GET", run.url+"?reference=cs_held", operatorSecret, "") != http.StatusOK; time.Sleep(10 * time.Millisecond) {
+	go func() { held <- signedDo(t, "POST", run.url, operatorSecret, paymentBody("cs_held", attempt, "0008")) }()
+	for deadline := time.Now().Add(5 * time.Second); signedDo(t, "GET", run.url+"?attempt="+attempt, operatorSecret, "") != http.StatusOK; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the payment was not made within 5 s")
 		}

@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Checkout:  &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log},
 		stripe:    &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
-	box, err := secretBox(cfg, opts.Log)
+	box, err := SecretBox(cfg, opts.Log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -152,11 +152,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	return s, nil
 }
 
-// secretBox is the key that seals secrets at rest: CAISSE_SECRET_KEY, else
+// SecretBox is the key that seals secrets at rest: CAISSE_SECRET_KEY, else
 // the file CAISSE_SECRET_KEY_FILE, else, on SQLite, a key file next to the
 // database (made on first start). On PostgreSQL without a key there is none:
 // live webhook endpoints are then refused.
-func secretBox(cfg config.Config, log *slog.Logger) (*seal.Box, error) {
+func SecretBox(cfg config.Config, log *slog.Logger) (*seal.Box, error) {
 	switch {
 	case cfg.SecretKey != "":
 		return seal.Parse(cfg.SecretKey)
