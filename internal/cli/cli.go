@@ -42,7 +42,8 @@ Usage:
                            --base-url URL [--credential NAME=VALUE|NAME=@FILE ...] [--json]
   caisse connectors list   --merchant ID [--json]
   caisse connectors delete --merchant ID --mode test|live --channel CHANNEL
-  caisse fake-operator [--addr 127.0.0.1:9099] [--secret S] [--delay 1s] [--stall 15s]
+  caisse fake-operator [--kind http|mtn_momo|orange_money|wave] [--addr 127.0.0.1:9099] [--secret S]
+                       [--delay 1s] [--stall 15s] [--public-url URL] [--webhook-url URL] [--webhook-secret S]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
 CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_OPERATOR_TIMEOUT,

@@ -19,13 +19,16 @@ import (
 	"time"
 
 	"github.com/caisse/caisse/internal/connector"
+	"github.com/caisse/caisse/internal/connector/mtn"
+	"github.com/caisse/caisse/internal/connector/orange"
+	"github.com/caisse/caisse/internal/connector/wave"
 	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/seal"
 	"github.com/caisse/caisse/internal/store"
 )
 
 // Kinds are the connector kinds caisse speaks, by name.
-var Kinds = []connector.Kind{connector.HTTPKind}
+var Kinds = []connector.Kind{connector.HTTPKind, mtn.Kind, orange.Kind, wave.Kind}
 
 // KindNamed returns the kind of that name.
 func KindNamed(name string) (connector.Kind, bool) {
@@ -179,7 +182,7 @@ func (r *Registry) Set(ctx context.Context, s Setting) (store.Connector, error) 
 	kind, ok := KindNamed(s.Kind)
 	switch {
 	case !ok:
-		return store.Connector{}, fmt.Errorf("unknown connector kind %q: want one of %s", s.Kind, strings.Join(kindNames(), ", "))
+		return store.Connector{}, fmt.Errorf("unknown connector kind %q: want one of %s", s.Kind, strings.Join(KindNames(), ", "))
 	case !slices.Contains(connector.Channels, s.Channel):
 		return store.Connector{}, fmt.Errorf("unknown channel %q: want one of %s", s.Channel, strings.Join(connector.Channels, ", "))
 	case r.Box == nil:
@@ -218,7 +221,8 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-func kindNames() []string {
+// KindNames lists the names of Kinds.
+func KindNames() []string {
 	var out []string
 	for _, k := range Kinds {
 		out = append(out, k.Name)
