@@ -104,8 +104,8 @@ func (e *StateError) Error() string {
 type Service struct {
 	Store    store.Store
 	Now      func() time.Time
-	Jobs     Enqueuer            // River, for jobs inserted with a state change
-	Notifier Notifier            // webhooks, queued with the events
+	Jobs     Enqueuer // River, for jobs inserted with a state change
+	Notifier Notifier // webhooks, queued with the events
 	// Connectors finds the connector that pays a session (operator.Registry).
 	Connectors Connectors
 	// PublicURL is where customers and operators reach caisse

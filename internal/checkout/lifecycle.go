@@ -2,12 +2,12 @@ package checkout
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"

@@ -9,8 +9,12 @@ import (
 )
 
 // ReconcileArgs is the periodic job that reconciles every merchant's
-// payments of the last ReconcileWindow.
-type ReconcileArgs struct{}
+// payments of the last ReconcileWindow. A run that has more to do than one
+// job's time queues the rest as another job, from After with the same Since.
+type ReconcileArgs struct {
+	Since time.Time `json:"since,omitzero"` // zero: ReconcileWindow before the job runs
+	After int64     `json:"after,omitempty"`
+}
 
 // Kind names the job in River's tables.
 func (ReconcileArgs) Kind() string { return "reconcile_payments" }
@@ -38,29 +42,27 @@ func (f Finding) Disagrees() bool { return f.Fixed || f.Was != f.Now }
 // operator that is pending or processing, or that changed since since. A
 // session the operator contradicts is fixed as Drive would fix it (a success
 // completes it, whatever its status; a failure fails an open one), with its
-// events. It returns every session it looked at; report, when set, sees each
-// as it goes.
-func (s *Service) Reconcile(ctx context.Context, merchantID string, since time.Time, report func(Finding)) ([]Finding, error) {
-	var out []Finding
-	var after int64
+// events. Report sees each session looked at. Sessions are taken in the order
+// they were created, after the one of seq after; more is asked before each,
+// and a false stops the run early. Reconcile returns the seq to continue
+// after and whether every session was seen.
+func (s *Service) Reconcile(ctx context.Context, merchantID string, since time.Time, after int64, more func() bool, report func(Finding)) (int64, bool, error) {
 	for {
 		page, err := s.Store.SessionsToReconcile(ctx, merchantID, since, after, reconcileBatch)
 		if err != nil {
-			return out, err
+			return after, false, err
 		}
 		for _, cur := range page {
-			after = cur.Seq
-			f, ok := s.reconcileOne(ctx, cur)
-			if !ok {
-				continue
+			if !more() {
+				return after, false, nil
 			}
-			if report != nil {
+			after = cur.Seq
+			if f, ok := s.reconcileOne(ctx, cur); ok {
 				report(f)
 			}
-			out = append(out, f)
 		}
 		if len(page) < reconcileBatch {
-			return out, nil
+			return after, true, nil
 		}
 	}
 }

@@ -42,6 +42,7 @@ Usage:
                            --base-url URL [--credential NAME=VALUE|NAME=@FILE ...] [--json]
   caisse connectors list   --merchant ID [--json]
   caisse connectors delete --merchant ID --mode test|live --channel CHANNEL
+  caisse reconcile [--merchant ID] [--since 24h|RFC3339] [--json]
   caisse fake-operator [--kind http|mtn_momo|orange_money|wave] [--addr 127.0.0.1:9099] [--secret S]
                        [--delay 1s] [--stall 15s] [--public-url URL] [--webhook-url URL] [--webhook-secret S]
 
@@ -112,6 +113,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return connectorsList(ctx, rest, env)
 	case "connectors delete":
 		return connectorsDelete(ctx, rest, env)
+	case "reconcile":
+		return reconcile(ctx, rest, env)
 	case "fake-operator":
 		return fakeOperator(ctx, rest, env)
 	case "help", "-h", "--help":

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/operator"
 	"github.com/caisse/caisse/internal/server"
@@ -178,4 +179,75 @@ func connectorsDelete(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "deleted the %s connector for %s of %s\n", mode, channel, merchantID)
 		return nil
 	})
+}
+
+// reconcile asks the operators where recent payments stand and fixes the
+// sessions they contradict (checkout.Service.Reconcile), printing each one.
+func reconcile(ctx context.Context, args []string, env Env) error {
+	fs := flags("reconcile", env)
+	cfg := config.Bind(fs, env.Getenv, "database-url", "addr", "public-url", "operator", "secrets", "log")
+	merchantID := fs.String("merchant", "", "only this merchant's sessions (default: every merchant's)")
+	since := fs.String("since", "24h", "the window's start: a duration back from now (24h) or an RFC 3339 time")
+	asJSON := fs.Bool("json", false, "print one JSON object per session")
+	if err := parse(fs, args, cfg); err != nil {
+		return err
+	}
+	from, err := sinceFlag(*since, time.Now())
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, *cfg, server.Options{Log: newLogger(cfg, env.Stderr)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	var seen, fixed, unanswered int
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	if !*asJSON {
+		fmt.Fprintln(tw, "SESSION\tMODE\tWAS\tOPERATOR\tNOW\tRESULT")
+	}
+	_, _, err = srv.Checkout.Reconcile(ctx, *merchantID, from, 0, func() bool { return ctx.Err() == nil }, func(f checkout.Finding) {
+		seen++
+		result := "agrees"
+		switch {
+		case f.Err != nil:
+			unanswered++
+			result = "unanswered: " + f.Err.Error()
+		case f.Fixed:
+			fixed++
+			result = "fixed"
+		}
+		if *asJSON {
+			json.NewEncoder(env.Stdout).Encode(map[string]any{"session": f.SessionID, "livemode": f.Livemode, "was": f.Was, //nolint:errcheck // stdout
+				"operator": f.Operator, "now": f.Now, "fixed": f.Fixed, "error": errText(f.Err)})
+			return
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.SessionID, map[bool]string{true: "live", false: "test"}[f.Livemode], f.Was, f.Operator, f.Now, result)
+	})
+	if !*asJSON {
+		tw.Flush() //nolint:errcheck // stdout
+		fmt.Fprintf(env.Stdout, "%d sessions asked about, %d fixed, %d unanswered\n", seen, fixed, unanswered)
+	}
+	if err == nil && unanswered > 0 {
+		err = fmt.Errorf("%d sessions could not be reconciled; run again later", unanswered)
+	}
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// sinceFlag reads --since: a duration back from now, or an RFC 3339 time.
+func sinceFlag(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError{fmt.Sprintf("--since %q: want a positive duration (24h) or an RFC 3339 time", v)}
 }

@@ -6,6 +6,7 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"time"
@@ -93,6 +94,46 @@ func (w *PaymentWorker) Timeout(*river.Job[checkout.PaymentArgs]) time.Duration 
 	return 2*cmp.Or(w.OperatorTimeout, connector.DefaultTimeout) + 5*time.Second
 }
 
+// ReconcileWorker runs the periodic reconciliation for a few seconds at a
+// time (a job that ran longer would be rescued while still running), queuing
+// the rest as another job.
+type ReconcileWorker struct {
+	river.WorkerDefaults[checkout.ReconcileArgs]
+	Checkout *checkout.Service
+	Log      *slog.Logger
+}
+
+// reconcileSlice is how long one reconciliation job starts new status queries.
+const reconcileSlice = 5 * time.Second
+
+// Work reconciles from where the run stands, and logs what disagreed.
+func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[checkout.ReconcileArgs]) error {
+	a := job.Args
+	if a.Since.IsZero() {
+		a.Since = time.Now().Add(-checkout.ReconcileWindow)
+	}
+	start := time.Now()
+	var seen, fixed, unanswered int
+	last, done, err := w.Checkout.Reconcile(ctx, "", a.Since, a.After, func() bool { return time.Since(start) < reconcileSlice },
+		func(f checkout.Finding) {
+			seen++
+			switch {
+			case f.Err != nil:
+				unanswered++
+			case f.Fixed:
+				fixed++
+			}
+		})
+	if seen > 0 {
+		w.Log.Info("reconciled payments with their operators", "sessions", seen, "fixed", fixed, "unanswered", unanswered)
+	}
+	if err != nil || done {
+		return err
+	}
+	_, err = river.ClientFromContext[*sql.Tx](ctx).Insert(ctx, checkout.ReconcileArgs{Since: a.Since, After: last}, nil)
+	return err
+}
+
 // DeliverWorker sends one event to one webhook endpoint, retried on the
 // notify schedule.
 type DeliverWorker struct {
@@ -141,6 +182,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &TestOutcomeWorker{Checkout: d.Checkout})
 	river.AddWorker(w, &PaymentWorker{Checkout: d.Checkout, OperatorTimeout: d.OperatorTimeout})
 	river.AddWorker(w, &DeliverWorker{Notify: d.Notify})
+	river.AddWorker(w, &ReconcileWorker{Checkout: d.Checkout, Log: d.Log})
 	return w
 }
 
@@ -150,5 +192,8 @@ func Periodic() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeIdempotencyArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return checkout.ReconcileArgs{}, nil },
+			nil),
 	}
 }

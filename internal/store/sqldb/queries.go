@@ -118,9 +118,9 @@ func PortableQueries() Queries {
 		ConnectorPut: connectorTable.insert() + ` ON CONFLICT (merchant_id, livemode, channel) DO UPDATE
 			SET kind = excluded.kind, base_url = excluded.base_url, credentials = excluded.credentials, updated_at = excluded.updated_at
 			RETURNING ` + ConnectorColumns,
-		ConnectorGet: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE id = $1`,
-		ConnectorFor: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 AND livemode = $2 AND channel = $3`,
-		ConnectorList: `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 ORDER BY livemode, channel`,
+		ConnectorGet:    `SELECT ` + ConnectorColumns + ` FROM connectors WHERE id = $1`,
+		ConnectorFor:    `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 AND livemode = $2 AND channel = $3`,
+		ConnectorList:   `SELECT ` + ConnectorColumns + ` FROM connectors WHERE merchant_id = $1 ORDER BY livemode, channel`,
 		ConnectorDelete: `DELETE FROM connectors WHERE merchant_id = $1 AND livemode = $2 AND channel = $3`,
 
 		AttemptInsert: attemptTable.insert(),
