@@ -57,6 +57,12 @@ type session struct {
 	CompletedAt    *string `json:"completed_at"`
 	FailureReason  *string `json:"failure_reason"`
 	TransactionFee int64   `json:"transaction_fee"`
+	// Channel and OperatorReference say how a confirmed session is paid;
+	// RedirectURL is where a redirect channel's customer pays (Orange
+	// Money, Wave), once the operator has answered. Absent until known.
+	Channel           string `json:"channel,omitempty"`
+	OperatorReference string `json:"operator_reference,omitempty"`
+	RedirectURL       string `json:"redirect_url,omitempty"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -66,6 +72,7 @@ func toWire(s checkout.Session) session {
 		ID: s.ID, Status: string(s.Status), Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
 		PaymentID: s.PaymentID, Description: s.Description, CreatedAt: rfc3339(s.CreatedAt),
 		ExpiresAt: rfc3339(s.ExpiresAt), TransactionFee: s.TransactionFee,
+		Channel: s.Channel, OperatorReference: s.ConnectorRef, RedirectURL: s.ConnectorURL,
 	}
 	if s.CompletedAt != nil {
 		v := rfc3339(*s.CompletedAt)
