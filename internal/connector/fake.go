@@ -43,7 +43,7 @@ type Fault struct {
 
 // FakeFaults lists the fake operator's faults, chosen like test scenarios by
 // the phone number's last 4 digits. Only the start request of a new payment
-// is mishandled: a retry of it (same reference, same fields) is answered 200
+// is mishandled: a retry of it (same attempt, same fields) is answered 200
 // with the payment at once, as always. Test mode knows nothing of them.
 var FakeFaults = []Fault{
 	{Name: "start_timeout", Suffix: "0006", Stall: true},
@@ -80,10 +80,10 @@ type FakeOperator struct {
 	ctx      context.Context // cancelled by Close; ends pending callbacks
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // the callback goroutines and held start answers
-	mu       sync.Mutex     // guards closed, payments and byRef
+	mu       sync.Mutex     // guards closed, payments and byAttempt
 	closed   bool
 	payments map[string]*fakePayment // by id
-	byRef    map[string]*fakePayment // by caisse's attempt
+	byAttempt    map[string]*fakePayment // by caisse's attempt
 }
 
 // fakePayment is one payment the fake operator holds.
@@ -97,7 +97,7 @@ func (f *FakeOperator) init() {
 	f.once.Do(func() {
 		f.ctx, f.cancel = context.WithCancel(context.Background())
 		f.payments = map[string]*fakePayment{}
-		f.byRef = map[string]*fakePayment{}
+		f.byAttempt = map[string]*fakePayment{}
 		f.log, f.client = f.Log, f.Client
 		if f.log == nil {
 			f.log = slog.New(slog.DiscardHandler)
@@ -117,7 +117,7 @@ func (f *FakeOperator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/v1/payments" && r.Method == http.MethodPost:
 		f.create(w, r)
 	case r.URL.Path == "/v1/payments" && r.Method == http.MethodGet:
-		f.show(w, r, f.byRef, r.URL.Query().Get("attempt"))
+		f.show(w, r, f.byAttempt, r.URL.Query().Get("attempt"))
 	case isItem && id != "" && !strings.Contains(id, "/") && r.Method == http.MethodGet:
 		f.show(w, r, f.payments, id)
 	case r.URL.Path == "/v1/payments" || isItem:
@@ -193,7 +193,7 @@ func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bo
 	if f.closed {
 		return http.StatusServiceUnavailable, errorBody("shutting down"), false
 	}
-	if p, ok := f.byRef[req.Attempt]; ok { // a retry: idempotent by attempt
+	if p, ok := f.byAttempt[req.Attempt]; ok { // a retry: idempotent by attempt
 		if p.req != req {
 			return http.StatusConflict, errorBody("attempt already used for a different payment"), false
 		}
@@ -210,7 +210,7 @@ func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bo
 		return fault.Code, fault.errorBody(), false
 	}
 	p := &fakePayment{req: req, state: paymentState{ID: randomID("op_"), Reference: req.Reference, Status: StatusPending}, silent: fault.Silent}
-	f.payments[p.state.ID], f.byRef[req.Attempt] = p, p
+	f.payments[p.state.ID], f.byAttempt[req.Attempt] = p, p
 	log.Info("fake operator: payment requested", "id", p.state.ID)
 	f.wg.Go(func() { f.play(p, sc) })
 	if fault.Stall {
@@ -258,7 +258,7 @@ func e164(s string) bool {
 }
 
 // show answers a signed status query with the payment that m (payments or
-// byRef) holds under key, or 404.
+// byAttempt) holds under key, or 404.
 func (f *FakeOperator) show(w http.ResponseWriter, r *http.Request, m map[string]*fakePayment, key string) {
 	if _, ok := f.verified(w, r); !ok {
 		return

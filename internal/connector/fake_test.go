@@ -45,10 +45,14 @@ func newFake(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// paymentJSON is a valid payment request with the fields in change replaced.
+// fakeAttempt is paymentJSON's attempt.
+const fakeAttempt = "5f0b6c3e-8d21-4a7f-b9e4-2c6d1a0e7f38"
+
+// paymentJSON is a valid payment request with the fields in change replaced
+// (removed where nil).
 func paymentJSON(t *testing.T, change map[string]any) string {
 	t.Helper()
-	p := map[string]any{"reference": "cs_fake", "amount": 2500, "currency": "XOF", "phone": "+2250707000001",
+	p := map[string]any{"reference": "cs_fake", "attempt": fakeAttempt, "amount": 2500, "currency": "XOF", "phone": "+2250707000001",
 		"channel": "wave", "callback_url": "http://127.0.0.1:1/v1/connectors/fakeop/callback"}
 	for k, v := range change {
 		if v == nil {
@@ -69,14 +73,18 @@ func TestFakeOperatorRefuses(t *testing.T) {
 	srv := newFake(t)
 	now := time.Now()
 	good := paymentJSON(t, nil)
-	// bad is a request with one field changed, under a reference of its own so that
-	// a request accepted by mistake cannot turn the next ones into 409s.
+	// bad is a request with one field changed, under a reference and an attempt
+	// of its own so that a request accepted by mistake cannot turn the next ones
+	// into 409s.
+	n := 0
 	bad := func(field string, v any) string {
 		t.Helper()
-		change := map[string]any{"reference": fmt.Sprintf("cs_%s_%v", field, v)}
+		n++
+		change := map[string]any{"reference": fmt.Sprintf("cs_bad_%d", n), "attempt": fmt.Sprintf("at_bad_%d", n)}
 		change[field] = v
 		return paymentJSON(t, change)
 	}
+	const unknown = "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f" // an attempt nobody started
 	cases := []struct {
 		name       string
 		method     string
@@ -91,6 +99,11 @@ func TestFakeOperatorRefuses(t *testing.T) {
 		{"future signature", "POST", "/v1/payments", good, secret, now.Add(6 * time.Minute), 401},
 		{"invalid JSON", "POST", "/v1/payments", "{", secret, now, 400},
 		{"no reference", "POST", "/v1/payments", bad("reference", nil), secret, now, 400},
+		{"empty reference", "POST", "/v1/payments", bad("reference", ""), secret, now, 400},
+		{"long reference", "POST", "/v1/payments", bad("reference", strings.Repeat("r", 256)), secret, now, 400},
+		{"no attempt", "POST", "/v1/payments", bad("attempt", nil), secret, now, 400},
+		{"empty attempt", "POST", "/v1/payments", bad("attempt", ""), secret, now, 400},
+		{"long attempt", "POST", "/v1/payments", bad("attempt", strings.Repeat("a", 256)), secret, now, 400},
 		{"zero amount", "POST", "/v1/payments", bad("amount", 0), secret, now, 400},
 		{"negative amount", "POST", "/v1/payments", bad("amount", -5), secret, now, 400},
 		{"fractional amount", "POST", "/v1/payments", bad("amount", 25.5), secret, now, 400},
@@ -105,10 +118,11 @@ func TestFakeOperatorRefuses(t *testing.T) {
 		{"ftp callback_url", "POST", "/v1/payments", bad("callback_url", "ftp://x/cb"), secret, now, 400},
 		{"unsigned get", "GET", "/v1/payments/op_1", "", "", now, 401},
 		{"unknown payment", "GET", "/v1/payments/op_1", "", secret, now, 404},
-		{"unsigned reference query", "GET", "/v1/payments?reference=cs_1", "", "", now, 401},
-		{"unknown reference", "GET", "/v1/payments?reference=cs_1", "", secret, now, 404},
-		{"no reference", "GET", "/v1/payments", "", secret, now, 400},
-		{"empty reference", "GET", "/v1/payments?reference=", "", secret, now, 400},
+		{"unsigned attempt query", "GET", "/v1/payments?attempt=" + unknown, "", "", now, 401},
+		{"unknown attempt", "GET", "/v1/payments?attempt=" + unknown, "", secret, now, 404},
+		{"no attempt", "GET", "/v1/payments", "", secret, now, 400},
+		{"empty attempt", "GET", "/v1/payments?attempt=", "", secret, now, 400},
+		{"query by reference", "GET", "/v1/payments?reference=cs_1", "", secret, now, 400}, // protocol v1's query
 		{"put", "PUT", "/v1/payments", good, secret, now, 405},
 		{"delete", "DELETE", "/v1/payments/op_1", "", secret, now, 405},
 		{"other path", "GET", "/v2/payments", "", secret, now, 404},
@@ -125,7 +139,7 @@ func TestFakeOperatorRefuses(t *testing.T) {
 	}
 
 	// The signature covers the query: one over the path alone is refused.
-	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/payments?reference=cs_1", nil)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/payments?attempt="+unknown, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +154,7 @@ func TestFakeOperatorRefuses(t *testing.T) {
 	}
 }
 
-func TestFakeOperatorIdempotentByReference(t *testing.T) {
+func TestFakeOperatorIdempotentByAttempt(t *testing.T) {
 	t.Parallel()
 	srv := newFake(t)
 	state := func(resp *http.Response) (id, status string) {
@@ -164,14 +178,47 @@ func TestFakeOperatorIdempotentByReference(t *testing.T) {
 	if id2, status2 := state(again); again.StatusCode != 200 || id2 != id || status2 != "pending" {
 		t.Errorf("same request again: %d %q %q, want 200 %q pending", again.StatusCode, id2, status2, id)
 	}
-	other := send(t, "POST", srv.URL+"/v1/payments", paymentJSON(t, map[string]any{"amount": 2600}), secret, time.Now())
-	if msg := decodeError(t, other); other.StatusCode != 409 {
-		t.Errorf("same reference, other amount: %d %q, want 409", other.StatusCode, msg)
+	for _, change := range []map[string]any{
+		{"amount": 2600},
+		{"reference": "cs_other"},
+		{"phone": "+2250707000002"},
+		{"currency": "XAF"},
+		{"channel": "mtn_momo"},
+		{"callback_url": "http://127.0.0.1:2/cb"},
+	} {
+		other := send(t, "POST", srv.URL+"/v1/payments", paymentJSON(t, change), secret, time.Now())
+		if msg := decodeError(t, other); other.StatusCode != 409 {
+			t.Errorf("same attempt, other %v: %d %q, want 409", change, other.StatusCode, msg)
+		}
 	}
-	for _, path := range []string{"/v1/payments/" + id, "/v1/payments?reference=cs_fake"} {
+
+	// Another attempt at the same session is another payment, idempotent in turn.
+	const second = "a1e2d3c4-b5a6-4978-8d9e-0f1a2b3c4d5e"
+	secondBody := paymentJSON(t, map[string]any{"attempt": second})
+	next := send(t, "POST", srv.URL+"/v1/payments", secondBody, secret, time.Now())
+	id2, status2 := state(next)
+	if next.StatusCode != 201 || !strings.HasPrefix(id2, "op_") || id2 == id || status2 != "pending" {
+		t.Fatalf("second attempt: %d %q %q, want 201, a new op_… (not %q), pending", next.StatusCode, id2, status2, id)
+	}
+	nextAgain := send(t, "POST", srv.URL+"/v1/payments", secondBody, secret, time.Now())
+	if id3, status3 := state(nextAgain); nextAgain.StatusCode != 200 || id3 != id2 || status3 != "pending" {
+		t.Errorf("second attempt again: %d %q %q, want 200 %q pending", nextAgain.StatusCode, id3, status3, id2)
+	}
+	// Neither the 409s nor the second attempt changed the first one.
+	firstAgain := send(t, "POST", srv.URL+"/v1/payments", body, secret, time.Now())
+	if id3, status3 := state(firstAgain); firstAgain.StatusCode != 200 || id3 != id || status3 != "pending" {
+		t.Errorf("first attempt again: %d %q %q, want 200 %q pending", firstAgain.StatusCode, id3, status3, id)
+	}
+
+	for path, want := range map[string]string{
+		"/v1/payments/" + id:                  id,
+		"/v1/payments?attempt=" + fakeAttempt: id,
+		"/v1/payments/" + id2:                 id2,
+		"/v1/payments?attempt=" + second:      id2,
+	} {
 		get := send(t, "GET", srv.URL+path, "", secret, time.Now())
-		if id3, status3 := state(get); get.StatusCode != 200 || id3 != id || status3 != "pending" {
-			t.Errorf("GET %s: %d %q %q, want 200 %q pending", path, get.StatusCode, id3, status3, id)
+		if id3, status3 := state(get); get.StatusCode != 200 || id3 != want || status3 != "pending" {
+			t.Errorf("GET %s: %d %q %q, want 200 %q pending", path, get.StatusCode, id3, status3, want)
 		}
 	}
 }

@@ -67,9 +67,9 @@ func TestHTTPInitiateClassification(t *testing.T) {
 			conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL, Secret: secret,
 				CallbackURL: "http://127.0.0.1:1/cb", Timeout: shortTimeout}
 			start := time.Now()
-			ref, err := conn.Initiate(t.Context(), payment("cs_class", "+2250707000001"))
-			if err == nil {
-				t.Fatalf("Initiate = %q, want an error", ref)
+			started, err := conn.Initiate(t.Context(), payment("cs_class", "+2250707000001"))
+			if err == nil || started != (connector.Started{}) {
+				t.Fatalf("Initiate = %+v, %v; want an error and nothing started", started, err)
 			}
 			if errors.Is(err, connector.ErrRefused) != c.refused {
 				t.Errorf("Initiate: %v; refused = %t, want %t", err, !c.refused, c.refused)
@@ -128,10 +128,10 @@ func TestFakeFaults(t *testing.T) {
 				t.Errorf("%d callback requests, want %d", requests, len(called))
 			}
 
-			st, err := r.conn.Status(t.Context(), session, "")
+			st, err := r.conn.Status(t.Context(), p, "")
 			if !c.made {
 				if !errors.Is(err, connector.ErrNoPayment) {
-					t.Errorf("Status by reference = %+v, %v; want ErrNoPayment", st, err)
+					t.Errorf("Status by attempt = %+v, %v; want ErrNoPayment", st, err)
 				}
 				if _, err := r.conn.Initiate(t.Context(), p); err == nil || errors.Is(err, connector.ErrRefused) {
 					t.Errorf("Initiate again: %v, want an ambiguous error", err)
@@ -139,7 +139,7 @@ func TestFakeFaults(t *testing.T) {
 				return
 			}
 			if err != nil || st.Status != connector.StatusSucceeded || st.SessionID != session {
-				t.Fatalf("Status by reference = %+v, %v; want succeeded", st, err)
+				t.Fatalf("Status by attempt = %+v, %v; want succeeded", st, err)
 			}
 			want := []connector.Result{
 				{SessionID: session, Ref: st.Ref, Status: connector.StatusProcessing},
@@ -148,12 +148,12 @@ func TestFakeFaults(t *testing.T) {
 			if c.callbacks && !slices.Equal(called, want) {
 				t.Errorf("callbacks %+v, want %+v", called, want)
 			}
-			if byID, err := r.conn.Status(t.Context(), session, st.Ref); err != nil || byID != st {
+			if byID, err := r.conn.Status(t.Context(), p, st.Ref); err != nil || byID != st {
 				t.Errorf("Status by id = %+v, %v; want %+v", byID, err, st)
 			}
-			// A retry gets the payment at once: no stall, no 502, nothing new.
-			if ref, err := r.conn.Initiate(t.Context(), p); err != nil || ref != st.Ref {
-				t.Errorf("Initiate again = %q, %v; want %q", ref, err, st.Ref)
+			// A retry (same attempt) gets the payment at once: no stall, no 502, nothing new.
+			if again, err := r.conn.Initiate(t.Context(), p); err != nil || again != (connector.Started{Ref: st.Ref}) {
+				t.Errorf("Initiate again = %+v, %v; want %q", again, err, st.Ref)
 			}
 			time.Sleep(2 * testDelay)
 			if _, requests, _ := r.rcv.snapshot(); requests != len(called) {
@@ -190,13 +190,14 @@ func TestFakeOperatorHoldEnds(t *testing.T) {
 	t.Run("Close", func(t *testing.T) {
 		t.Parallel()
 		fake, _, conn := newOp(t)
+		p := payment("cs_closed", "+2250707000008")
 		done := make(chan error, 1)
 		go func() {
-			_, err := conn.Initiate(t.Context(), payment("cs_closed", "+2250707000008"))
+			_, err := conn.Initiate(t.Context(), p)
 			done <- err
 		}()
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if _, err := conn.Status(t.Context(), "cs_closed", ""); err == nil {
+			if _, err := conn.Status(t.Context(), p, ""); err == nil {
 				break // the payment is made; its answer is held
 			}
 			if time.Now().After(deadline) {

@@ -140,8 +140,8 @@ func (h *HTTP) Callback(r *http.Request, body []byte) (Result, error) {
 // (id or reference) is an error.
 func (h *HTTP) Status(ctx context.Context, p Payment, ref string) (Result, error) {
 	sessionID := p.SessionID
-	if sessionID == "" || p.Attempt == "" {
-		return Result{}, fmt.Errorf("connector %s: status: empty session id or attempt", h.ConnectorName)
+	if sessionID == "" || (ref == "" && p.Attempt == "") {
+		return Result{}, fmt.Errorf("connector %s: status: empty session id, or neither ref nor attempt", h.ConnectorName)
 	}
 	target := "/v1/payments?" + url.Values{"attempt": {p.Attempt}}.Encode()
 	if ref != "" {
@@ -171,7 +171,7 @@ func (h *HTTP) Status(ctx context.Context, p Payment, ref string) (Result, error
 }
 
 // refused says whether an operator's answer to a start request definitively
-// refuses the payment: a 4xx but 408 (timeout), 409 (the reference is taken),
+// refuses the payment: a 4xx but 408 (timeout), 409 (the attempt is taken),
 // 425 (too early) and 429 (too many requests), which say nothing about it.
 func refused(code int) bool {
 	switch code {
@@ -194,7 +194,7 @@ func isErrorAnswer(body []byte) bool {
 // the method, a space, the request target, a newline, then the body, so that
 // a captured signature is good for that one request only. The target is the
 // escaped path, then, if the query is not empty, ? and the raw query as sent:
-// "GET /v1/payments/op_1\n", "GET /v1/payments?reference=cs_1\n".
+// "GET /v1/payments/op_1\n", "GET /v1/payments?attempt=at_1\n".
 func SignRequest(secret, method, target string, body []byte, t time.Time) string {
 	return webhook.Sign(secret, requestContent(method, target, body), t)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/webhook"
+	"github.com/google/uuid"
 )
 
 const (
@@ -111,8 +112,44 @@ func newRig(t *testing.T, tweak func(*connector.FakeOperator, *receiver)) *rig {
 	return &rig{fake: fake, conn: conn, rcv: rc}
 }
 
+// payment is a payment of session from phone, under an attempt of its own
+// (a new UUID, as caisse makes at each confirm).
 func payment(session, phone string) connector.Payment {
-	return connector.Payment{SessionID: session, Livemode: true, Amount: 2500, Currency: "XOF", Phone: phone, Channel: "orange_money"}
+	return connector.Payment{SessionID: session, Attempt: uuid.NewString(), Livemode: true, Amount: 2500, Currency: "XOF",
+		Phone: phone, Channel: "orange_money"}
+}
+
+func TestHTTPKind(t *testing.T) {
+	t.Parallel()
+	k := connector.HTTPKind
+	if k.Name != "http" || k.Flow != connector.FlowPush {
+		t.Errorf("HTTPKind is %s %s, want http push", k.Name, k.Flow)
+	}
+	if err := k.Check(map[string]string{"secret": secret}); err != nil {
+		t.Errorf("Check with a secret: %v", err)
+	}
+	for _, c := range []map[string]string{nil, {"secret": ""}, {"secret": secret, "api_key": "k"}} {
+		if err := k.Check(c); err == nil {
+			t.Errorf("Check(%v): no error", c)
+		}
+	}
+	client := &http.Client{}
+	now := func() time.Time { return time.Unix(1_767_225_600, 0) }
+	c, err := k.New(connector.Config{ID: "conn_1", Kind: "http", Livemode: true, BaseURL: "https://op.example",
+		Credentials: map[string]string{"secret": secret}, CallbackURL: "https://caisse.example/v1/connectors/conn_1/callback",
+		Timeout: time.Second, Client: client, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := c.(*connector.HTTP)
+	if !ok {
+		t.Fatalf("New = %T, want *connector.HTTP", c)
+	}
+	if h.Name() != "conn_1" || h.Flow() != connector.FlowPush || h.BaseURL != "https://op.example" || h.Secret != secret ||
+		h.CallbackURL != "https://caisse.example/v1/connectors/conn_1/callback" || h.Timeout != time.Second ||
+		h.Client != client || h.Now == nil || !h.Now().Equal(now()) {
+		t.Errorf("New = %+v: not the configured connector", h)
+	}
 }
 
 func TestHTTPScenarios(t *testing.T) {
@@ -135,12 +172,14 @@ func TestHTTPScenarios(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
 			session := "cs_" + c.phone[1:]
-			ref, err := r.conn.Initiate(t.Context(), payment(session, c.phone))
+			p := payment(session, c.phone)
+			started, err := r.conn.Initiate(t.Context(), p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !regexp.MustCompile(`^op_[0-9a-f]{24}$`).MatchString(ref) {
-				t.Errorf("ref = %q, want op_ + 24 hex", ref)
+			ref := started.Ref
+			if !regexp.MustCompile(`^op_[0-9a-f]{24}$`).MatchString(ref) || started != (connector.Started{Ref: ref}) {
+				t.Errorf("Initiate = %+v, want op_ + 24 hex, no redirect, no check", started)
 			}
 			var want []connector.Result
 			for _, s := range c.statuses {
@@ -162,9 +201,9 @@ func TestHTTPScenarios(t *testing.T) {
 
 			wantSt := connector.Result{SessionID: session, Ref: ref, Status: c.final, FailureReason: c.reason}
 			for _, byRef := range []string{ref, ""} {
-				st, err := r.conn.Status(t.Context(), session, byRef)
+				st, err := r.conn.Status(t.Context(), p, byRef)
 				if err != nil || st != wantSt {
-					t.Errorf("Status(%q, %q) = %+v, %v; want %+v", session, byRef, st, err, wantSt)
+					t.Errorf("Status(%q, %q, %q) = %+v, %v; want %+v", session, p.Attempt, byRef, st, err, wantSt)
 				}
 			}
 		})
@@ -174,47 +213,70 @@ func TestHTTPScenarios(t *testing.T) {
 func TestHTTPStatusAgainstFake(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, func(f *connector.FakeOperator, _ *receiver) { f.Delay = time.Hour })
-	const session = "cs_pending 1/é&reference=cs_x" // escaped in the path and the query alike
-	ref, err := r.conn.Initiate(t.Context(), payment(session, "+2250707000001"))
+	const session = "cs_pending 1/é&reference=cs_x" // echoed in JSON
+	p := payment(session, "+2250707000001")
+	p.Attempt = "at 1/é&attempt=x+y" // escaped in the query
+	started, err := r.conn.Initiate(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref := started.Ref
 	want := connector.Result{SessionID: session, Ref: ref, Status: connector.StatusPending}
 	for _, byRef := range []string{ref, ""} {
-		if st, err := r.conn.Status(t.Context(), session, byRef); err != nil || st != want {
-			t.Errorf("Status(%q, %q) = %+v, %v; want %+v", session, byRef, st, err, want)
+		if st, err := r.conn.Status(t.Context(), p, byRef); err != nil || st != want {
+			t.Errorf("Status(%q, %q, %q) = %+v, %v; want %+v", session, p.Attempt, byRef, st, err, want)
 		}
 	}
 
-	for _, c := range []struct{ session, ref string }{{session, "op_unknown"}, {"cs_unknown", ""}} {
-		st, err := r.conn.Status(t.Context(), c.session, c.ref)
+	for _, c := range []struct {
+		p   connector.Payment
+		ref string
+	}{
+		{p, "op_unknown"},
+		{payment(session, "+2250707000001"), ""}, // another attempt at the same session, never started
+		{payment("cs_unknown", "+2250707000001"), ""},
+	} {
+		st, err := r.conn.Status(t.Context(), c.p, c.ref)
 		if !errors.Is(err, connector.ErrNoPayment) || !strings.Contains(err.Error(), "404") || st != (connector.Result{}) {
-			t.Errorf("Status(%q, %q) = %+v, %v; want ErrNoPayment quoting 404", c.session, c.ref, st, err)
+			t.Errorf("Status(%q, %q, %q) = %+v, %v; want ErrNoPayment quoting 404", c.p.SessionID, c.p.Attempt, c.ref, st, err)
 		}
 	}
 	// The payment exists, but not for that session: no answer to trust, and not "no payment".
-	if st, err := r.conn.Status(t.Context(), "cs_other", ref); err == nil || errors.Is(err, connector.ErrNoPayment) ||
-		!strings.Contains(err.Error(), `answered about "`+session+`"`) || st != (connector.Result{}) {
-		t.Errorf("Status of another session's payment = %+v, %v; want a mismatch error", st, err)
-	}
-	for _, c := range []struct{ session, ref string }{{"", ""}, {"", ref}} {
-		if _, err := r.conn.Status(t.Context(), c.session, c.ref); err == nil || errors.Is(err, connector.ErrNoPayment) {
-			t.Errorf("Status(%q, %q): %v, want an error (no session)", c.session, c.ref, err)
+	other := p
+	other.SessionID = "cs_other"
+	for _, byRef := range []string{ref, ""} {
+		if st, err := r.conn.Status(t.Context(), other, byRef); err == nil || errors.Is(err, connector.ErrNoPayment) ||
+			!strings.Contains(err.Error(), `answered about "`+session+`"`) || st != (connector.Result{}) {
+			t.Errorf("Status(%q) of another session's payment = %+v, %v; want a mismatch error", byRef, st, err)
 		}
+	}
+	noSession, noAttempt := p, p
+	noSession.SessionID, noAttempt.Attempt = "", ""
+	for _, c := range []struct {
+		p   connector.Payment
+		ref string
+	}{{noSession, ""}, {noSession, ref}, {noAttempt, ""}} {
+		if _, err := r.conn.Status(t.Context(), c.p, c.ref); err == nil || errors.Is(err, connector.ErrNoPayment) {
+			t.Errorf("Status(%q, %q, %q): %v, want an error (no session, or neither ref nor attempt)", c.p.SessionID, c.p.Attempt, c.ref, err)
+		}
+	}
+	// A session confirmed before attempts existed has none: asked by its ref, it is found.
+	if st, err := r.conn.Status(t.Context(), noAttempt, ref); err != nil || st.Ref != ref {
+		t.Errorf("Status by ref without an attempt = %+v, %v; want the payment", st, err)
 	}
 }
 
 func TestFakeOperatorRetriesCallbacks(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, func(_ *connector.FakeOperator, rc *receiver) { rc.fail = 2 })
-	ref, err := r.conn.Initiate(t.Context(), payment("cs_retry", "+2250707000002"))
+	started, err := r.conn.Initiate(t.Context(), payment("cs_retry", "+2250707000002"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.rcv.wait(t, 1)
 	time.Sleep(quiet)
 	got, requests, _ := r.rcv.snapshot()
-	want := []connector.Result{{SessionID: "cs_retry", Ref: ref, Status: connector.StatusFailed, FailureReason: "insufficient_funds"}}
+	want := []connector.Result{{SessionID: "cs_retry", Ref: started.Ref, Status: connector.StatusFailed, FailureReason: "insufficient_funds"}}
 	if !slices.Equal(got, want) || requests != 3 {
 		t.Errorf("after two 500s: %d requests, callbacks %+v; want 3 requests, %+v", requests, got, want)
 	}
@@ -403,14 +465,16 @@ func TestHTTPWire(t *testing.T) {
 	conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL + "/", Secret: secret,
 		CallbackURL: "https://caisse.example/v1/connectors/fakeop/callback", Now: func() time.Time { return now }}
 	p := payment("cs wire/1", "+2250707000003")
+	p.Attempt = "at wire/1+é"        // a UUID in caisse; any text in the protocol, escaped in the query
 	p.Amount = 9_007_199_254_740_993 // 2^53 + 1: exact only as an integer
-	ref, err := conn.Initiate(t.Context(), p)
-	if err != nil || ref != "op/7 x" {
-		t.Fatalf("Initiate = %q, %v; want op/7 x", ref, err)
+	started, err := conn.Initiate(t.Context(), p)
+	if err != nil || started != (connector.Started{Ref: "op/7 x"}) {
+		t.Fatalf("Initiate = %+v, %v; want op/7 x", started, err)
 	}
+	ref := started.Ref
 	want := connector.Result{SessionID: "cs wire/1", Ref: "op/7 x", Status: connector.StatusFailed, FailureReason: "customer_rejected"}
 	for _, byRef := range []string{ref, ""} {
-		if st, err := conn.Status(t.Context(), "cs wire/1", byRef); err != nil || st != want {
+		if st, err := conn.Status(t.Context(), p, byRef); err != nil || st != want {
 			t.Errorf("Status(%q) = %+v, %v; want %+v", byRef, st, err, want)
 		}
 	}
@@ -418,11 +482,11 @@ func TestHTTPWire(t *testing.T) {
 	// The documented signed content: method, space, escaped path (then ? and
 	// the query as sent, if any), newline, body; pinned byte for byte.
 	sign := func(content string) string { return webhook.Sign(secret, []byte(content), now) }
-	post := `{"reference":"cs wire/1","amount":9007199254740993,"currency":"XOF","phone":"+2250707000003","channel":"orange_money","callback_url":"https://caisse.example/v1/connectors/fakeop/callback"}`
+	post := `{"reference":"cs wire/1","attempt":"at wire/1+é","amount":9007199254740993,"currency":"XOF","phone":"+2250707000003","channel":"orange_money","callback_url":"https://caisse.example/v1/connectors/fakeop/callback"}`
 	wantSeen := []seen{
 		{"POST", "/v1/payments", "application/json", post, sign("POST /v1/payments\n" + post)},
 		{"GET", "/v1/payments/op%2F7%20x", "", "", sign("GET /v1/payments/op%2F7%20x\n")},
-		{"GET", "/v1/payments?reference=cs+wire%2F1", "", "", sign("GET /v1/payments?reference=cs+wire%2F1\n")},
+		{"GET", "/v1/payments?attempt=at+wire%2F1%2B%C3%A9", "", "", sign("GET /v1/payments?attempt=at+wire%2F1%2B%C3%A9\n")},
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -460,9 +524,9 @@ func TestHTTPOperatorErrors(t *testing.T) {
 			}))
 			t.Cleanup(op.Close)
 			conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL, Secret: secret, CallbackURL: "http://127.0.0.1:1/cb"}
-			ref, err := conn.Initiate(t.Context(), payment("cs_err", phone))
-			if err == nil {
-				t.Fatalf("Initiate = %q, want an error", ref)
+			started, err := conn.Initiate(t.Context(), payment("cs_err", phone))
+			if err == nil || started != (connector.Started{}) {
+				t.Fatalf("Initiate = %+v, %v; want an error and nothing started", started, err)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, c.want) || len(msg) > 350 {
@@ -498,11 +562,11 @@ func TestHTTPStatusErrors(t *testing.T) {
 			io.WriteString(w, `{"id":"op_paid","reference":"cs_1","status":"paid"}`)
 		case "/v1/payments/op_noref":
 			io.WriteString(w, `{"id":"op_noref","status":"succeeded"}`)
-		case "/v1/payments/op_1", "/v1/payments?reference=cs_1":
+		case "/v1/payments/op_1", "/v1/payments?attempt=at_1":
 			io.WriteString(w, `{"id":"op_1","reference":"cs_2","status":"succeeded"}`)
-		case "/v1/payments?reference=cs_noid":
+		case "/v1/payments?attempt=at_noid":
 			io.WriteString(w, `{"reference":"cs_noid","status":"succeeded"}`)
-		case "/v1/payments?reference=cs_html404":
+		case "/v1/payments?attempt=at_html404":
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, "<html>Not Found</html>")
 		default:
@@ -512,21 +576,23 @@ func TestHTTPStatusErrors(t *testing.T) {
 	}))
 	t.Cleanup(op.Close)
 	conn := &connector.HTTP{ConnectorName: "fakeop", BaseURL: op.URL, Secret: secret}
-	cases := []struct{ session, ref, want string }{
-		{"cs_1", "op_other", `answered about "op_x"`},
-		{"cs_1", "op_paid", `unknown status "paid"`},
-		{"cs_1", "op_noref", "no reference"},
-		{"cs_1", "op_1", `asked about session "cs_1", operator answered about "cs_2"`},
-		{"cs_1", "", `asked about session "cs_1", operator answered about "cs_2"`},
-		{"cs_noid", "", "no id"},
-		{"cs_html404", "", "operator answered 404"}, // a proxy's page, not the operator's word
-		{"cs_1", "op_down", `operator answered 503: "down; key [secret]"`},
-		{"cs_down", "", `operator answered 503: "down; key [secret]"`},
+	cases := []struct{ session, attempt, ref, want string }{
+		{"cs_1", "at_1", "op_other", `answered about "op_x"`},
+		{"cs_1", "at_1", "op_paid", `unknown status "paid"`},
+		{"cs_1", "at_1", "op_noref", "no reference"},
+		{"cs_1", "at_1", "op_1", `asked about session "cs_1", operator answered about "cs_2"`},
+		{"cs_1", "at_1", "", `asked about session "cs_1", operator answered about "cs_2"`},
+		{"cs_noid", "at_noid", "", "no id"},
+		{"cs_html404", "at_html404", "", "operator answered 404"}, // a proxy's page, not the operator's word
+		{"cs_1", "at_1", "op_down", `operator answered 503: "down; key [secret]"`},
+		{"cs_down", "at_down", "", `operator answered 503: "down; key [secret]"`},
 	}
 	for _, c := range cases {
-		res, err := conn.Status(t.Context(), c.session, c.ref)
+		p := payment(c.session, "+2250707000001")
+		p.Attempt = c.attempt
+		res, err := conn.Status(t.Context(), p, c.ref)
 		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, connector.ErrNoPayment) || res != (connector.Result{}) {
-			t.Errorf("Status(%s, %s) = %+v, %v; want an error with %s, not ErrNoPayment", c.session, c.ref, res, err, c.want)
+			t.Errorf("Status(%s, %s, %s) = %+v, %v; want an error with %s, not ErrNoPayment", c.session, c.attempt, c.ref, res, err, c.want)
 		}
 	}
 }

@@ -69,21 +69,26 @@ func TestTestScenarios(t *testing.T) {
 func TestTestConnector(t *testing.T) {
 	t.Parallel()
 	var c connector.Connector = connector.Test{}
-	if c.Name() != "test" {
-		t.Errorf("Name = %q, want test", c.Name())
+	if c.Name() != "test" || c.Flow() != connector.FlowPush {
+		t.Errorf("Name, Flow = %q, %q; want test, push", c.Name(), c.Flow())
 	}
-	p := connector.Payment{SessionID: "cs_1", Amount: 2500, Currency: "XOF", Phone: "+2250707000001", Channel: "wave"}
-	ref1, err := c.Initiate(t.Context(), p)
+	p := connector.Payment{SessionID: "cs_1", Attempt: "9b2f7c1e-4a3d-4e8b-9c0f-1d2e3f4a5b6c", Amount: 2500, Currency: "XOF",
+		Phone: "+2250707000001", Channel: "wave"}
+	s1, err := c.Initiate(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref2, err := c.Initiate(t.Context(), p)
+	s2, err := c.Initiate(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref1, ref2 := s1.Ref, s2.Ref
 	re := regexp.MustCompile(`^tpay_[0-9a-f]{24}$`)
 	if !re.MatchString(ref1) || !re.MatchString(ref2) || ref1 == ref2 {
 		t.Errorf("refs %q and %q: want two different tpay_ + 24 hex", ref1, ref2)
+	}
+	if s1 != (connector.Started{Ref: ref1}) || s2 != (connector.Started{Ref: ref2}) {
+		t.Errorf("Initiate = %+v, %+v; want refs only (no redirect, no check)", s1, s2)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -93,7 +98,9 @@ func TestTestConnector(t *testing.T) {
 	if _, err := c.Callback(httptest.NewRequest("POST", "/v1/connectors/test/callback", nil), []byte("{}")); !errors.Is(err, connector.ErrUnsupported) {
 		t.Errorf("Callback: %v, want ErrUnsupported", err)
 	}
-	if _, err := c.Status(t.Context(), "cs_1", ref1); !errors.Is(err, connector.ErrUnsupported) {
-		t.Errorf("Status: %v, want ErrUnsupported", err)
+	for _, ref := range []string{ref1, ""} {
+		if _, err := c.Status(t.Context(), p, ref); !errors.Is(err, connector.ErrUnsupported) {
+			t.Errorf("Status(%q): %v, want ErrUnsupported", ref, err)
+		}
 	}
 }

@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/operator"
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/testdb"
+	"github.com/caisse/caisse/internal/testserver"
+)
+
+// waveMerchant is a merchant paid by a Wave connector of its own.
+type waveMerchant struct {
+	p       merchant.Principal
+	conn    store.Connector
+	apiKey  string
+	webhook string // the webhook secret
+}
+
+// newWaveMerchant makes a merchant with a live Wave connector whose secrets
+// carry tag.
+func newWaveMerchant(t *testing.T, env *testserver.Env, tag string) waveMerchant {
+	t.Helper()
+	ctx := context.Background()
+	_, live := env.Merchant()
+	p, err := env.Server.Merchants.Authenticate(ctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := waveMerchant{p: p, apiKey: "wave_ci_prod_" + tag + "_0123456789abcdef", webhook: "wave_ci_WHS_" + tag + "_0123456789abcdef"}
+	m.conn, err = env.Server.Connectors.Set(ctx, operator.Setting{MerchantID: p.Merchant.ID, Livemode: true, Channel: "wave",
+		Kind: "wave", BaseURL: "https://api.wave.com", Credentials: map[string]string{"api_key": m.apiKey, "webhook_secret": m.webhook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// waveWebhook posts a checkout.session.completed webhook about session id,
+// signed with secret as Wave signs (t=…,v1=HMAC-SHA256(t + body)), to the
+// callback URL of connector conn, and returns the answer's status code.
+func waveWebhook(t *testing.T, env *testserver.Env, conn, secret, session string, at time.Time) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"id":"AE_1","type":"checkout.session.completed","data":{"id":"cos-1","amount":"5000","currency":"XOF",`+
+		`"client_reference":%q,"checkout_status":"complete","payment_status":"succeeded","when_created":"2026-01-01T00:00:00Z"}}`, session)
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + body))
+	req, err := http.NewRequest("POST", env.URL+"/v1/connectors/"+conn+"/callback", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Wave-Signature", "t="+ts+",v1="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestConnectorsKeepTenantsApart: a merchant's connector cannot settle
+// another merchant's session, even with a notification its own secret signs
+// correctly; the session's own connector can. Credentials are sealed at
+// rest and masked when listed.
+func TestConnectorsKeepTenantsApart(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		env := testserver.Start(t, dbURL) // no jobs: nothing but the webhooks moves the session
+		ctx := context.Background()
+		a, b := newWaveMerchant(t, env, "AAAA"), newWaveMerchant(t, env, "BBBB")
+		s, err := env.Server.Checkout.Create(ctx, a.p, checkout.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250707000001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Server.Checkout.Confirm(ctx, a.p, s.ID, checkout.ConfirmParams{Channel: "wave"}); err != nil {
+			t.Fatal(err)
+		}
+		now := env.Clock.Now()
+		for _, c := range []struct {
+			name, conn, secret string
+			at                 time.Time
+			want               int
+		}{
+			{"another merchant's connector, its own secret", b.conn.ID, b.webhook, now, http.StatusNotFound},
+			{"the session's connector, another merchant's secret", a.conn.ID, b.webhook, now, http.StatusUnauthorized},
+			{"the session's connector, a stale signature", a.conn.ID, a.webhook, now.Add(-time.Hour), http.StatusUnauthorized},
+			{"an unknown connector", "conn_unknown", a.webhook, now, http.StatusNotFound},
+		} {
+			if got := waveWebhook(t, env, c.conn, c.secret, s.ID, c.at); got != c.want {
+				t.Errorf("%s: %d, want %d", c.name, got, c.want)
+			}
+			if cur, err := env.Server.Store.SessionGet(ctx, a.p.Scope(), s.ID); err != nil || cur.Status != checkout.StatusPending {
+				t.Fatalf("after %s: session %q (%v), want pending", c.name, cur.Status, err)
+			}
+		}
+		if got := waveWebhook(t, env, a.conn.ID, a.webhook, s.ID, now); got != http.StatusOK {
+			t.Fatalf("the session's own connector and secret: %d, want 200", got)
+		}
+		if cur, _ := env.Server.Store.SessionGet(ctx, a.p.Scope(), s.ID); cur.Status != checkout.StatusCompleted {
+			t.Errorf("after the genuine webhook: %q, want completed", cur.Status)
+		}
+
+		var stored string
+		if err := rawDB(t, env.Server.Store).QueryRowContext(ctx, "SELECT credentials FROM connectors WHERE id = $1", a.conn.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stored, a.apiKey) || strings.Contains(stored, a.webhook) || strings.Contains(stored, "AAAA") {
+			t.Errorf("credentials stored in clear: %s", stored)
+		}
+		list, err := env.Server.Connectors.List(ctx, a.p.Merchant.ID)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("list: %v, %v", list, err)
+		}
+		for name, v := range list[0].Credentials {
+			if strings.Contains(v, "AAAA") || !strings.HasPrefix(v, "••••") {
+				t.Errorf("listed credential %s = %q: want it masked", name, v)
+			}
+		}
+	})
+}
