@@ -181,8 +181,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = &httpapi.Problem{Status: http.StatusConflict, Type: httpapi.TypeInvalidRequest, Code: "session_state",
 			Message: fmt.Sprintf("This session is %s; it cannot be %s.", badState.Status, badState.Action)}
 	case errors.Is(err, checkout.ErrNoConnector):
-		p = &httpapi.Problem{Status: http.StatusServiceUnavailable, Type: httpapi.TypeAPI, Code: "connector_unavailable",
-			Message: "No mobile-money operator is configured for live mode on this server."}
+		p = &httpapi.Problem{Status: http.StatusBadRequest, Type: httpapi.TypeInvalidRequest, Code: "channel_unavailable",
+			Param: "channel", Message: "No operator connector pays this channel for this merchant in this mode."}
 	default:
 		a.Log.Error("momoapi", "request_id", httpapi.RequestID(r.Context()), "path", r.URL.Path, "error", err)
 		p = httpapi.Internal(err)
