@@ -308,6 +308,16 @@ func (s *Service) Channels(ctx context.Context, p merchant.Principal) ([]string,
 	return s.Connectors.Channels(ctx, p.Scope())
 }
 
+// Flow is how a session's payment reaches the customer: connector.FlowPush
+// or connector.FlowRedirect, by its channel's connector.
+func (s *Service) Flow(ctx context.Context, cur Session) (string, error) {
+	c, err := s.connectorFor(ctx, cur.Scope, cur.Channel)
+	if err != nil {
+		return "", err
+	}
+	return c.Flow(), nil
+}
+
 // paymentOf is what connector c is asked to collect for a session's current
 // attempt. Sessions confirmed before attempts existed use their id.
 func (s *Service) paymentOf(cur Session, c connector.Connector) connector.Payment {

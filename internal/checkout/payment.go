@@ -171,3 +171,18 @@ func ignoreState(err error) error {
 	}
 	return err
 }
+
+// Refresh asks the operator where a session's payment stands and applies
+// the answer now, rather than at the payment job's next step: a customer
+// back from a redirect flow's operator page sees the operator's word, never
+// what the return URL says. A session with no payment at an operator, or
+// whose payment has ended, is returned as it is.
+func (s *Service) Refresh(ctx context.Context, cur Session) (Session, error) {
+	if cur.Attempt == "" || (cur.Status != StatusPending && cur.Status != StatusProcessing) {
+		return cur, nil
+	}
+	if _, err := s.Drive(ctx, PaymentArgs{MerchantID: cur.MerchantID, SessionID: cur.ID, Test: !cur.Livemode}, cur.UpdatedAt); err != nil {
+		return cur, err
+	}
+	return s.current(s.Store.SessionGet(ctx, cur.Scope, cur.ID))
+}
