@@ -462,7 +462,9 @@ func (s *Service) owns(ctx context.Context, conn connector.Connector, cur Sessio
 		return store.ErrNotFound
 	case cur.ConnectorRef != "" && res.Ref != "" && res.Ref != cur.ConnectorRef:
 		return store.ErrNotFound // another attempt's payment
-	case cur.ConnectorCheck != "" && subtle.ConstantTimeCompare([]byte(checkHash(res.Check)), []byte(cur.ConnectorCheck)) != 1:
+	case (res.Check != "" || cur.ConnectorCheck != "") && subtle.ConstantTimeCompare([]byte(checkHash(res.Check)), []byte(cur.ConnectorCheck)) != 1:
+		// A notification authenticated by a check proves nothing before
+		// caisse has learnt the payment's check (its start answer is late or lost).
 		return fmt.Errorf("%w: the notification's token is not the payment's", connector.ErrSignature)
 	}
 	return nil
