@@ -139,8 +139,8 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, route []
 		}
 		c := store.StatusChange{ID: cur.ID, From: cur.Status, To: t.To, At: now}
 		switch t.To {
-		case StatusPending:
-			c.UserPhone, c.Channel = ch.phone, ch.channel
+		case StatusPending: // a new payment at the operator: the last one's reference goes
+			c.UserPhone, c.Channel, c.ClearRef = ch.phone, ch.channel, true
 		case StatusFailed:
 			c.FailureReason = ch.reason
 		case StatusCompleted:
@@ -232,7 +232,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		return Session{}, Invalid("channel", "must be one of %v", connector.Channels)
 	}
 	if in.UserPhone != "" {
-		phone, ok := NormalizePhone(in.UserPhone)
+		phone, ok := NormalizePhone(in.UserPhone, "")
 		if !ok {
 			return Session{}, Invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
@@ -248,7 +248,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 	if in.UserPhone == "" && cur.UserPhone == "" {
 		return cur, Invalid("user_phone", "is required: the session has no phone number")
 	}
-	out, err := s.walk(ctx, p.Scope(), id, toward(StatusPending, "confirmed"), change{phone: in.UserPhone, channel: in.Channel},
+	out, err := s.walk(ctx, p.Scope(), id, s.confirming, change{phone: in.UserPhone, channel: in.Channel},
 		func(tx store.Tx, out Session) error {
 			if p.Livemode {
 				return s.insert(ctx, tx, river.InsertManyParams{Args: PaymentArgs{MerchantID: p.Merchant.ID, SessionID: id}})
@@ -267,6 +267,15 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		out.ConnectorRef = ref
 	}
 	return out, err
+}
+
+// confirming plans Confirm's move to pending: from created, or, as a retry,
+// from failed while the session's deadline has not passed.
+func (s *Service) confirming(cur Session) ([]Transition, error) {
+	if Retry.Leaves(cur.Status) && cur.ExpiresAt.After(s.now()) {
+		return []Transition{Retry}, nil
+	}
+	return toward(StatusPending, "confirmed")(cur)
 }
 
 // ErrNoConnector means live mode has no operator connector configured.

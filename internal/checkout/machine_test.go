@@ -29,7 +29,7 @@ func TestEveryStatusAndAction(t *testing.T) {
 	}{
 		{"confirm", func(id string) (checkout.Session, error) {
 			return svc.Confirm(ctx, p, id, checkout.ConfirmParams{Channel: "wave"})
-		}, map[checkout.Status]checkout.Status{"created": "pending"}},
+		}, map[checkout.Status]checkout.Status{"created": "pending", "failed": "pending"}}, // failed: a retry before the deadline
 		{"cancel", func(id string) (checkout.Session, error) { return svc.Cancel(ctx, p, id) },
 			map[checkout.Status]checkout.Status{"created": "cancelled", "pending": "cancelled"}},
 		{"expire", func(id string) (checkout.Session, error) { return svc.Expire(ctx, p, id) },
@@ -61,6 +61,78 @@ func TestEveryStatusAndAction(t *testing.T) {
 				t.Errorf("%s from %s: error %v, status %q; want a StateError and %s unchanged", a.name, from, err, after.Status, from)
 			}
 		}
+	}
+}
+
+// TestConfirmRetriesAFailedSession: Confirm on a failed session before its
+// deadline starts a new payment (the retry transition, with its pending
+// event), forgetting the failure's reason and the operator's reference; at
+// or after the deadline it is refused.
+func TestConfirmRetriesAFailedSession(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, testConfirmRetries)
+}
+
+func testConfirmRetries(t *testing.T, dbURL string) {
+	env := testserver.Start(t, dbURL)
+	key, _ := env.Merchant()
+	ctx := context.Background()
+	p, err := env.Server.Merchants.Authenticate(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := env.Server.Checkout
+	failed := func() checkout.Session {
+		t.Helper()
+		id := sessionIn(t, env, p, checkout.StatusPending)
+		if err := env.Server.Store.SessionSetRef(ctx, p.Scope(), id, "tpay_first"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := svc.ForceOutcome(ctx, p, id, checkout.OutcomeFail, "insufficient_funds")
+		if err != nil || s.Status != checkout.StatusFailed || s.FailureReason != "insufficient_funds" || s.ConnectorRef != "tpay_first" {
+			t.Fatalf("failing the session: %v, %+v", err, s)
+		}
+		return s
+	}
+
+	s := failed()
+	got, err := svc.Confirm(ctx, p, s.ID, checkout.ConfirmParams{Channel: "wave", UserPhone: "+2250700000001"})
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	after, err := svc.Get(ctx, p, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != checkout.StatusPending || after.FailureReason != "" || after.UserPhone != "+2250700000001" ||
+		after.Channel != "wave" || after.ConnectorRef == "" || after.ConnectorRef == "tpay_first" || after.ConnectorRef != got.ConnectorRef {
+		t.Errorf("after a retry: status %s, reason %q, phone %s, channel %s, ref %q (Confirm said %q); want pending, no reason, "+
+			"the new phone and channel and a new reference", after.Status, after.FailureReason, after.UserPhone, after.Channel,
+			after.ConnectorRef, got.ConnectorRef)
+	}
+	events, err := env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Limit: 100}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pendings int
+	for _, e := range events {
+		if e.Session.ID == s.ID && e.Type == checkout.EventPending {
+			pendings++
+			if e.Session.ConnectorRef != "" || e.Session.FailureReason != "" {
+				t.Errorf("the retry's pending event shows ref %q, reason %q; want both cleared", e.Session.ConnectorRef, e.Session.FailureReason)
+			}
+		}
+	}
+	if pendings != 1 { // sessionIn walked to pending through the store, without events
+		t.Errorf("%d pending events after the retry, want 1", pendings)
+	}
+
+	late := failed()
+	env.Clock.Set(late.ExpiresAt)
+	_, err = svc.Confirm(ctx, p, late.ID, checkout.ConfirmParams{Channel: "wave", UserPhone: "+2250700000001"})
+	var se *checkout.StateError
+	if after, _ := svc.Get(ctx, p, late.ID); !errors.As(err, &se) || after.Status != checkout.StatusFailed {
+		t.Errorf("retry at the deadline: %v, status %s; want a StateError and failed", err, after.Status)
 	}
 }
 

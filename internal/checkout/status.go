@@ -55,9 +55,12 @@ type Transition struct {
 	From   []Status
 	To     Status
 	Events []EventType
-	// Late marks the transition only an operator's definitive success takes,
-	// after the session ended unpaid; Route never plans through it.
-	Late bool
+	// OffRoute marks a transition that only one caller takes, by name, and
+	// that Route never plans through: PayLate, which an operator's definitive
+	// success takes after the session ended unpaid, and Retry, which Confirm
+	// takes on a failed session before its deadline. A status that only
+	// off-route transitions leave is Terminal.
+	OffRoute bool
 }
 
 // The transitions, in lifecycle order.
@@ -75,11 +78,15 @@ var (
 	Cancel = Transition{Name: "cancel", From: []Status{StatusCreated, StatusPending}, To: StatusCancelled,
 		Events: []EventType{EventCancelled}}
 	PayLate = Transition{Name: "pay_late", From: []Status{StatusFailed, StatusExpired, StatusCancelled}, To: StatusCompleted,
-		Events: []EventType{EventCompleted, EventAsyncSucceeded, EventLateSuccess}, Late: true}
+		Events: []EventType{EventCompleted, EventAsyncSucceeded, EventLateSuccess}, OffRoute: true}
+	// Retry starts a new payment on a failed session whose deadline has not
+	// passed (Confirm takes it): the customer tries another number or channel.
+	Retry = Transition{Name: "retry", From: []Status{StatusFailed}, To: StatusPending,
+		Events: []EventType{EventPending}, OffRoute: true}
 )
 
 // Transitions is the status machine.
-var Transitions = []Transition{Confirm, Approve, Pay, Decline, Expire, Cancel, PayLate}
+var Transitions = []Transition{Confirm, Approve, Pay, Decline, Expire, Cancel, PayLate, Retry}
 
 // Leaves reports whether t may start from status s.
 func (t Transition) Leaves(s Status) bool { return slices.Contains(t.From, s) }
@@ -87,12 +94,13 @@ func (t Transition) Leaves(s Status) bool { return slices.Contains(t.From, s) }
 // ValidStatus reports whether s is one of the seven canonical statuses.
 func ValidStatus(s Status) bool { return slices.Contains(Statuses, s) }
 
-// Terminal reports whether only a late success leaves the status.
+// Terminal reports whether only off-route transitions (a late success, a
+// retry) leave the status.
 func Terminal(s Status) bool {
-	return !slices.ContainsFunc(Transitions, func(t Transition) bool { return !t.Late && t.Leaves(s) })
+	return !slices.ContainsFunc(Transitions, func(t Transition) bool { return !t.OffRoute && t.Leaves(s) })
 }
 
-// Route returns the shortest chain of transitions (never a Late one) from
+// Route returns the shortest chain of transitions (never an OffRoute one) from
 // one status to another: Route(created, completed) is confirm, approve, pay.
 // It is nil when to cannot be reached (or equals from).
 func Route(from, to Status) []Transition {
@@ -106,7 +114,7 @@ func Route(from, to Status) []Transition {
 		cur := queue[0]
 		queue = queue[1:]
 		for _, t := range Transitions {
-			if _, seen := came[t.To]; seen || t.Late || !t.Leaves(cur) {
+			if _, seen := came[t.To]; seen || t.OffRoute || !t.Leaves(cur) {
 				continue
 			}
 			came[t.To] = step{cur, t}

@@ -149,6 +149,7 @@ type StatusChange struct {
 	FailureReason string
 	UserPhone     string // replaces the session's phone when set
 	Channel       string // replaces the session's channel when set
+	ClearRef      bool   // empties connector_ref: a new payment starts at the operator
 }
 
 // Endpoint is a merchant's webhook endpoint.

@@ -14,7 +14,7 @@ type Queries struct {
 
 	SessionInsert       string // sessionTable.args; RETURNING seq
 	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or ''
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', clear connector_ref
 	SessionLookup       string // id
 	SessionSetRef       string // merchant_id, livemode, id, connector_ref
 	SessionsDue         string // now, limit
@@ -69,7 +69,8 @@ func PortableQueries() Queries {
 		SessionChangeStatus: `UPDATE sessions
 			SET status = $5, updated_at = $6, completed_at = $7, failure_reason = $8,
 				user_phone = CASE WHEN $9 = '' THEN user_phone ELSE $9 END,
-				channel = CASE WHEN $10 = '' THEN channel ELSE $10 END
+				channel = CASE WHEN $10 = '' THEN channel ELSE $10 END,
+				connector_ref = CASE WHEN $11 THEN '' ELSE connector_ref END
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
 			RETURNING ` + SessionColumns,
 		SessionLookup: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = $1`,
