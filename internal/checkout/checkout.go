@@ -197,7 +197,7 @@ func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.
 		return nil, Invalid("currency", "%s is not enabled for this merchant", in.Currency)
 	}
 	if in.UserPhone != "" {
-		phone, ok := NormalizePhone(in.UserPhone)
+		phone, ok := NormalizePhone(in.UserPhone, "")
 		if !ok {
 			return nil, Invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
@@ -359,7 +359,7 @@ func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.Sess
 		}
 	}
 	if f.UserPhone != "" {
-		phone, ok := NormalizePhone(f.UserPhone)
+		phone, ok := NormalizePhone(f.UserPhone, "")
 		if !ok {
 			return nil, 0, Invalid("user_phone", "must be a valid phone number in E.164 form")
 		}

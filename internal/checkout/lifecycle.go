@@ -240,7 +240,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		return Session{}, Invalid("channel", "must be one of %v", connector.Channels)
 	}
 	if in.UserPhone != "" {
-		phone, ok := NormalizePhone(in.UserPhone)
+		phone, ok := NormalizePhone(in.UserPhone, "")
 		if !ok {
 			return Session{}, Invalid("user_phone", "must be a valid phone number in E.164 form, such as +2250707000001")
 		}
@@ -259,12 +259,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		return cur, Invalid("user_phone", "is required: the session has no phone number")
 	}
 	ch := change{phone: in.UserPhone, channel: in.Channel, attempt: uuid.NewString()}
-	out, err := s.walk(ctx, p.Scope(), id, func(cur Session) ([]Transition, error) {
-		if cur.Status == StatusFailed && cur.ExpiresAt.After(s.now()) {
-			return []Transition{Retry}, nil
-		}
-		return toward(StatusPending, "confirmed")(cur)
-	}, ch, func(tx store.Tx, out Session) error {
+	out, err := s.walk(ctx, p.Scope(), id, s.confirming, ch, func(tx store.Tx, out Session) error {
 		if !builtin {
 			return s.insert(ctx, tx, river.InsertManyParams{Args: PaymentArgs{MerchantID: p.Merchant.ID, SessionID: id, Test: !p.Livemode}})
 		}
@@ -282,6 +277,15 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		out.ConnectorRef = started.Ref
 	}
 	return out, err
+}
+
+// confirming plans Confirm's move to pending: from created, or, as a retry,
+// from failed while the session's deadline has not passed.
+func (s *Service) confirming(cur Session) ([]Transition, error) {
+	if Retry.Leaves(cur.Status) && cur.ExpiresAt.After(s.now()) {
+		return []Transition{Retry}, nil
+	}
+	return toward(StatusPending, "confirmed")(cur)
 }
 
 // ErrNoConnector means the session's mode has no connector for the channel.

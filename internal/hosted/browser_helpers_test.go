@@ -16,6 +16,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -33,6 +34,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/testserver"
 )
 
@@ -334,9 +336,10 @@ func paletted(img image.Image) *image.Paletted {
 // chromeShop is a merchant on a real caisse server, with its own site to send
 // customers back to.
 type chromeShop struct {
-	env  *testserver.Env
-	key  string // test-mode secret key
-	site string // the merchant site's URL
+	env    *testserver.Env
+	key    string // test-mode secret key
+	site   string // the merchant site's URL
+	public string // CAISSE_PUBLIC_URL, where customers reach the page: the server's own URL, or its proxy's
 }
 
 // newChromeShop starts a caisse server on dbURL with its background jobs (the test
@@ -352,7 +355,75 @@ func newChromeShop(t *testing.T, dbURL string) *chromeShop {
 	}
 	site := httptest.NewServer(http.HandlerFunc(merchantPage))
 	t.Cleanup(site.Close)
-	return &chromeShop{env: env, key: m.TestSecretKey, site: site.URL}
+	return &chromeShop{env: env, key: m.TestSecretKey, site: site.URL, public: env.URL}
+}
+
+// frontProxy is a reverse proxy in front of a caisse server, as in
+// production: CAISSE_PUBLIC_URL is its URL, and it rewrites Host to the
+// server's own address. It records what it passes on.
+type frontProxy struct {
+	URL  string
+	mu   sync.Mutex
+	seen []proxied
+}
+
+// proxied is one request the proxy passed on, and the answer's headers.
+type proxied struct {
+	Method, Path                  string
+	SecFetchSite, Origin          string // as the server received them
+	Status                        int
+	ContentEncoding, CacheControl string
+}
+
+// requests lists what the proxy passed on so far.
+func (p *frontProxy) requests() []proxied {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.seen)
+}
+
+// newChromeShopBehindProxy is newChromeShop behind a frontProxy. With
+// oldBrowser the proxy drops the Sec-Fetch-* headers, so the server sees
+// what KaiOS and old Android and iOS WebViews send: Origin alone.
+func newChromeShopBehindProxy(t *testing.T, dbURL string, oldBrowser bool) (*chromeShop, *frontProxy) {
+	t.Helper()
+	front := httptest.NewUnstartedServer(nil)
+	fp := &frontProxy{URL: "http://" + front.Listener.Addr().String()}
+	env := testserver.Start(t, dbURL, testserver.WithJobs(), testserver.WithConfig(func(c *config.Config) { c.PublicURL = fp.URL }))
+	env.Clock.Follow(0)
+	target, err := url.Parse(env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front.Config.Handler = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target) // and Host becomes the server's address
+			if oldBrowser {
+				for name := range r.Out.Header {
+					if strings.HasPrefix(name, "Sec-Fetch-") {
+						r.Out.Header.Del(name)
+					}
+				}
+			}
+		},
+		ModifyResponse: func(res *http.Response) error {
+			fp.mu.Lock()
+			defer fp.mu.Unlock()
+			fp.seen = append(fp.seen, proxied{Method: res.Request.Method, Path: res.Request.URL.Path,
+				SecFetchSite: res.Request.Header.Get("Sec-Fetch-Site"), Origin: res.Request.Header.Get("Origin"),
+				Status: res.StatusCode, ContentEncoding: res.Header.Get("Content-Encoding"), CacheControl: res.Header.Get("Cache-Control")})
+			return nil
+		},
+	}
+	front.Start()
+	t.Cleanup(front.Close)
+	m, err := env.Server.Merchants.Create(context.Background(), "Boutique Adjoua", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := httptest.NewServer(http.HandlerFunc(merchantPage))
+	t.Cleanup(site.Close)
+	return &chromeShop{env: env, key: m.TestSecretKey, site: site.URL, public: fp.URL}, fp
 }
 
 // waitLanded waits until the tab is on the merchant's site at uri (path and
@@ -363,13 +434,17 @@ func (s *chromeShop) waitLanded(t *testing.T, tab context.Context, uri string) {
 	if got := read(t, tab, "read the merchant's page", chromedp.Text(chromedp.CSS("#merchant-request"))); got != uri {
 		t.Errorf("the merchant's site answered %q, want %q", got, uri)
 	}
+	if got := read(t, tab, "read the merchant's page", chromedp.TextContent(chromedp.CSS("#merchant-referer"))); got != "" {
+		t.Errorf("the merchant's site was sent the Referer %q, want none", got)
+	}
 }
 
 // merchantPage is the merchant's own page a customer is sent back to.
 func merchantPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, `<!doctype html><meta name="viewport" content="width=device-width"><title>Boutique Adjoua</title>
-<h1>Boutique Adjoua</h1><p id="merchant-request" style="overflow-wrap:anywhere">%s</p>`, html.EscapeString(r.URL.RequestURI()))
+<h1>Boutique Adjoua</h1><p id="merchant-request" style="overflow-wrap:anywhere">%s</p><p id="merchant-referer">%s</p>`,
+		html.EscapeString(r.URL.RequestURI()), html.EscapeString(r.Referer()))
 }
 
 // chromeOrder describes a session to create through the Stripe dialect.
@@ -402,7 +477,7 @@ func (s *chromeShop) create(t *testing.T, c chromeOrder) (id, payURL string) {
 		URL string `json:"url"`
 	}
 	s.call(t, http.MethodPost, "/v1/checkout/sessions", "application/x-www-form-urlencoded", form.Encode(), &out)
-	if want := s.env.URL + "/pay/" + out.ID; out.ID == "" || out.URL != want {
+	if want := s.public + "/pay/" + out.ID; out.ID == "" || out.URL != want {
 		t.Fatalf("created session %q with url %q, want the url %q", out.ID, out.URL, want)
 	}
 	return out.ID, out.URL
@@ -455,6 +530,15 @@ func payInTab(t *testing.T, tab context.Context, phone, channel string) {
 		chromedp.Click(chromedp.CSS(`input[name=channel][value="`+channel+`"]`)),
 		chromedp.Click(chromedp.CSS("#pay")),
 	)
+}
+
+// typePhone replaces what the phone field of a page just loaded holds
+// (its value attribute) with phone, typed.
+func typePhone(t *testing.T, tab context.Context, phone string) {
+	t.Helper()
+	act(t, tab, "type "+phone,
+		chromedp.Clear(chromedp.CSS("#phone")),
+		chromedp.SendKeys(chromedp.CSS("#phone"), phone))
 }
 
 // recordRequests records the URLs the tab requests from now on; the returned func

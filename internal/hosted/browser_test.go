@@ -91,20 +91,191 @@ func TestBrowserDeclined(t *testing.T) {
 	}
 }
 
-// TestBrowserCancel cancels from the form and lands on the merchant's cancel_url.
+// TestBrowserCancel cancels in two steps: the cancel link, well away from
+// the pay button, asks first; "No, go back" leaves the session as it was,
+// "Yes, cancel" cancels it and lands on the merchant's cancel_url. With
+// scripts disabled too.
 func TestBrowserCancel(t *testing.T) {
+	t.Parallel()
+	for _, noScript := range []bool{false, true} {
+		t.Run(map[bool]string{false: "js", true: "nojs"}[noScript], func(t *testing.T) {
+			t.Parallel()
+			tab := newTab(t, tabOptions{noScript: noScript})
+			s := newChromeShop(t, testdb.SQLiteURL(t))
+			id, payURL := s.create(t, chromeOrder{locale: "en", successURL: s.site + "/ok", cancelURL: s.site + "/cart?from=caisse"})
+
+			act(t, tab, "open the page", chromedp.Navigate(payURL), waitVisible("#cancel"))
+			pay := read(t, tab, "measure #pay", chromedp.Dimensions(chromedp.CSS("#pay")))
+			cancel := read(t, tab, "measure #cancel", chromedp.Dimensions(chromedp.CSS("#cancel")))
+			if gap := cancel.Border[1] - pay.Border[5]; gap < 48 { // top of the link, bottom of the button
+				t.Errorf("the cancel link is %.0f px under the pay button, want at least 48", gap)
+			}
+			act(t, tab, "ask to cancel", chromedp.Click(chromedp.CSS("#cancel")), waitVisible("#cancel-yes"))
+			if got := read(t, tab, "read the question", chromedp.Text(chromedp.CSS("#session h1"))); got != "Cancel this payment?" {
+				t.Errorf("h1 = %q, want the question", got)
+			}
+			for _, c := range []struct{ sel, want string }{{"#cancel-yes", "Yes, cancel"}, {"#cancel-no", "No, go back"}} {
+				if got := read(t, tab, "read "+c.sel, chromedp.Text(chromedp.CSS(c.sel))); got != c.want {
+					t.Errorf("%s = %q, want %q", c.sel, got, c.want)
+				}
+			}
+			if n := read(t, tab, "look for #pay", chromedp.Nodes(chromedp.CSSAll("#pay"), chromedp.AtLeast(0))); len(n) != 0 {
+				t.Error("the question shows the pay button")
+			}
+			saveScreenshot(t, tab, "cancel-question-"+path.Base(t.Name()))
+			if got := s.status(t, id); got != "created" {
+				t.Fatalf("status = %q after asking to cancel, want created", got)
+			}
+
+			act(t, tab, "go back", chromedp.Click(chromedp.CSS("#cancel-no")), waitVisible("#pay"))
+			if got := s.status(t, id); got != "created" {
+				t.Fatalf("status = %q after No, want created", got)
+			}
+			act(t, tab, "cancel", chromedp.Click(chromedp.CSS("#cancel")), waitVisible("#cancel-yes"), chromedp.Click(chromedp.CSS("#cancel-yes")))
+			s.waitLanded(t, tab, "/cart?from=caisse")
+			if got := s.status(t, id); got != "cancelled" {
+				t.Errorf("status = %q after cancelling, want cancelled", got)
+			}
+		})
+	}
+}
+
+// TestBrowserTypedNumbers pays with the number typed as the placeholder
+// shows it, and as a local number; a wrong number stays in the field,
+// marked invalid and described by the error.
+func TestBrowserTypedNumbers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, typed, want string }{
+		{"placeholder", "+225 07 07 00 00 01", "+2250707000001"},
+		{"local", "0707000001", "+2250707000001"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tab := newTab(t, tabOptions{})
+			s := newChromeShop(t, testdb.SQLiteURL(t))
+			id, payURL := s.create(t, chromeOrder{locale: "fr", successURL: s.site + "/ok?session_id={CHECKOUT_SESSION_ID}"})
+
+			act(t, tab, "open the page", chromedp.Navigate(payURL))
+			if got := read(t, tab, "read the placeholder", chromedp.AttributeValue(chromedp.CSS("#phone"), "placeholder")); got.Value != "+225 07 07 00 00 01" {
+				t.Errorf("placeholder %q", got.Value)
+			}
+			payInTab(t, tab, "07 07 00", "wave")
+			act(t, tab, "wait for the error", waitVisible("#form-error"))
+			if got := read(t, tab, "read the field", chromedp.Value(chromedp.CSS("#phone"))); got != "07 07 00" {
+				t.Errorf("after an error the field holds %q, want what was typed", got)
+			}
+			for attr, want := range map[string]string{"aria-invalid": "true", "aria-describedby": "form-error"} {
+				if got := read(t, tab, "read "+attr, chromedp.AttributeValue(chromedp.CSS("#phone"), attr)); got.Value != want {
+					t.Errorf("#phone %s = %q, want %q", attr, got.Value, want)
+				}
+			}
+			saveScreenshot(t, tab, "phone-error")
+
+			typePhone(t, tab, tc.typed)
+			act(t, tab, "pay", chromedp.Click(chromedp.CSS("#pay")))
+			s.waitLanded(t, tab, "/ok?session_id="+id)
+			got, err := s.env.Server.Store.SessionLookup(context.Background(), id)
+			if err != nil || got.UserPhone != tc.want || got.Status != "completed" {
+				t.Errorf("paid with %q: %v, phone %s, status %s; want %s, completed", tc.typed, err, got.UserPhone, got.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestBrowserRetry is declined (…0002), then pays from the same page with
+// another number and channel.
+func TestBrowserRetry(t *testing.T) {
 	t.Parallel()
 	tab := newTab(t, tabOptions{})
 	s := newChromeShop(t, testdb.SQLiteURL(t))
-	id, payURL := s.create(t, chromeOrder{locale: "fr", successURL: s.site + "/ok", cancelURL: s.site + "/cart?from=caisse"})
+	id, payURL := s.create(t, chromeOrder{locale: "en", successURL: s.site + "/ok?session_id={CHECKOUT_SESSION_ID}", cancelURL: s.site + "/cart"})
 
-	act(t, tab, "cancel", chromedp.Navigate(payURL), chromedp.Click(chromedp.CSS("#cancel")))
-	s.waitLanded(t, tab, "/cart?from=caisse")
-
-	if got := s.status(t, id); got != "cancelled" {
-		t.Errorf("status = %q after cancelling, want cancelled", got)
+	act(t, tab, "open the page", chromedp.Navigate(payURL))
+	payInTab(t, tab, "07 00 00 00 02", "orange_money")
+	act(t, tab, "wait for the failure", waitVisible("#failure"), waitVisible("#pay"))
+	if got := read(t, tab, "read #failure", chromedp.Text(chromedp.CSS("#failure"))); got != "Your mobile money balance is too low." {
+		t.Errorf("#failure = %q", got)
 	}
-	saveScreenshot(t, tab, "cancel-merchant")
+	saveScreenshot(t, tab, "retry-form")
+	typePhone(t, tab, "07 00 00 00 01")
+	act(t, tab, "pay again", chromedp.Click(chromedp.CSS(`input[name=channel][value="mtn_momo"]`)), chromedp.Click(chromedp.CSS("#pay")))
+	s.waitLanded(t, tab, "/ok?session_id="+id)
+	got, err := s.env.Server.Store.SessionLookup(context.Background(), id)
+	if err != nil || got.Status != "completed" || got.UserPhone != "+2250700000001" || got.Channel != "mtn_momo" {
+		t.Errorf("after the retry: %v, status %s, phone %s, channel %s", err, got.Status, got.UserPhone, got.Channel)
+	}
+}
+
+// TestBrowserBehindProxy pays and cancels through a reverse proxy that
+// rewrites Host, from a browser that sends Origin without Sec-Fetch-Site
+// (the proxy drops it, as KaiOS and old WebViews never send it).
+func TestBrowserBehindProxy(t *testing.T) {
+	t.Parallel()
+	tab := newTab(t, tabOptions{})
+	s, proxy := newChromeShopBehindProxy(t, testdb.SQLiteURL(t), true)
+	id, payURL := s.create(t, chromeOrder{locale: "fr", successURL: s.site + "/ok?session_id={CHECKOUT_SESSION_ID}", cancelURL: s.site + "/cart"})
+
+	act(t, tab, "open the page", chromedp.Navigate(payURL))
+	payInTab(t, tab, "+225 07 00 00 00 01", "wave")
+	s.waitLanded(t, tab, "/ok?session_id="+id)
+
+	other, otherURL := s.create(t, chromeOrder{locale: "fr", cancelURL: s.site + "/cart"})
+	act(t, tab, "cancel", chromedp.Navigate(otherURL), chromedp.Click(chromedp.CSS("#cancel")),
+		waitVisible("#cancel-yes"), chromedp.Click(chromedp.CSS("#cancel-yes")))
+	s.waitLanded(t, tab, "/cart")
+	if got := s.status(t, other); got != "cancelled" {
+		t.Errorf("status = %q after cancelling behind the proxy, want cancelled", got)
+	}
+	var posts int
+	for _, r := range proxy.requests() {
+		if r.Method == http.MethodPost {
+			posts++
+			if r.Origin != proxy.URL || r.SecFetchSite != "" || r.Status != http.StatusSeeOther {
+				t.Errorf("POST %s: Origin %q, Sec-Fetch-Site %q, answered %d; want the proxy's origin alone, and 303", r.Path, r.Origin, r.SecFetchSite, r.Status)
+			}
+		}
+	}
+	if posts != 2 {
+		t.Errorf("the proxy passed %d posts on, want 2 (pay, cancel)", posts)
+	}
+}
+
+// TestBrowserAssetsCached loads the page's assets once, gzipped and cached
+// for a year, through a proxy that counts them; the next page uses them
+// from the cache, while pages are fetched every time.
+func TestBrowserAssetsCached(t *testing.T) {
+	t.Parallel()
+	tab := newTab(t, tabOptions{})
+	s, proxy := newChromeShopBehindProxy(t, testdb.SQLiteURL(t), false)
+	first, firstURL := s.create(t, chromeOrder{locale: "fr"})
+	_, secondURL := s.create(t, chromeOrder{locale: "en"})
+
+	act(t, tab, "open the first page", chromedp.Navigate(firstURL), waitVisible("#pay"))
+	act(t, tab, "open the second page", chromedp.Navigate(secondURL), waitVisible("#pay"))
+	act(t, tab, "open the first page again", chromedp.Navigate(firstURL), waitVisible("#pay"))
+
+	assets := map[string]int{}
+	var pages int
+	for _, r := range proxy.requests() {
+		switch {
+		case strings.HasPrefix(r.Path, "/assets/pay."):
+			assets[path.Ext(r.Path)]++
+			if r.ContentEncoding != "gzip" || r.CacheControl != "public, max-age=31536000, immutable" {
+				t.Errorf("%s: Content-Encoding %q, Cache-Control %q; want gzip, a year", r.Path, r.ContentEncoding, r.CacheControl)
+			}
+		case r.Path == "/pay/"+first:
+			pages++
+			if r.CacheControl != "no-store" {
+				t.Errorf("%s: Cache-Control %q, want no-store", r.Path, r.CacheControl)
+			}
+		}
+	}
+	if assets[".css"] != 1 || assets[".js"] != 1 {
+		t.Errorf("the browser fetched pay.css %d times and pay.js %d times over three pages, want once each: %+v", assets[".css"], assets[".js"], proxy.requests())
+	}
+	if pages != 2 {
+		t.Errorf("the first page was fetched %d times, want 2 (never from the cache)", pages)
+	}
 }
 
 // TestBrowserExpired shows an expired session's own view, with no form.

@@ -8,6 +8,7 @@ package hosted
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -16,14 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/connector"
@@ -38,6 +37,7 @@ var staticFiles embed.FS
 // pageTemplate is parsed once at start-up; a broken template stops the binary.
 var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"printf": fmt.Sprintf,
+	"asset":  assetURL,
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // csrfCookie holds the browser's anti-forgery token; each form repeats it.
@@ -49,24 +49,50 @@ type Page struct {
 	Log      *slog.Logger
 	// Secure marks cookies Secure (the public URL is https).
 	Secure bool
+	// PublicURL is CAISSE_PUBLIC_URL, where customers reach the page. Its
+	// origin is trusted for form posts even when a reverse proxy rewrote the
+	// Host header and the browser sends Origin without Sec-Fetch-Site.
+	PublicURL string
 }
 
 // Register adds the page's routes to mux.
 func (p *Page) Register(mux *http.ServeMux) {
-	static, _ := fs.Sub(staticFiles, "static")
-	files := http.StripPrefix("/assets/", http.FileServerFS(static))
-	mux.Handle("GET /assets/", headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !utf8.ValidString(r.URL.Path) { // names no asset; fs.Sub calls it invalid, which FileServer answers 500
-			http.NotFound(w, r)
-			return
-		}
-		files.ServeHTTP(w, r)
-	})))
+	mux.Handle("GET /assets/", headers(http.HandlerFunc(serveAsset)))
 	mux.Handle("GET /pay/{id}", headers(http.HandlerFunc(p.show)))
 	mux.Handle("GET /pay/{id}/status", headers(http.HandlerFunc(p.status)))
+	mux.Handle("GET /pay/{id}/cancel", headers(http.HandlerFunc(p.askCancel)))
 	posts := http.NewCrossOriginProtection()
+	if origin := publicOrigin(p.PublicURL); origin != "" {
+		if err := posts.AddTrustedOrigin(origin); err != nil {
+			p.Log.Warn("hosted page: the public URL's origin cannot be trusted for form posts", "origin", origin, "error", err)
+		}
+	}
+	posts.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.refuse(w, r, http.StatusForbidden, "cross_origin")
+	}))
 	mux.Handle("POST /pay/{id}/confirm", headers(posts.Handler(p.guard(p.confirm))))
 	mux.Handle("POST /pay/{id}/cancel", headers(posts.Handler(p.guard(p.cancel))))
+	// Whatever else reaches /pay/ is answered with a page too: a method a
+	// route does not take (405), or no such page (404).
+	for pattern, allow := range map[string]string{"/pay/{id}": "GET, HEAD", "/pay/{id}/status": "GET, HEAD",
+		"/pay/{id}/confirm": "POST", "/pay/{id}/cancel": "GET, HEAD, POST"} {
+		mux.Handle(pattern, headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			p.refuse(w, r, http.StatusMethodNotAllowed, "method")
+		})))
+	}
+	mux.Handle("/pay/", headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.refuse(w, r, http.StatusNotFound, "not_found")
+	})))
+}
+
+// publicOrigin is the origin (scheme://host[:port]) of an http(s) URL, or "".
+func publicOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // headers sets the security headers every answer carries.
@@ -75,8 +101,12 @@ func headers(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		// same-origin, not no-referrer: under no-referrer a browser sends
+		// "Origin: null" with the page's own form posts, which an old one
+		// (no Sec-Fetch-Site) then cannot be told apart from a forgery by.
+		// Either way the merchant's site never learns the page's URL.
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store") // the assets set their own
 		h.Set("Content-Security-Policy", policy())
 		next.ServeHTTP(w, r)
 	})
@@ -118,12 +148,35 @@ type view struct {
 	PhoneMasked string
 	Channels    []channel
 	CSRF        string
-	Error       string
+	Form        form // what the customer sent, when the page answers it
 	Failure     string
+	Retry       bool // a failed session the customer may pay again: the form follows the failure
+	AskCancel   bool // the cancel confirmation instead of the status's view
 	BackURL     string
 	Reference   string
+	OperatorRef string
+	ChannelName string
 	PaidAt      string
 	Poll        bool
+}
+
+// form is a refused form post: its error, the field at fault ("phone" or
+// "channel"), and what the customer had typed and picked, shown again.
+type form struct {
+	Error, Field, Phone, Channel string
+}
+
+// PhoneDescribedBy is the ids of what describes the phone field: the
+// error about it, and the hint about the saved number.
+func (v view) PhoneDescribedBy() string {
+	var ids []string
+	if v.Form.Field == "phone" {
+		ids = append(ids, "form-error")
+	}
+	if v.PhoneMasked != "" {
+		ids = append(ids, "phone-hint")
+	}
+	return strings.Join(ids, " ")
 }
 
 type scenario struct {
@@ -153,7 +206,23 @@ func (p *Page) show(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, successURL(s), http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, "", "")
+	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, form{}, false)
+}
+
+// askCancel is the cancel link's page: "Cancel this payment?", whose Yes
+// posts the cancel and whose No goes back. A session that can no longer be
+// cancelled shows its own page.
+func (p *Page) askCancel(w http.ResponseWriter, r *http.Request) {
+	s, principal, err := p.Checkout.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		p.failPage(w, r, err)
+		return
+	}
+	if !checkout.Cancel.Leaves(s.Status) {
+		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther)
+		return
+	}
+	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, form{}, true)
 }
 
 // successURL is the session's success_url with {CHECKOUT_SESSION_ID} filled in, as Stripe does.
@@ -161,15 +230,15 @@ func successURL(s checkout.Session) string {
 	return strings.ReplaceAll(s.SuccessURL, "{CHECKOUT_SESSION_ID}", url.QueryEscape(s.ID))
 }
 
-func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, merchantName string, code int, formError, channelPicked string) {
+func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, merchantName string, code int, sent form, askCancel bool) {
 	lang := pickLanguage(s.Locale, r)
 	t := languages[lang]
 	v := view{T: t, Lang: lang, ID: s.ID, Status: string(s.Status), Merchant: merchantName, Description: s.Description,
 		Amount: formatAmount(lang, s.Amount, s.Currency), ExpiresAt: s.ExpiresAt.Unix(),
 		TimeLeft: timeLeft(time.Until(s.ExpiresAt)),
-		TestMode: !s.Livemode, PhoneMasked: maskPhone(s.UserPhone), CSRF: p.token(w, r), Error: formError,
-		BackURL: s.CancelURL, Reference: s.PaymentID,
-		Poll: s.Status == checkout.StatusPending || s.Status == checkout.StatusProcessing}
+		TestMode: !s.Livemode, PhoneMasked: maskPhone(s.UserPhone), CSRF: p.token(w, r), Form: sent,
+		BackURL: s.CancelURL, Reference: s.PaymentID, AskCancel: askCancel,
+		Poll: !askCancel && (s.Status == checkout.StatusPending || s.Status == checkout.StatusProcessing)}
 	if v.TestMode {
 		for _, sc := range connector.TestScenarios {
 			v.Scenarios = append(v.Scenarios, scenario{Suffix: sc.Suffix, Summary: t["scenario_"+sc.Name]})
@@ -178,15 +247,20 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session
 	for _, it := range s.LineItems {
 		v.Items = append(v.Items, item{Name: it.Name, Quantity: it.Quantity, Amount: formatAmount(lang, it.UnitAmount*it.Quantity, s.Currency)})
 	}
-	for i, c := range connector.Channels {
-		v.Channels = append(v.Channels, channel{Value: c, Label: channelNames[c],
-			Checked: c == channelPicked || (channelPicked == "" && i == 0)})
+	picked := cmp.Or(sent.Channel, s.Channel)
+	if !slices.Contains(connector.Channels, picked) {
+		picked = connector.Channels[0]
+	}
+	for _, c := range connector.Channels {
+		v.Channels = append(v.Channels, channel{Value: c, Label: channelNames[c], Checked: c == picked})
 	}
 	if s.Status == checkout.StatusFailed {
 		v.Failure = reasonText(t, s.FailureReason)
+		v.Retry = checkout.Retry.Leaves(s.Status) && s.ExpiresAt.After(p.Checkout.Now())
 	}
 	if s.CompletedAt != nil {
-		v.PaidAt = s.CompletedAt.UTC().Format(map[string]string{"fr": "02/01/2006 à 15:04 UTC", "en": "2 Jan 2006, 15:04 UTC"}[lang])
+		v.PaidAt = paidAt(lang, *s.CompletedAt, checkout.Region(s))
+		v.OperatorRef, v.ChannelName = s.ConnectorRef, channelNames[s.Channel]
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, v); err != nil {
@@ -229,26 +303,46 @@ func (p *Page) status(w http.ResponseWriter, r *http.Request) {
 }
 
 // confirm starts the payment through the same service method as the API.
+// The number is read as the customer typed it: with spaces, dots, dashes or
+// parentheses, and without its country code in the session's region.
 func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 	s, principal, err := p.Checkout.Lookup(r.Context(), r.PathValue("id"))
 	if err != nil {
 		p.failPage(w, r, err)
 		return
 	}
-	in := checkout.ConfirmParams{Channel: r.PostFormValue("channel"), UserPhone: strings.TrimSpace(r.PostFormValue("phone"))}
+	t := languages[pickLanguage(s.Locale, r)]
+	sent := form{Phone: r.PostFormValue("phone"), Channel: r.PostFormValue("channel")}
+	in := checkout.ConfirmParams{Channel: sent.Channel}
+	if !slices.Contains(connector.Channels, sent.Channel) {
+		sent.Error, sent.Field, sent.Channel = t["error_channel"], "channel", ""
+		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+		return
+	}
+	if strings.TrimSpace(sent.Phone) != "" {
+		phone, ok := checkout.NormalizePhone(sent.Phone, cmp.Or(checkout.Region(s), checkout.UnknownRegion))
+		if !ok {
+			sent.Error, sent.Field = t["error_phone"], "phone"
+			p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+			return
+		}
+		in.UserPhone = phone
+	}
 	_, err = p.Checkout.Confirm(r.Context(), principal, s.ID, in)
 	var invalid *checkout.InvalidError
 	var badState *checkout.StateError
-	t := languages[pickLanguage(s.Locale, r)]
 	switch {
 	case err == nil, errors.As(err, &badState):
 		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther) // the page shows where the session now stands
 	case errors.As(err, &invalid) && invalid.Field == "channel":
-		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_channel"], "")
+		sent.Error, sent.Field, sent.Channel = t["error_channel"], "channel", ""
+		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
 	case errors.As(err, &invalid):
-		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, t["error_phone"], in.Channel)
+		sent.Error, sent.Field = t["error_phone"], "phone"
+		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
 	case errors.Is(err, checkout.ErrNoConnector):
-		p.render(w, r, s, principal.Merchant.Name, http.StatusServiceUnavailable, t["error_operator"], in.Channel)
+		sent.Error = t["error_operator"]
+		p.render(w, r, s, principal.Merchant.Name, http.StatusServiceUnavailable, sent, false)
 	default:
 		p.failPage(w, r, err)
 	}
@@ -261,11 +355,12 @@ func (p *Page) cancel(w http.ResponseWriter, r *http.Request) {
 		p.failPage(w, r, err)
 		return
 	}
-	if _, err := p.Checkout.Cancel(r.Context(), principal, s.ID); err != nil && !errors.As(err, new(*checkout.StateError)) {
+	_, err = p.Checkout.Cancel(r.Context(), principal, s.ID)
+	if err != nil && !errors.As(err, new(*checkout.StateError)) {
 		p.failPage(w, r, err)
 		return
 	}
-	if s.CancelURL != "" {
+	if err == nil && s.CancelURL != "" { // else the page shows where the session stands: it may have been paid meanwhile
 		http.Redirect(w, r, s.CancelURL, http.StatusSeeOther)
 		return
 	}
@@ -279,14 +374,28 @@ func (p *Page) failPage(w http.ResponseWriter, r *http.Request, err error) {
 		p.Log.Error("hosted page", "path", r.URL.Path, "error", err)
 		code, key = http.StatusInternalServerError, "error_operator"
 	}
-	p.message(w, r, code, key)
+	p.message(w, r, code, key, "", "")
 }
 
-// message renders a page with one message and no session.
-func (p *Page) message(w http.ResponseWriter, r *http.Request, code int, key string) {
-	lang := pickLanguage("", r)
+// refuse answers a request the page will not serve with a page saying why,
+// in the language of the session the path names (when it names one), with
+// a link back to that session's page.
+func (p *Page) refuse(w http.ResponseWriter, r *http.Request, code int, key string) {
+	var locale, back string
+	if id := r.PathValue("id"); id != "" && key != "not_found" {
+		if s, _, err := p.Checkout.Lookup(r.Context(), id); err == nil {
+			locale, back = s.Locale, "/pay/"+s.ID
+		}
+	}
+	p.message(w, r, code, key, locale, back)
+}
+
+// message renders a page with one message and no session: in the locale's
+// language (else the browser's), with a link to back when it is not "".
+func (p *Page) message(w http.ResponseWriter, r *http.Request, code int, key, locale, back string) {
+	lang := pickLanguage(locale, r)
 	var buf bytes.Buffer
-	if err := pageTemplate.ExecuteTemplate(&buf, "message.html", map[string]any{"T": languages[lang], "Lang": lang, "Key": key}); err != nil {
+	if err := pageTemplate.ExecuteTemplate(&buf, "message.html", map[string]any{"T": languages[lang], "Lang": lang, "Key": key, "Back": back}); err != nil {
 		p.Log.Error("hosted message", "error", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -307,14 +416,22 @@ func (p *Page) token(w http.ResponseWriter, r *http.Request) string {
 	return v
 }
 
-// guard refuses a form post whose token does not match the browser's cookie.
+// maxForm bounds a form post's body.
+const maxForm = 8 << 10
+
+// guard refuses a form post that is too large (413), or whose token does not
+// match the browser's cookie (403).
 func (p *Page) guard(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); errors.As(err, new(*http.MaxBytesError)) {
+			p.refuse(w, r, http.StatusRequestEntityTooLarge, "too_large")
+			return
+		}
 		c, err := r.Cookie(csrfCookie)
 		form := r.PostFormValue("csrf")
 		if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
-			p.message(w, r, http.StatusForbidden, "forbidden")
+			p.refuse(w, r, http.StatusForbidden, "forbidden")
 			return
 		}
 		next(w, r)

@@ -32,7 +32,8 @@ func newShop(t *testing.T, dbURL string) *shop {
 	return &shop{t: t, env: env, key: key, site: testserver.NewReceiver(t)}
 }
 
-// session creates a Stripe-dialect session with form fields extra and returns its id.
+// session creates a Stripe-dialect session with form fields extra (nil
+// leaves a default field out) and returns its id.
 func (s *shop) session(extra url.Values) string {
 	s.t.Helper()
 	form := url.Values{"mode": {"payment"}, "success_url": {s.site.URL + "/ok?session_id={CHECKOUT_SESSION_ID}"},
@@ -40,6 +41,10 @@ func (s *shop) session(extra url.Values) string {
 		"line_items[0][price_data][unit_amount]": {"2500"}, "line_items[0][price_data][product_data][name]": {"Attiéké"},
 		"line_items[0][quantity]": {"2"}}
 	for k, v := range extra {
+		if v == nil {
+			delete(form, k) // the default left out
+			continue
+		}
 		form[k] = v
 	}
 	req, _ := http.NewRequest("POST", s.env.URL+"/v1/checkout/sessions", strings.NewReader(form.Encode()))
@@ -146,7 +151,7 @@ func TestSecurityHeadersAndForgery(t *testing.T) {
 		t.Errorf("CSP allows inline code: %q", csp)
 	}
 	for h, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-		"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+		"Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
 		if got := res.Header.Get(h); got != want {
 			t.Errorf("%s: %q, want %q", h, got, want)
 		}
