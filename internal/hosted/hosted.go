@@ -26,6 +26,7 @@ import (
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/connector"
+	"github.com/caisse/caisse/internal/merchant"
 )
 
 //go:embed templates/*.html
@@ -61,6 +62,7 @@ func (p *Page) Register(mux *http.ServeMux) {
 	mux.Handle("GET /pay/{id}", headers(http.HandlerFunc(p.show)))
 	mux.Handle("GET /pay/{id}/status", headers(http.HandlerFunc(p.status)))
 	mux.Handle("GET /pay/{id}/cancel", headers(http.HandlerFunc(p.askCancel)))
+	mux.Handle("GET /pay/{id}/return", headers(http.HandlerFunc(p.back)))
 	posts := http.NewCrossOriginProtection()
 	if origin := publicOrigin(p.PublicURL); origin != "" {
 		if err := posts.AddTrustedOrigin(origin); err != nil {
@@ -75,7 +77,7 @@ func (p *Page) Register(mux *http.ServeMux) {
 	// Whatever else reaches /pay/ is answered with a page too: a method a
 	// route does not take (405), or no such page (404).
 	for pattern, allow := range map[string]string{"/pay/{id}": "GET, HEAD", "/pay/{id}/status": "GET, HEAD",
-		"/pay/{id}/confirm": "POST", "/pay/{id}/cancel": "GET, HEAD, POST"} {
+		"/pay/{id}/confirm": "POST", "/pay/{id}/cancel": "GET, HEAD, POST", "/pay/{id}/return": "GET, HEAD"} {
 		mux.Handle(pattern, headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			p.refuse(w, r, http.StatusMethodNotAllowed, "method")
@@ -158,6 +160,13 @@ type view struct {
 	ChannelName string
 	PaidAt      string
 	Poll        bool
+	// Redirect flows (the channel's operator has a payment page): the
+	// operator's page once known, and whether the customer is back from it
+	// (then the page does not send them there again by itself).
+	Redirect    bool
+	RedirectURL string
+	Back        bool
+	NoChannel   bool // no channel can pay the session: the form is not shown
 }
 
 // form is a refused form post: its error, the field at fault ("phone" or
@@ -206,7 +215,7 @@ func (p *Page) show(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, successURL(s), http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, form{}, false)
+	p.render(w, r, s, principal, http.StatusOK, form{}, false)
 }
 
 // askCancel is the cancel link's page: "Cancel this payment?", whose Yes
@@ -222,7 +231,7 @@ func (p *Page) askCancel(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, s, principal.Merchant.Name, http.StatusOK, form{}, true)
+	p.render(w, r, s, principal, http.StatusOK, form{}, true)
 }
 
 // successURL is the session's success_url with {CHECKOUT_SESSION_ID} filled in, as Stripe does.
@@ -230,10 +239,15 @@ func successURL(s checkout.Session) string {
 	return strings.ReplaceAll(s.SuccessURL, "{CHECKOUT_SESSION_ID}", url.QueryEscape(s.ID))
 }
 
-func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, merchantName string, code int, sent form, askCancel bool) {
+func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session, principal merchant.Principal, code int, sent form, askCancel bool) {
 	lang := pickLanguage(s.Locale, r)
 	t := languages[lang]
-	v := view{T: t, Lang: lang, ID: s.ID, Status: string(s.Status), Merchant: merchantName, Description: s.Description,
+	offered, err := p.Checkout.Channels(r.Context(), principal)
+	if err != nil {
+		p.failPage(w, r, err)
+		return
+	}
+	v := view{T: t, Lang: lang, ID: s.ID, Status: string(s.Status), Merchant: principal.Merchant.Name, Description: s.Description,
 		Amount: formatAmount(lang, s.Amount, s.Currency), ExpiresAt: s.ExpiresAt.Unix(),
 		TimeLeft: timeLeft(time.Until(s.ExpiresAt)),
 		TestMode: !s.Livemode, PhoneMasked: maskPhone(s.UserPhone), CSRF: p.token(w, r), Form: sent,
@@ -248,11 +262,19 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, s checkout.Session
 		v.Items = append(v.Items, item{Name: it.Name, Quantity: it.Quantity, Amount: formatAmount(lang, it.UnitAmount*it.Quantity, s.Currency)})
 	}
 	picked := cmp.Or(sent.Channel, s.Channel)
-	if !slices.Contains(connector.Channels, picked) {
-		picked = connector.Channels[0]
+	if !slices.Contains(offered, picked) && len(offered) > 0 {
+		picked = offered[0]
 	}
-	for _, c := range connector.Channels {
+	for _, c := range offered {
 		v.Channels = append(v.Channels, channel{Value: c, Label: channelNames[c], Checked: c == picked})
+	}
+	v.NoChannel = len(offered) == 0
+	if s.Status == checkout.StatusPending {
+		flow, err := p.Checkout.Flow(r.Context(), s)
+		v.Redirect, v.RedirectURL, v.ChannelName = err == nil && flow == connector.FlowRedirect, s.ConnectorURL, channelNames[s.Channel]
+		v.Back = r.URL.Query().Has("back")
+		// Going to the operator's page, the page need not refresh itself.
+		v.Poll = v.Poll && !(v.Redirect && v.RedirectURL != "" && !v.Back)
 	}
 	if s.Status == checkout.StatusFailed {
 		v.Failure = reasonText(t, s.FailureReason)
@@ -298,8 +320,29 @@ func (p *Page) status(w http.ResponseWriter, r *http.Request) {
 	if s.Status == checkout.StatusCompleted && s.SuccessURL != "" {
 		next = successURL(s)
 	}
+	answer := map[string]string{"status": string(s.Status), "next": next}
+	if s.Status == checkout.StatusPending && s.ConnectorURL != "" {
+		answer["redirect"] = s.ConnectorURL // the operator's page, for a redirect flow
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"status": string(s.Status), "next": next}) //nolint:errcheck // the customer went away
+	json.NewEncoder(w).Encode(answer) //nolint:errcheck // the customer went away
+}
+
+// back is where an operator's payment page sends the customer, paid or
+// not: it asks the operator where the payment stands (the URL proves
+// nothing), then shows the session's page, which goes on to the merchant's
+// success_url when it is paid. An operator that does not answer in time
+// leaves the session pending: the page then polls.
+func (p *Page) back(w http.ResponseWriter, r *http.Request) {
+	s, _, err := p.Checkout.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		p.failPage(w, r, err)
+		return
+	}
+	if _, err := p.Checkout.Refresh(r.Context(), s); err != nil {
+		p.Log.Warn("hosted return: the operator's status is unknown for now", "session", s.ID, "error", err)
+	}
+	http.Redirect(w, r, "/pay/"+s.ID+"?back", http.StatusSeeOther)
 }
 
 // confirm starts the payment through the same service method as the API.
@@ -316,14 +359,14 @@ func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 	in := checkout.ConfirmParams{Channel: sent.Channel}
 	if !slices.Contains(connector.Channels, sent.Channel) {
 		sent.Error, sent.Field, sent.Channel = t["error_channel"], "channel", ""
-		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+		p.render(w, r, s, principal, http.StatusBadRequest, sent, false)
 		return
 	}
 	if strings.TrimSpace(sent.Phone) != "" {
 		phone, ok := checkout.NormalizePhone(sent.Phone, cmp.Or(checkout.Region(s), checkout.UnknownRegion))
 		if !ok {
 			sent.Error, sent.Field = t["error_phone"], "phone"
-			p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+			p.render(w, r, s, principal, http.StatusBadRequest, sent, false)
 			return
 		}
 		in.UserPhone = phone
@@ -336,13 +379,13 @@ func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pay/"+s.ID, http.StatusSeeOther) // the page shows where the session now stands
 	case errors.As(err, &invalid) && invalid.Field == "channel":
 		sent.Error, sent.Field, sent.Channel = t["error_channel"], "channel", ""
-		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+		p.render(w, r, s, principal, http.StatusBadRequest, sent, false)
 	case errors.As(err, &invalid):
 		sent.Error, sent.Field = t["error_phone"], "phone"
-		p.render(w, r, s, principal.Merchant.Name, http.StatusBadRequest, sent, false)
+		p.render(w, r, s, principal, http.StatusBadRequest, sent, false)
 	case errors.Is(err, checkout.ErrNoConnector):
-		sent.Error = t["error_operator"]
-		p.render(w, r, s, principal.Merchant.Name, http.StatusServiceUnavailable, sent, false)
+		sent.Error, sent.Field, sent.Channel = t["error_channel"], "channel", ""
+		p.render(w, r, s, principal, http.StatusBadRequest, sent, false)
 	default:
 		p.failPage(w, r, err)
 	}

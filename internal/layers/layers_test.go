@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/httpapi/momoapi":      {"internal/checkout", "internal/httpapi", "internal/store"},
 	"internal/httpapi/stripeapi":    {"internal/checkout", "internal/httpapi", "internal/notify", "internal/store"},
 	"internal/httpapi/connectorapi": {"internal/checkout", "internal/connector", "internal/httpapi"},
-	"internal/hosted":               {"internal/checkout", "internal/connector", "internal/money"},
+	"internal/hosted":               {"internal/checkout", "internal/connector", "internal/merchant", "internal/money"},
 
 	// Domain: use-cases over the storage seam; jobs are River's workers over them.
 	"internal/jobs":        {"internal/checkout", "internal/connector", "internal/idempotency", "internal/notify", "internal/store"},

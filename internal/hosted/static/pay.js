@@ -14,6 +14,13 @@
     };
     setInterval(tick, 15000);
   }
+  // A redirect payment whose operator page is known: go there at once.
+  var go = document.getElementById("redirect");
+  if (go && go.getAttribute("data-auto")) {
+    location.assign(go.href);
+    return;
+  }
+  var back = go !== null;
   var status = session.getAttribute("data-status");
   if (status !== "pending" && status !== "processing") return;
   var url = session.getAttribute("data-poll");
@@ -22,6 +29,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
         if (s && s.status !== status) location.replace(s.next);
+        else if (s && s.redirect && !back) location.assign(s.redirect);
         else setTimeout(poll, 1000);
       })
       .catch(function () { setTimeout(poll, 3000); });
