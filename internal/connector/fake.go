@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,19 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/caisse/caisse/internal/webhook"
-)
-
-// Callback delivery retries of the fake operator.
-const (
-	fakeAttempts = 5                      // tries per callback
-	fakeBackoff  = 200 * time.Millisecond // wait after the first failed try, doubling
 )
 
 // FakeStall is how long the fake operator holds a stalling fault's start
@@ -74,16 +66,16 @@ type FakeOperator struct {
 	Log    *slog.Logger  // nil: discard
 	Now    func() time.Time
 
-	once     sync.Once
-	log      *slog.Logger    // Log or a discarding logger
-	client   *http.Client    // Client or defaultClient
-	ctx      context.Context // cancelled by Close; ends pending callbacks
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the callback goroutines and held start answers
-	mu       sync.Mutex     // guards closed, payments and byAttempt
-	closed   bool
-	payments map[string]*fakePayment // by id
-	byAttempt    map[string]*fakePayment // by caisse's attempt
+	once      sync.Once
+	log       *slog.Logger    // Log or a discarding logger
+	client    *http.Client    // Client or defaultClient
+	ctx       context.Context // cancelled by Close; ends pending callbacks
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // the callback goroutines and held start answers
+	mu        sync.Mutex     // guards closed, payments and byAttempt
+	closed    bool
+	payments  map[string]*fakePayment // by id
+	byAttempt map[string]*fakePayment // by caisse's attempt
 }
 
 // fakePayment is one payment the fake operator holds.
@@ -141,7 +133,7 @@ func (f *FakeOperator) Close() {
 // verified reads r's body and checks its Caisse-Signature, answering 401 or
 // 400 itself when it returns false.
 func (f *FakeOperator) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "unreadable body")
 		return nil, false
@@ -179,7 +171,7 @@ func (f *FakeOperator) create(w http.ResponseWriter, r *http.Request) {
 		f.wait(r.Context(), f.stall())
 		f.wg.Done()
 	}
-	writeJSON(w, code, answer)
+	WriteJSON(w, code, answer)
 }
 
 // start takes a valid payment request and returns the code and body to
@@ -201,7 +193,7 @@ func (f *FakeOperator) start(req paymentRequest) (code int, answer any, stall bo
 	}
 	fault, sc := fakeFault(req.Phone), TestScenario(req.Phone)
 	log := f.log.With("reference", req.Reference, "amount", req.Amount, "currency", req.Currency,
-		"phone", maskPhone(req.Phone), "scenario", sc.Name)
+		"phone", MaskPhone(req.Phone), "scenario", sc.Name)
 	if fault.Name != "" {
 		log = log.With("fault", fault.Name)
 	}
@@ -244,8 +236,7 @@ func validRequest(req paymentRequest) error {
 	case req.Channel != "" && !slices.Contains(Channels, req.Channel):
 		return fmt.Errorf("channel must be one of %s", strings.Join(Channels, ", "))
 	}
-	u, err := url.Parse(req.CallbackURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !AbsoluteURL(req.CallbackURL) {
 		return errors.New("callback_url must be an absolute http(s) URL")
 	}
 	return nil
@@ -278,7 +269,7 @@ func (f *FakeOperator) show(w http.ResponseWriter, r *http.Request, m map[string
 		writeError(w, http.StatusNotFound, "no such payment")
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	WriteJSON(w, http.StatusOK, s)
 }
 
 // play waits Delay, then moves the payment through the scenario's statuses,
@@ -305,62 +296,20 @@ func (f *FakeOperator) play(p *fakePayment, sc Scenario) {
 	}
 }
 
-// deliver posts one signed callback, retrying a failure with a doubling
-// backoff, and says whether caisse took it.
+// deliver posts one signed callback, retrying a failure (Deliver), and says
+// whether caisse took it.
 func (f *FakeOperator) deliver(callbackURL string, s paymentState) bool {
 	body, _ := json.Marshal(s) // strings only: cannot fail
 	log := f.log.With("id", s.ID, "reference", s.Reference, "status", s.Status)
-	wait := fakeBackoff
-	for attempt := 1; ; attempt++ {
-		err := f.post(callbackURL, body)
-		if err == nil {
-			log.Info("fake operator: callback delivered", "attempt", attempt)
-			return true
-		}
-		if attempt == fakeAttempts || f.ctx.Err() != nil {
-			log.Warn("fake operator: callback given up", "attempt", attempt, "error", err)
-			return false
-		}
-		log.Warn("fake operator: callback failed, will retry", "attempt", attempt, "error", err, "retry_in", wait)
-		if !f.wait(f.ctx, wait) {
-			log.Warn("fake operator: callback cancelled", "attempt", attempt)
-			return false
-		}
-		wait *= 2
-	}
-}
-
-// post makes one callback attempt; any answer but 2xx is an error.
-func (f *FakeOperator) post(callbackURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(headerOperatorSignature, webhook.Sign(f.Secret, body, f.now()))
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("caisse answered %d", resp.StatusCode)
-	}
-	return nil
+	return Deliver(f.ctx, log, "fake operator: callback", func() error {
+		h := http.Header{headerOperatorSignature: {webhook.Sign(f.Secret, body, f.now())}}
+		return PostJSON(f.ctx, f.client, callbackURL, h, body, "caisse")
+	})
 }
 
 // wait sleeps d and says whether it did: ctx ending or Close cut it short.
 func (f *FakeOperator) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-f.ctx.Done():
-	}
-	return false
+	return Sleep(ctx, f.ctx, d)
 }
 
 func (f *FakeOperator) stall() time.Duration {
@@ -377,16 +326,9 @@ func (f *FakeOperator) now() time.Time {
 	return time.Now()
 }
 
-// writeJSON answers code with v as JSON.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeError answers code with {"error": msg}.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, errorBody(msg))
+	WriteJSON(w, code, errorBody(msg))
 }
 
 // errorBody is the protocol's error answer, {"error": msg}.

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/webhook"
 )
@@ -24,8 +23,6 @@ const (
 
 const (
 	defaultTolerance = 5 * time.Minute // signature timestamp tolerance, both directions
-	maxBody          = 1 << 20         // the most of a body either side reads
-	maxSnippet       = 200             // the most of an operator's answer an error quotes
 )
 
 // DefaultTimeout bounds a request to the operator, or a callback attempt of
@@ -104,7 +101,7 @@ func (h *HTTP) Initiate(ctx context.Context, p Payment) (Started, error) {
 	}
 	if code < 200 || code > 299 {
 		err := h.answerError("initiate", code, answer, p.Phone)
-		if refused(code) {
+		if Refused(code) {
 			return Started{}, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 		return Started{}, err
@@ -170,17 +167,6 @@ func (h *HTTP) Status(ctx context.Context, p Payment, ref string) (Result, error
 	return res, nil
 }
 
-// refused says whether an operator's answer to a start request definitively
-// refuses the payment: a 4xx but 408 (timeout), 409 (the attempt is taken),
-// 425 (too early) and 429 (too many requests), which say nothing about it.
-func refused(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
-		return false
-	}
-	return code >= 400 && code <= 499
-}
-
 // isErrorAnswer says whether body is the protocol's {"error":"<message>"}, so
 // that a 404 page of a proxy in front of the operator is not taken for its word.
 func isErrorAnswer(body []byte) bool {
@@ -212,7 +198,7 @@ func signedTarget(u *url.URL) string {
 }
 
 // do sends a signed request for target (a path and query) to the operator and
-// returns its status code and (at most maxBody of) its body, within Timeout.
+// returns its status code and (at most MaxBody of) its body, within Timeout.
 func (h *HTTP) do(ctx context.Context, method, target string, body []byte) (int, []byte, error) {
 	if h.Secret == "" || h.BaseURL == "" {
 		return 0, nil, fmt.Errorf("connector %s: base URL and secret are required", h.ConnectorName)
@@ -236,37 +222,19 @@ func (h *HTTP) do(ctx context.Context, method, target string, body []byte) (int,
 	if client == nil {
 		client = http.DefaultClient
 	}
-	resp, err := client.Do(req)
+	code, answer, err := Exchange(client, req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("connector %s: %w", h.ConnectorName, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", h.ConnectorName, method, target, err)
-	}
-	return resp.StatusCode, answer, nil
+	return code, answer, nil
 }
 
 // answerError describes an operator's unexpected answer: its status code and
-// the first maxSnippet bytes of its body, with the secret and phone (which an
-// operator may echo) masked before cutting, so no part of them can show.
+// the start of its body, with the secret and phone (which an operator may
+// echo) masked (Quote).
 func (h *HTTP) answerError(what string, code int, answer []byte, phone string) error {
-	s := strings.ToValidUTF8(string(answer), "?")
-	s = redact(s, h.Secret, "[secret]")
-	if phone != "" {
-		bare := strings.TrimPrefix(phone, "+")
-		s = redact(s, phone, maskPhone(phone))
-		s = redact(s, bare, maskPhone(bare))
-	}
-	if len(s) > maxSnippet {
-		cut := maxSnippet
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Errorf("connector %s: %s: operator answered %d: %q", h.ConnectorName, what, code, s)
+	return fmt.Errorf("connector %s: %s: operator answered %d: %q", h.ConnectorName, what, code,
+		Quote(answer, phone, Redaction{h.Secret, "[secret]"}))
 }
 
 func (h *HTTP) now() time.Time {
@@ -323,27 +291,4 @@ func known(status string, pendingOK bool) bool {
 		return pendingOK
 	}
 	return false
-}
-
-// redact replaces every s in text by with; an empty s changes nothing.
-func redact(text, s, with string) string {
-	if s == "" {
-		return text
-	}
-	return strings.ReplaceAll(text, s, with)
-}
-
-// maskPhone hides all but the last 4 characters of a phone number, keeping a
-// leading +: +2250707000001 becomes +*********0001.
-func maskPhone(phone string) string {
-	rest, plus := strings.CutPrefix(phone, "+")
-	keep := min(4, len(rest))
-	if len(rest) <= 4 {
-		keep = 0 // too short to show anything
-	}
-	masked := strings.Repeat("*", len(rest)-keep) + rest[len(rest)-keep:]
-	if plus {
-		return "+" + masked
-	}
-	return masked
 }

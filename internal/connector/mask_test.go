@@ -13,8 +13,8 @@ func TestMaskPhone(t *testing.T) {
 		"":               "",
 	}
 	for in, want := range cases {
-		if got := maskPhone(in); got != want {
-			t.Errorf("maskPhone(%q) = %q, want %q", in, got, want)
+		if got := MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

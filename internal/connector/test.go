@@ -2,8 +2,6 @@ package connector
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"slices"
 	"time"
@@ -81,9 +79,7 @@ func (Test) Initiate(ctx context.Context, _ Payment) (Started, error) {
 
 // randomID returns prefix and 24 hex characters from crypto/rand (96 bits).
 func randomID(prefix string) string {
-	b := make([]byte, 12)
-	rand.Read(b) // never fails: crypto/rand crashes the program instead
-	return prefix + hex.EncodeToString(b)
+	return prefix + RandomHex(12)
 }
 
 // Callback is ErrUnsupported: no operator calls the test connector back.

@@ -27,8 +27,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -44,8 +42,6 @@ const (
 )
 
 const (
-	maxBody     = 1 << 20          // the most of an answer either side reads
-	maxSnippet  = 200              // the most of an answer an error quotes
 	maxNote     = 160              // MTN's limit on payerMessage and payeeNote
 	tokenMargin = 60 * time.Second // a token is renewed this long before it expires
 )
@@ -73,27 +69,18 @@ func New(c connector.Config) (connector.Connector, error) {
 	if err := Kind.Check(c.Credentials); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	if _, ok := connector.ParseBaseURL(c.BaseURL); !ok {
 		return nil, fmt.Errorf("connector kind %s: base URL %q is not an absolute http(s) URL without a query", Kind.Name, c.BaseURL)
 	}
 	if !isUUID(c.Credentials["api_user"]) {
 		return nil, fmt.Errorf("connector kind %s: api_user must be a UUID", Kind.Name)
 	}
+	c = c.WithDefaults()
 	m := &Collection{
 		id: c.ID, baseURL: strings.TrimRight(c.BaseURL, "/"), callbackURL: c.CallbackURL,
 		apiUser: c.Credentials["api_user"], apiKey: c.Credentials["api_key"],
 		subscriptionKey: c.Credentials["subscription_key"], environment: c.Credentials["target_environment"],
 		client: c.Client, timeout: c.Timeout, now: c.Now,
-	}
-	if m.client == nil {
-		m.client = http.DefaultClient
-	}
-	if m.timeout <= 0 {
-		m.timeout = connector.DefaultTimeout
-	}
-	if m.now == nil {
-		m.now = time.Now
 	}
 	return m, nil
 }
@@ -110,14 +97,7 @@ type Collection struct {
 	client                       *http.Client
 	timeout                      time.Duration
 	now                          func() time.Time
-	token                        atomic.Pointer[token] // the cached access token; nil: none
-	fetch                        sync.Mutex            // held while a token is fetched
-}
-
-// token is an access token and when caisse stops using it.
-type token struct {
-	value   string
-	expires time.Time
+	token                        connector.TokenCache
 }
 
 // Name is the connector's id.
@@ -182,7 +162,7 @@ func (m *Collection) Initiate(ctx context.Context, p connector.Payment) (connect
 		return connector.Started{Ref: p.Attempt}, nil
 	}
 	err = m.answerError("request to pay", code, answer, p.Phone)
-	if refused(code) {
+	if connector.Refused(code) {
 		return connector.Started{}, fmt.Errorf("%w: %w", connector.ErrRefused, err)
 	}
 	return connector.Started{}, err
@@ -197,7 +177,7 @@ func requestBody(p connector.Payment) ([]byte, error) {
 	case p.SessionID == "":
 		return nil, errors.New("no session id")
 	case !ok || len(digits) < 8 || len(digits) > 15 || strings.ContainsFunc(digits, notDigit):
-		return nil, fmt.Errorf("phone %s is not E.164", maskPhone(p.Phone))
+		return nil, fmt.Errorf("phone %s is not E.164", connector.MaskPhone(p.Phone))
 	case p.Amount <= 0:
 		return nil, errors.New("the amount must be positive")
 	}
@@ -395,30 +375,17 @@ func note(s string) string {
 	return s
 }
 
-// refused says whether an answer to a start request definitively refuses the
-// payment: a 4xx but 408, 409, 425 and 429, which say nothing about it.
-func refused(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
-		return false
-	}
-	return code >= 400 && code <= 499
-}
-
 // errCredentials means MTN refused the API user and key (or subscription key)
 // when asked for a token: no request of this connector can succeed.
 var errCredentials = errors.New("MTN refused the credentials")
 
 // call sends a request to MTN with a bearer token, the target environment and
 // the subscription key, and returns the answer's status code and (at most
-// maxBody of) its body. Answered 401, it renews the token and tries once more.
+// MaxBody of) its body. Answered 401, it renews the token and tries once more.
 // phone is masked in its errors.
 func (m *Collection) call(ctx context.Context, method, path string, h http.Header, body []byte, phone string) (int, []byte, error) {
-	for try := 0; ; try++ {
-		tok, err := m.accessToken(ctx, phone)
-		if err != nil {
-			return 0, nil, err
-		}
+	fetch := func() (string, time.Time, error) { return m.fetchToken(ctx, phone) }
+	return m.token.Call(m.now, fetch, func(tok string) (int, []byte, error) {
 		req := http.Header{
 			"Authorization":             {"Bearer " + tok},
 			"X-Target-Environment":      {m.environment},
@@ -427,36 +394,18 @@ func (m *Collection) call(ctx context.Context, method, path string, h http.Heade
 		for k, v := range h {
 			req[k] = v
 		}
-		code, answer, err := m.do(ctx, method, path, req, body)
-		if err != nil || code != http.StatusUnauthorized || try > 0 {
-			return code, answer, err
-		}
-		m.dropToken(tok)
-	}
+		return m.do(ctx, method, path, req, body)
+	})
 }
 
-// accessToken returns the cached token, or gets a new one from
-// POST /collection/token/ when there is none or it is about to expire.
-func (m *Collection) accessToken(ctx context.Context, phone string) (string, error) {
-	valid := func() (string, bool) {
-		t := m.token.Load()
-		if t == nil || !m.now().Before(t.expires) {
-			return "", false
-		}
-		return t.value, true
-	}
-	if v, ok := valid(); ok {
-		return v, nil
-	}
-	m.fetch.Lock() // one fetch at a time; the others then take its token
-	defer m.fetch.Unlock()
-	if v, ok := valid(); ok {
-		return v, nil
-	}
+// fetchToken gets a new access token from POST /collection/token/, and the
+// time to stop using it, tokenMargin (at most half its life) before it
+// expires.
+func (m *Collection) fetchToken(ctx context.Context, phone string) (string, time.Time, error) {
 	h := http.Header{"Ocp-Apim-Subscription-Key": {m.subscriptionKey}}
 	code, answer, err := m.do(ctx, http.MethodPost, pathToken, h, nil)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	var t struct {
 		AccessToken string `json:"access_token"`
@@ -464,23 +413,15 @@ func (m *Collection) accessToken(ctx context.Context, phone string) (string, err
 	}
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return "", fmt.Errorf("%w: %w", errCredentials, m.answerError("access token", code, answer, phone))
+		return "", time.Time{}, fmt.Errorf("%w: %w", errCredentials, m.answerError("access token", code, answer, phone))
 	case code != http.StatusOK:
-		return "", m.answerError("access token", code, answer, phone)
+		return "", time.Time{}, m.answerError("access token", code, answer, phone)
 	case json.Unmarshal(answer, &t) != nil || t.AccessToken == "" || t.ExpiresIn <= 0:
-		answer = []byte(redact(string(answer), t.AccessToken, "[token]"))
-		return "", m.answerError("access token: want access_token and expires_in", code, answer, phone)
+		return "", time.Time{}, m.answerError("access token: want access_token and expires_in", code, answer, phone,
+			connector.Redaction{Value: t.AccessToken, Label: "[token]"})
 	}
 	life := time.Duration(t.ExpiresIn) * time.Second
-	m.token.Store(&token{value: t.AccessToken, expires: m.now().Add(life - min(tokenMargin, life/2))})
-	return t.AccessToken, nil
-}
-
-// dropToken forgets the token MTN refused, unless another one replaced it.
-func (m *Collection) dropToken(value string) {
-	if t := m.token.Load(); t != nil && t.value == value {
-		m.token.CompareAndSwap(t, nil)
-	}
+	return t.AccessToken, m.now().Add(life - min(tokenMargin, life/2)), nil
 }
 
 // do sends one request within the timeout; the token request (no
@@ -504,63 +445,23 @@ func (m *Collection) do(ctx context.Context, method, path string, h http.Header,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := m.client.Do(req)
+	code, answer, err := connector.Exchange(m.client, req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: %w", m.id, method, path, err)
+		return 0, nil, fmt.Errorf("connector %s: %w", m.id, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", m.id, method, path, err)
-	}
-	return resp.StatusCode, answer, nil
+	return code, answer, nil
 }
 
 // answerError describes MTN's unexpected answer: its status code and the
-// start of its body, with the secrets, the token and the phone number masked
-// before cutting, so that no part of them can show.
-func (m *Collection) answerError(what string, code int, answer []byte, phone string) error {
-	s := strings.ToValidUTF8(string(answer), "?")
-	s = redact(s, m.apiKey, "[api_key]")
-	s = redact(s, m.subscriptionKey, "[subscription_key]")
-	if t := m.token.Load(); t != nil {
-		s = redact(s, t.value, "[token]")
-	}
-	if phone != "" {
-		bare := strings.TrimPrefix(phone, "+")
-		s = redact(s, bare, maskPhone(bare))
-	}
-	if len(s) > maxSnippet {
-		cut := maxSnippet
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Errorf("connector %s: %s: MTN answered %d: %q", m.id, what, code, s)
-}
-
-// redact replaces every s in text by with; an empty s changes nothing.
-func redact(text, s, with string) string {
-	if s == "" {
-		return text
-	}
-	return strings.ReplaceAll(text, s, with)
-}
-
-// maskPhone hides all but the last 4 characters of a phone number (all of a
-// number of 4 or fewer), keeping a leading +.
-func maskPhone(phone string) string {
-	rest, plus := strings.CutPrefix(phone, "+")
-	keep := 4
-	if len(rest) <= keep {
-		keep = 0
-	}
-	masked := strings.Repeat("*", len(rest)-keep) + rest[len(rest)-keep:]
-	if plus {
-		return "+" + masked
-	}
-	return masked
+// start of its body, with the secrets, the token, the phone number and more
+// masked (connector.Quote).
+func (m *Collection) answerError(what string, code int, answer []byte, phone string, more ...connector.Redaction) error {
+	hide := append([]connector.Redaction{
+		{Value: m.apiKey, Label: "[api_key]"},
+		{Value: m.subscriptionKey, Label: "[subscription_key]"},
+		{Value: m.token.Current(), Label: "[token]"},
+	}, more...)
+	return fmt.Errorf("connector %s: %s: MTN answered %d: %q", m.id, what, code, connector.Quote(answer, phone, hide...))
 }
 
 func notDigit(r rune) bool { return r < '0' || r > '9' }

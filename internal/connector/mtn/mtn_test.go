@@ -91,10 +91,10 @@ func (h *harness) closeAndCount() int {
 }
 
 func payment(phone string) connector.Payment {
-	b := []byte(randomHex(16))
+	b := []byte(connector.RandomHex(16))
 	b[12] = '4'
 	return connector.Payment{
-		SessionID: "cs_" + randomHex(8), Attempt: string(b[:8]) + "-" + string(b[8:12]) + "-" + string(b[12:16]) + "-" + string(b[16:20]) + "-" + string(b[20:32]),
+		SessionID: "cs_" + connector.RandomHex(8), Attempt: string(b[:8]) + "-" + string(b[8:12]) + "-" + string(b[12:16]) + "-" + string(b[16:20]) + "-" + string(b[20:32]),
 		Livemode: true, Amount: 500, Currency: "XOF", Phone: phone, Channel: "mtn_momo", Description: "Commande n°12 d'essai", Lang: "fr",
 	}
 }
@@ -393,7 +393,7 @@ func stub(t *testing.T, code int, body string) *Collection {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == pathToken {
-			writeJSON(w, http.StatusOK, map[string]any{"access_token": stubToken, "token_type": "access_token", "expires_in": 3600})
+			connector.WriteJSON(w, http.StatusOK, map[string]any{"access_token": stubToken, "token_type": "access_token", "expires_in": 3600})
 			return
 		}
 		w.WriteHeader(code)

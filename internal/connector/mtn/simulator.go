@@ -3,14 +3,11 @@ package mtn
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -174,7 +171,7 @@ func (s *Simulator) init() {
 		s.mux.HandleFunc("POST "+pathRequestToPay, s.requestToPay)
 		s.mux.HandleFunc("GET "+pathRequestToPay+"/{id}", s.status)
 		s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-			writeJSON(w, http.StatusNotFound, map[string]any{"statusCode": 404, "message": "Resource not found"})
+			connector.WriteJSON(w, http.StatusNotFound, map[string]any{"statusCode": 404, "message": "Resource not found"})
 		})
 	})
 }
@@ -186,12 +183,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get("Ocp-Apim-Subscription-Key")
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{
-		Method: r.Method, Path: r.URL.Path, APIUser: s.userOf(r), SubscriptionKey: maskPhone(key),
+		Method: r.Method, Path: r.URL.Path, APIUser: s.userOf(r), SubscriptionKey: connector.MaskPhone(key),
 		TargetEnvironment: r.Header.Get("X-Target-Environment"), ReferenceID: r.Header.Get("X-Reference-Id"),
 	})
 	s.mu.Unlock()
 	if key == "" || (len(s.SubscriptionKeys) > 0 && !slices.Contains(s.SubscriptionKeys, key)) {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401,
+		connector.WriteJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401,
 			"message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."})
 		return
 	}
@@ -201,13 +198,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // userOf is the API user r names, by Basic authorisation or bearer token
 // (expired or not); s.mu is held.
 func (s *Simulator) userOf(r *http.Request) string {
-	if u, _, ok := r.BasicAuth(); ok {
-		return u
-	}
-	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return s.tokens[t].user
-	}
-	return ""
+	return connector.Caller(r, func(t string) string { return s.tokens[t].user })
 }
 
 // Requests returns a copy of the requests received so far, oldest first.
@@ -258,7 +249,7 @@ func (s *Simulator) showUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "Requested resource was not found.")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"providerCallbackHost": u.callbackHost, "targetEnvironment": s.environment()})
+	connector.WriteJSON(w, http.StatusOK, map[string]string{"providerCallbackHost": u.callbackHost, "targetEnvironment": s.environment()})
 }
 
 // createKey serves POST /v1_0/apiuser/{id}/apikey: a new key replaces the old.
@@ -270,8 +261,8 @@ func (s *Simulator) createKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "Requested resource was not found.")
 		return
 	}
-	u.key = randomHex(16)
-	writeJSON(w, http.StatusCreated, map[string]string{"apiKey": u.key})
+	u.key = connector.RandomHex(16)
+	connector.WriteJSON(w, http.StatusCreated, map[string]string{"apiKey": u.key})
 }
 
 // createToken serves POST /collection/token/: Basic API user and key, no body.
@@ -288,16 +279,16 @@ func (s *Simulator) createToken(w http.ResponseWriter, r *http.Request) {
 	case !ok || key == "",
 		isKnown && known.key != key,
 		!isKnown && (len(s.APIUsers) > 0 || !isUUID(user)):
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "login_failed"})
+		connector.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "login_failed"})
 		return
 	}
 	ttl := s.TokenTTL
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
-	t := randomHex(24)
+	t := connector.RandomHex(24)
 	s.tokens[t] = issued{user: user, expires: s.now().Add(ttl)}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": t, "token_type": "access_token", "expires_in": int64(ttl / time.Second)})
+	connector.WriteJSON(w, http.StatusOK, map[string]any{"access_token": t, "token_type": "access_token", "expires_in": int64(ttl / time.Second)})
 }
 
 // bearer checks r's token and target environment, answering itself when it
@@ -310,7 +301,7 @@ func (s *Simulator) bearer(w http.ResponseWriter, r *http.Request) (user string,
 	env := r.Header.Get("X-Target-Environment")
 	switch {
 	case !found || !s.now().Before(tok.expires):
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "message": "Access denied due to invalid or expired access token."})
+		connector.WriteJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "message": "Access denied due to invalid or expired access token."})
 	case env == "":
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "X-Target-Environment is required")
 	case env != s.environment():
@@ -364,12 +355,12 @@ func (s *Simulator) validRequest(ref, cb string, req requestToPay) error {
 		return fmt.Errorf("currency %q is not an ISO 4217 code", req.Currency)
 	case !isUUIDv4(ref):
 		return fmt.Errorf("X-Reference-Id %q is not a UUID v4", ref)
-	case cb != "" && !absoluteHTTP(cb):
+	case cb != "" && !connector.AbsoluteURL(cb):
 		return fmt.Errorf("X-Callback-Url %q is not an absolute http(s) URL", cb)
 	case req.Payer.PartyIDType != "MSISDN" && req.Payer.PartyIDType != "EMAIL" && req.Payer.PartyIDType != "PARTY_CODE":
 		return fmt.Errorf("payer.partyIdType %q is not MSISDN, EMAIL or PARTY_CODE", req.Payer.PartyIDType)
 	case req.Payer.PartyIDType == "MSISDN" && (len(req.Payer.PartyID) < 8 || len(req.Payer.PartyID) > 15 || strings.ContainsFunc(req.Payer.PartyID, notDigit)):
-		return fmt.Errorf("payer.partyId %q is not an MSISDN (digits only, no +)", maskPhone(req.Payer.PartyID))
+		return fmt.Errorf("payer.partyId %q is not an MSISDN (digits only, no +)", connector.MaskPhone(req.Payer.PartyID))
 	case len(req.PayerMessage) > maxNote || len(req.PayeeNote) > maxNote:
 		return fmt.Errorf("payerMessage and payeeNote are limited to %d characters", maxNote)
 	}
@@ -398,7 +389,7 @@ func (s *Simulator) start(user, ref, cb string, req requestToPay) (code int, sta
 	}}
 	s.payments[ref] = p
 	s.log.Info("mtn simulator: request to pay", "reference_id", ref, "external_id", req.ExternalID,
-		"amount", req.Amount, "currency", req.Currency, "payer", maskPhone(req.Payer.PartyID), "scenario", p.sc.Name)
+		"amount", req.Amount, "currency", req.Currency, "payer", connector.MaskPhone(req.Payer.PartyID), "scenario", p.sc.Name)
 	s.wg.Go(func() { s.play(ref, p) })
 	if p.sc.Stall {
 		s.wg.Add(1) // under s.mu and not closed: happens before Close's Wait
@@ -460,7 +451,7 @@ func (s *Simulator) callback(log *slog.Logger, callbackURL string, res result) {
 		req.Header.Set("Content-Type", "application/json")
 		var resp *http.Response
 		if resp, err = s.client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, connector.MaxBody))
 			resp.Body.Close()
 			log.Info("mtn simulator: callback sent", "answer", resp.StatusCode)
 			return
@@ -492,20 +483,12 @@ func (s *Simulator) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "Requested resource was not found.")
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	connector.WriteJSON(w, http.StatusOK, res)
 }
 
 // wait sleeps d and says whether it did: ctx ending or Close cut it short.
 func (s *Simulator) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-s.ctx.Done():
-	}
-	return false
+	return connector.Sleep(ctx, s.ctx, d)
 }
 
 func (s *Simulator) environment() string {
@@ -529,9 +512,9 @@ func (s *Simulator) now() time.Time {
 	return time.Now()
 }
 
-// readJSON decodes r's body (at most maxBody) into v.
+// readJSON decodes r's body (at most connector.MaxBody) into v.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, connector.MaxBody))
 	if err != nil {
 		return err
 	}
@@ -541,37 +524,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// writeJSON answers code with v as JSON.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeError answers code with MTN's ErrorReason, {"code":…,"message":…}.
 func writeError(w http.ResponseWriter, code int, reason, msg string) {
-	writeJSON(w, code, map[string]string{"code": reason, "message": msg})
+	connector.WriteJSON(w, code, map[string]string{"code": reason, "message": msg})
 }
 
 // isUUIDv4 says whether s is a version 4 UUID, as MTN wants reference ids.
 func isUUIDv4(s string) bool { return isUUID(s) && s[14] == '4' }
 
-// absoluteHTTP says whether s is an absolute http(s) URL.
-func absoluteHTTP(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// randomHex returns n random bytes in hex.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b) // never fails: crypto/rand crashes the program instead
-	return hex.EncodeToString(b)
-}
-
 // randomDigits returns n random decimal digits.
 func randomDigits(n int) string {
-	b := []byte(randomHex(n))
+	b := []byte(connector.RandomHex(n))
 	for i := range b {
 		b[i] = '0' + b[i]%10
 	}

@@ -34,21 +34,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/connector"
 )
 
 const (
-	maxBody    = 1 << 20 // the most of an answer the connector reads
-	maxSnippet = 200     // the most of an answer an error quotes
 	// defaultTokenTTL is the token lifetime assumed when Orange's answer has
 	// no expires_in: Orange documents 60 minutes by default.
 	defaultTokenTTL = time.Hour
@@ -92,7 +88,7 @@ type Connector struct {
 	client       *http.Client
 	timeout      time.Duration
 	now          func() time.Time
-	tok          *tokenCache
+	tok          *connector.TokenCache // shared by the connectors of the same credentials
 }
 
 // New builds an Orange Money connector from c. c.BaseURL is the API root with
@@ -103,10 +99,11 @@ func New(c connector.Config) (connector.Connector, error) {
 	if err := Kind.Check(c.Credentials); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	u, ok := connector.ParseBaseURL(c.BaseURL)
+	if !ok {
 		return nil, fmt.Errorf("connector kind orange_money: base URL must be an absolute http(s) URL without query, such as https://api.orange.com/orange-money-webpay/dev/v1; got %q", c.BaseURL)
 	}
+	c = c.WithDefaults()
 	o := &Connector{
 		id:           c.ID,
 		api:          strings.TrimRight(u.String(), "/"),
@@ -119,15 +116,6 @@ func New(c connector.Config) (connector.Connector, error) {
 		client:       c.Client,
 		timeout:      c.Timeout,
 		now:          c.Now,
-	}
-	if o.client == nil {
-		o.client = &http.Client{}
-	}
-	if o.timeout <= 0 {
-		o.timeout = connector.DefaultTimeout
-	}
-	if o.now == nil {
-		o.now = time.Now
 	}
 	o.tok = cacheFor(o.tokenURL, o.clientID, o.clientSecret)
 	return o, nil
@@ -206,13 +194,13 @@ func (o *Connector) Initiate(ctx context.Context, p connector.Payment) (connecto
 	}
 	if code < 200 || code > 299 {
 		err := o.answerError("initiate", code, answer)
-		if refused(code) {
+		if connector.Refused(code) {
 			return connector.Started{}, fmt.Errorf("%w: %w", connector.ErrRefused, err)
 		}
 		return connector.Started{}, err
 	}
 	var a webpaymentAnswer
-	if err := json.Unmarshal(answer, &a); err != nil || a.PayToken == "" || a.NotifToken == "" || !absoluteURL(a.PaymentURL) {
+	if err := json.Unmarshal(answer, &a); err != nil || a.PayToken == "" || a.NotifToken == "" || !connector.AbsoluteURL(a.PaymentURL) {
 		return connector.Started{}, o.answerError("initiate: want JSON with pay_token, payment_url and notif_token", code, answer)
 	}
 	return connector.Started{Ref: a.PayToken, RedirectURL: a.PaymentURL, Check: a.NotifToken}, nil
@@ -232,9 +220,9 @@ func (o *Connector) webpayment(p connector.Payment) (webpaymentRequest, error) {
 		return webpaymentRequest{}, errors.New("amount must be positive")
 	case !zeroDecimal[p.Currency]:
 		return webpaymentRequest{}, fmt.Errorf("currency %q: Orange Money takes XOF, XAF or GNF", p.Currency)
-	case !absoluteURL(p.ReturnURL):
+	case !connector.AbsoluteURL(p.ReturnURL):
 		return webpaymentRequest{}, errors.New("the payment has no absolute return URL")
-	case err != nil || !absoluteURL(callback):
+	case err != nil || !connector.AbsoluteURL(callback):
 		return webpaymentRequest{}, errors.New("the connector has no absolute callback URL")
 	}
 	q := notif.Query()
@@ -344,21 +332,6 @@ func errorCode(answer []byte) int {
 	return n
 }
 
-// refused says whether an answer to a start request definitively refuses the
-// payment: a 4xx but 408, 409, 425 and 429, which say nothing about it.
-func refused(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
-		return false
-	}
-	return code >= 400 && code <= 499
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
 // call posts body as JSON to the API path with a bearer token. On a 401 it
 // drops the token, fetches a new one and tries once more: Orange answers 401
 // before processing anything, so the retry cannot make a second payment.
@@ -367,21 +340,14 @@ func (o *Connector) call(ctx context.Context, path string, body any) (int, []byt
 	if err != nil {
 		return 0, nil, fmt.Errorf("connector %s: encode request: %w", o.id, err)
 	}
-	for try := 0; ; try++ {
-		token, err := o.token(ctx)
-		if err != nil {
-			return 0, nil, err
-		}
-		code, answer, err := o.send(ctx, o.api+path, "Bearer "+token, "application/json", data)
-		if err != nil || code != http.StatusUnauthorized || try == 1 {
-			return code, answer, err
-		}
-		o.tok.drop(token)
-	}
+	fetch := func() (string, time.Time, error) { return o.fetchToken(ctx) }
+	return o.tok.Call(o.now, fetch, func(token string) (int, []byte, error) {
+		return o.send(ctx, o.api+path, "Bearer "+token, "application/json", data)
+	})
 }
 
 // send posts body to target within the connector's timeout and returns the
-// status code and at most maxBody of the answer.
+// status code and at most connector.MaxBody of the answer.
 func (o *Connector) send(ctx context.Context, target, auth, contentType string, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -392,68 +358,35 @@ func (o *Connector) send(ctx context.Context, target, auth, contentType string, 
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json") // Orange answers 406 without it
-	resp, err := o.client.Do(req)
+	code, answer, err := connector.Exchange(o.client, req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("connector %s: %w", o.id, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: POST %s: read answer: %w", o.id, req.URL.Path, err)
-	}
-	return resp.StatusCode, answer, nil
+	return code, answer, nil
 }
 
 // answerError describes Orange's unexpected answer: its status code and the
-// first maxSnippet bytes of its body, with the secrets masked before cutting.
+// start of its body, with the secrets masked (connector.Quote).
 func (o *Connector) answerError(what string, code int, answer []byte) error {
-	s := strings.ToValidUTF8(string(answer), "?")
-	for _, secret := range []string{o.clientSecret, o.merchantKey} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[secret]")
-		}
-	}
-	if len(s) > maxSnippet {
-		cut := maxSnippet
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Errorf("connector %s: %s: Orange answered %d: %q", o.id, what, code, s)
-}
-
-// tokenCache holds the access token of one set of client credentials, shared
-// by every connector built with them.
-type tokenCache struct {
-	mu      sync.Mutex // held while a token is fetched, so that one fetch serves all
-	token   string
-	expires time.Time
+	return fmt.Errorf("connector %s: %s: Orange answered %d: %q", o.id, what, code, connector.Quote(answer, "",
+		connector.Redaction{Value: o.clientSecret, Label: "[secret]"}, connector.Redaction{Value: o.merchantKey, Label: "[secret]"}))
 }
 
 var (
 	cachesMu sync.Mutex
-	caches   = map[[32]byte]*tokenCache{}
+	caches   = map[[32]byte]*connector.TokenCache{}
 )
 
-// cacheFor returns the token cache of a token endpoint and client credentials.
-func cacheFor(tokenURL, id, secret string) *tokenCache {
+// cacheFor returns the token cache of a token endpoint and client
+// credentials, shared by every connector built with them.
+func cacheFor(tokenURL, id, secret string) *connector.TokenCache {
 	key := sha256.Sum256([]byte(tokenURL + "\x00" + id + "\x00" + secret))
 	cachesMu.Lock()
 	defer cachesMu.Unlock()
 	if caches[key] == nil {
-		caches[key] = &tokenCache{}
+		caches[key] = &connector.TokenCache{}
 	}
 	return caches[key]
-}
-
-// drop forgets token if it is still the cached one.
-func (t *tokenCache) drop(token string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == token {
-		t.token = ""
-	}
 }
 
 // tokenAnswer is the token endpoint's answer. Orange's examples give
@@ -464,31 +397,24 @@ type tokenAnswer struct {
 	ExpiresIn   json.RawMessage `json:"expires_in"`
 }
 
-// token returns the cached access token, or fetches one: POST /oauth/v3/token
-// with the client credentials as Basic auth and grant_type=client_credentials.
-// A token is used until a tenth of its lifetime (at most a minute) before it
-// expires.
-func (o *Connector) token(ctx context.Context) (string, error) {
-	t := o.tok
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != "" && o.now().Before(t.expires) {
-		return t.token, nil
-	}
+// fetchToken gets an access token, and the time to stop using it: POST
+// /oauth/v3/token with the client credentials as Basic auth and
+// grant_type=client_credentials. A token is used until a tenth of its
+// lifetime (at most a minute) before it expires.
+func (o *Connector) fetchToken(ctx context.Context) (string, time.Time, error) {
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(o.clientID+":"+o.clientSecret))
 	code, answer, err := o.send(ctx, o.tokenURL, basic, "application/x-www-form-urlencoded",
 		[]byte(url.Values{"grant_type": {"client_credentials"}}.Encode()))
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	var a tokenAnswer
 	if code != http.StatusOK || json.Unmarshal(answer, &a) != nil || a.AccessToken == "" {
-		return "", o.answerError("token", code, answer)
+		return "", time.Time{}, o.answerError("token", code, answer)
 	}
 	ttl := defaultTokenTTL
 	if n, err := strconv.Atoi(strings.Trim(string(a.ExpiresIn), `"`)); err == nil && n > 0 {
 		ttl = time.Duration(n) * time.Second
 	}
-	t.token, t.expires = a.AccessToken, o.now().Add(ttl-min(ttl/10, time.Minute))
-	return t.token, nil
+	return a.AccessToken, o.now().Add(ttl - min(ttl/10, time.Minute)), nil
 }

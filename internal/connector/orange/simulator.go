@@ -1,17 +1,17 @@
 package orange
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/caisse/caisse/internal/connector"
 )
 
 // Defaults of the Simulator's durations.
@@ -19,12 +19,6 @@ const (
 	SimStall    = 15 * time.Second // a stalled start answer: longer than caisse's 10 s request timeout
 	SimExpiry   = 10 * time.Minute // a payment page's lifetime, after which it is EXPIRED
 	SimTokenTTL = time.Hour        // an access token's lifetime (Orange's default: 60 minutes)
-)
-
-// Notification delivery retries of the simulator.
-const (
-	simAttempts = 5                      // tries per notification
-	simBackoff  = 200 * time.Millisecond // wait after the first failed try, doubling
 )
 
 // Orange's transaction statuses.
@@ -198,13 +192,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // clientOf is the client_id r's credentials name, under s.mu.
 func (s *Simulator) clientOf(r *http.Request) string {
-	if id, _, ok := r.BasicAuth(); ok {
-		return id
-	}
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return s.tokens[tok].clientID
-	}
-	return ""
+	return connector.Caller(r, func(t string) string { return s.tokens[t].clientID })
 }
 
 // Requests returns every request received so far, in order.
@@ -238,9 +226,9 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) {
 		gatewayError(w, http.StatusUnauthorized, 41, "Invalid credentials", "The requested service needs credentials, but the ones provided were invalid.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, connector.MaxBody)
 	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
+		connector.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
 		return
 	}
 	ttl := s.TokenTTL
@@ -251,7 +239,7 @@ func (s *Simulator) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.tokens[tok] = simToken{clientID: id, expires: s.now().Add(ttl)}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "access_token": tok, "expires_in": int64(ttl / time.Second)})
+	connector.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "access_token": tok, "expires_in": int64(ttl / time.Second)})
 }
 
 // known says whether Clients has one that ok accepts, or Clients is empty.
@@ -292,7 +280,7 @@ func (s *Simulator) api(h func(w http.ResponseWriter, r *http.Request, clientID 
 			gatewayError(w, http.StatusUnauthorized, 42, "Expired credentials", "The requested service needs credentials, and the ones provided were out-of-date.")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, connector.MaxBody))
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "unreadable body")
 			return
@@ -317,7 +305,7 @@ func (s *Simulator) webpayment(w http.ResponseWriter, r *http.Request, clientID 
 		s.wait(r.Context(), s.stall())
 		s.wg.Done()
 	}
-	writeJSON(w, code, answer)
+	connector.WriteJSON(w, code, answer)
 }
 
 // invalid says what is wrong with a webpayment request, or "".
@@ -331,7 +319,7 @@ func (s *Simulator) invalid(req webpaymentRequest, currency, clientID string) st
 		return "order_id must be 1 to 255 characters"
 	case req.Amount <= 0:
 		return "amount must be a positive integer"
-	case !absoluteURL(req.ReturnURL) || !absoluteURL(req.CancelURL) || !absoluteURL(req.NotifURL):
+	case !connector.AbsoluteURL(req.ReturnURL) || !connector.AbsoluteURL(req.CancelURL) || !connector.AbsoluteURL(req.NotifURL):
 		return "return_url, cancel_url and notif_url must be absolute http(s) URLs"
 	case req.Lang != "fr" && req.Lang != "en":
 		return "lang must be fr or en"
@@ -397,7 +385,7 @@ func (s *Simulator) transactionStatus(w http.ResponseWriter, _ *http.Request, cl
 	s.expire(p)
 	a := statusAnswer{Status: p.status, OrderID: p.req.OrderID, TxnID: p.txnID}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, a)
+	connector.WriteJSON(w, http.StatusOK, a)
 }
 
 // expire moves an unfinished payment past its lifetime to EXPIRED, under s.mu.
@@ -478,7 +466,7 @@ func (s *Simulator) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Go(func() { s.play(p, outcome) })
 	s.mu.Unlock()
-	s.log.Info("orange simulator: customer answered", "order_id", p.req.OrderID, "phone", maskPhone(phone), "outcome", outcome.Name)
+	s.log.Info("orange simulator: customer answered", "order_id", p.req.OrderID, "phone", connector.MaskPhone(phone), "outcome", outcome.Name)
 	target := p.req.ReturnURL
 	if outcome.Cancel {
 		target = p.req.CancelURL
@@ -517,55 +505,18 @@ func (s *Simulator) play(p *simPayment, o Outcome) {
 	}
 }
 
-// deliver posts a notification, retrying a failure with a doubling backoff,
-// and says whether it was taken (any 2xx).
+// deliver posts a notification, retrying a failure (connector.Deliver), and
+// says whether it was taken (any 2xx).
 func (s *Simulator) deliver(notifURL string, n statusAnswer, log *slog.Logger) bool {
 	body, _ := json.Marshal(n) // strings only: cannot fail
-	wait := simBackoff
-	for attempt := 1; ; attempt++ {
-		err := s.post(notifURL, body)
-		if err == nil {
-			log.Info("orange simulator: notification delivered", "attempt", attempt)
-			return true
-		}
-		if attempt == simAttempts || !s.wait(s.ctx, wait) {
-			log.Warn("orange simulator: notification given up", "attempt", attempt, "error", err)
-			return false
-		}
-		log.Warn("orange simulator: notification failed, will retry", "attempt", attempt, "error", err)
-		wait *= 2
-	}
-}
-
-func (s *Simulator) post(notifURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("notif_url answered %d", resp.StatusCode)
-	}
-	return nil
+	return connector.Deliver(s.ctx, log, "orange simulator: notification", func() error {
+		return connector.PostJSON(s.ctx, s.client, notifURL, nil, body, "notif_url")
+	})
 }
 
 // wait sleeps d and says whether it did: ctx ending or Close cut it short.
 func (s *Simulator) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-s.ctx.Done():
-	}
-	return false
+	return connector.Sleep(ctx, s.ctx, d)
 }
 
 // publicURL is the root payment_url is built on.
@@ -605,14 +556,6 @@ func txnID(t time.Time) string {
 	return "MP" + t.Format("060102.1504") + "." + rand.Text()[:6]
 }
 
-// maskPhone hides all but the last 4 characters of a phone number.
-func maskPhone(phone string) string {
-	if len(phone) <= 4 {
-		return strings.Repeat("*", len(phone))
-	}
-	return strings.Repeat("*", len(phone)-4) + phone[len(phone)-4:]
-}
-
 // notFound is the gateway's answer to a path it does not serve.
 func notFound(w http.ResponseWriter, _ *http.Request) {
 	gatewayError(w, http.StatusNotFound, routeNotFound, "Resource not found", "The requested URI or the requested resource does not exist.")
@@ -620,20 +563,14 @@ func notFound(w http.ResponseWriter, _ *http.Request) {
 
 // gatewayError answers one of Orange's API gateway errors: {"code","message","description"}.
 func gatewayError(w http.ResponseWriter, status, code int, message, description string) {
-	writeJSON(w, status, map[string]any{"code": code, "message": message, "description": description})
+	connector.WriteJSON(w, status, map[string]any{"code": code, "message": message, "description": description})
 }
 
 // apiError answers a web payment error: {"status","message","description"}.
 func apiError(w http.ResponseWriter, status int, description string) {
-	writeJSON(w, status, apiBody(status, description))
+	connector.WriteJSON(w, status, apiBody(status, description))
 }
 
 func apiBody(status int, description string) map[string]any {
 	return map[string]any{"status": status, "message": http.StatusText(status), "description": description}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }

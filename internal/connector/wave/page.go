@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/caisse/caisse/internal/connector"
 )
 
 // The page at a session's wave_launch_url stands for the Wave app: the
@@ -131,7 +133,7 @@ func (sim *Simulator) pay(w http.ResponseWriter, r *http.Request) {
 	}
 	sim.wg.Go(func() { sim.play(ss, sc.Silent, outcomes...) })
 	sim.mu.Unlock()
-	sim.Log.Info("wave simulator: customer answered", "id", s.ID, "action", action, "payer", maskPhone(phone), "scenario", sc.Name)
+	sim.Log.Info("wave simulator: customer answered", "id", s.ID, "action", action, "payer", connector.MaskPhone(phone), "scenario", sc.Name)
 	to := s.ErrorURL
 	if success {
 		to = s.SuccessURL

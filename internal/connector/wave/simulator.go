@@ -1,17 +1,12 @@
 package wave
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,9 +23,7 @@ const (
 	SimStall = 15 * time.Second
 	// SimExpiry is how long a simulated checkout session stays open unless
 	// told otherwise.
-	SimExpiry   = 30 * time.Minute
-	simAttempts = 5                      // tries per webhook
-	simBackoff  = 200 * time.Millisecond // wait after a webhook's first failed try, doubling
+	SimExpiry = 30 * time.Minute
 )
 
 // Scenario is what the simulated customer does, chosen by the last 4 digits
@@ -181,7 +174,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, m Merchant, body []
 // signature when the key has a signing secret), records it, and hands it on.
 func (sim *Simulator) api(next apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, connector.MaxBody))
 		auth := r.Header.Get("Authorization")
 		key, bearer := strings.CutPrefix(auth, "Bearer ")
 		m, known := sim.merchant(key)
@@ -251,12 +244,12 @@ func (sim *Simulator) create(w http.ResponseWriter, r *http.Request, m Merchant,
 			writeError(w, http.StatusConflict, "idempotency-mismatch", "this Idempotency-Key was used for another request")
 			return
 		}
-		writeJSON(w, http.StatusOK, s)
+		connector.WriteJSON(w, http.StatusOK, s)
 		return
 	}
 	now := sim.now().UTC()
 	ss := &simSession{merchant: m, req: req, s: session{
-		ID: "cos-" + random(7), Amount: req.Amount, Currency: req.Currency, BusinessName: cmp.Or(m.BusinessName, "Simulated business"),
+		ID: "cos-" + connector.RandomHex(7), Amount: req.Amount, Currency: req.Currency, BusinessName: cmp.Or(m.BusinessName, "Simulated business"),
 		CheckoutStatus: checkoutOpen, PaymentStatus: paymentProcessing, ClientReference: optional(req.ClientReference),
 		RestrictPayerMobile: optional(req.RestrictPayerMobile), SuccessURL: req.SuccessURL, ErrorURL: req.ErrorURL,
 		WhenCreated: stamp(now), WhenExpires: stamp(now.Add(cmp.Or(sim.Expiry, SimExpiry))),
@@ -274,12 +267,12 @@ func (sim *Simulator) create(w http.ResponseWriter, r *http.Request, m Merchant,
 	}
 	sim.mu.Unlock()
 	sim.Log.Info("wave simulator: checkout session created", "id", s.ID, "client_reference", req.ClientReference,
-		"amount", req.Amount, "currency", req.Currency, "payer", maskPhone(req.RestrictPayerMobile), "api_key", maskKey(m.APIKey))
+		"amount", req.Amount, "currency", req.Currency, "payer", connector.MaskPhone(req.RestrictPayerMobile), "api_key", maskKey(m.APIKey))
 	if sc.Stall {
 		sim.wait(r.Context(), cmp.Or(sim.Stall, SimStall))
 		sim.wg.Done()
 	}
-	writeJSON(w, http.StatusOK, s)
+	connector.WriteJSON(w, http.StatusOK, s)
 }
 
 // validCreate says what is wrong with a create request, or "".
@@ -293,15 +286,10 @@ func validCreate(req createRequest) string {
 		return "client_reference: at most 255 characters"
 	case req.RestrictPayerMobile != "" && !e164.MatchString(req.RestrictPayerMobile):
 		return "restrict_payer_mobile: an E.164 number such as +221761110000"
-	case !absolute(req.SuccessURL) || !absolute(req.ErrorURL):
+	case !connector.AbsoluteURL(req.SuccessURL) || !connector.AbsoluteURL(req.ErrorURL):
 		return "success_url and error_url: absolute http(s) URLs"
 	}
 	return ""
-}
-
-func absolute(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // search serves GET /v1/checkout/sessions/search?client_reference=….
@@ -319,7 +307,7 @@ func (sim *Simulator) search(w http.ResponseWriter, r *http.Request, m Merchant,
 		}
 	}
 	sim.mu.Unlock()
-	writeJSON(w, http.StatusOK, found)
+	connector.WriteJSON(w, http.StatusOK, found)
 }
 
 // get serves GET /v1/checkout/sessions/{id}.
@@ -335,7 +323,7 @@ func (sim *Simulator) get(w http.ResponseWriter, r *http.Request, m Merchant, _ 
 		writeError(w, http.StatusNotFound, "checkout-session-not-found", "no such checkout session")
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	connector.WriteJSON(w, http.StatusOK, s)
 }
 
 // expire serves POST /v1/checkout/sessions/{id}/expire: 200 without a body,
@@ -373,7 +361,7 @@ type outcome func(s *session, now time.Time) (eventType string)
 
 func paid(s *session, now time.Time) string {
 	s.CheckoutStatus, s.PaymentStatus, s.LastPaymentError = checkoutComplete, paymentSucceeded, nil
-	s.TransactionID, s.WhenCompleted = optional("T_"+strings.ToUpper(random(6))), optional(stamp(now))
+	s.TransactionID, s.WhenCompleted = optional("T_"+strings.ToUpper(connector.RandomHex(6))), optional(stamp(now))
 	return eventCompleted
 }
 
@@ -402,7 +390,7 @@ func (sim *Simulator) play(ss *simSession, silent bool, outcomes ...outcome) {
 			sim.mu.Unlock()
 			return
 		}
-		e := event{ID: "EV_" + random(6), Type: o(&ss.s, sim.now().UTC()), Data: ss.s}
+		e := event{ID: "EV_" + connector.RandomHex(6), Type: o(&ss.s, sim.now().UTC()), Data: ss.s}
 		sim.mu.Unlock()
 		log := sim.Log.With("id", e.Data.ID, "client_reference", e.Data.reference(), "event", e.Type)
 		if silent {
@@ -413,61 +401,25 @@ func (sim *Simulator) play(ss *simSession, silent bool, outcomes ...outcome) {
 	}
 }
 
-// deliver posts one signed webhook, retrying a failure with a doubling backoff.
+// deliver posts one signed webhook, retrying a failure (connector.Deliver).
 func (sim *Simulator) deliver(m Merchant, e event, log *slog.Logger) {
 	if m.WebhookURL == "" {
 		log.Info("wave simulator: no webhook URL registered; webhook not sent")
 		return
 	}
 	body, _ := json.Marshal(e) // strings and pointers to strings: cannot fail
-	wait := simBackoff
-	for attempt := 1; ; attempt++ {
-		err := sim.post(m, body)
-		if err == nil {
-			log.Info("wave simulator: webhook delivered", "attempt", attempt)
-			return
+	connector.Deliver(sim.ctx, log, "wave simulator: webhook", func() error {
+		var h http.Header
+		if m.WebhookSecret != "" {
+			h = http.Header{headerSignature: {sign(m.WebhookSecret, body, sim.now())}}
 		}
-		if attempt == simAttempts || !sim.wait(sim.ctx, wait) {
-			log.Warn("wave simulator: webhook given up", "attempt", attempt, "error", err)
-			return
-		}
-		log.Warn("wave simulator: webhook failed, will retry", "attempt", attempt, "error", err, "retry_in", wait)
-		wait *= 2
-	}
-}
-
-func (sim *Simulator) post(m Merchant, body []byte) error {
-	req, err := http.NewRequestWithContext(sim.ctx, http.MethodPost, m.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if m.WebhookSecret != "" {
-		req.Header.Set(headerSignature, sign(m.WebhookSecret, body, sim.now()))
-	}
-	resp, err := sim.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("the receiver answered %d", resp.StatusCode)
-	}
-	return nil
+		return connector.PostJSON(sim.ctx, sim.Client, m.WebhookURL, h, body, "the receiver")
+	})
 }
 
 // wait sleeps d and says whether it did: ctx ending or Close cut it short.
 func (sim *Simulator) wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-sim.ctx.Done():
-	}
-	return false
+	return connector.Sleep(ctx, sim.ctx, d)
 }
 
 func (sim *Simulator) publicURL(r *http.Request) string {
@@ -487,13 +439,6 @@ func (sim *Simulator) now() time.Time {
 // stamp is Wave's time format: RFC 3339 in UTC, to the second.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// random returns 2n random lower-case hex characters.
-func random(n int) string {
-	b := make([]byte, n)
-	rand.Read(b) // never fails: crypto/rand crashes the program instead
-	return hex.EncodeToString(b)
-}
-
 // optional is nil for "", else a pointer to s: JSON null or the string.
 func optional(s string) *string {
 	if s == "" {
@@ -511,14 +456,7 @@ func maskKey(key string) string {
 	return key[:len(key)-len(rest)] + strings.Repeat("*", len(rest)-4) + rest[len(rest)-4:]
 }
 
-// writeJSON answers code with v as JSON.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeError answers Wave's error body.
 func writeError(w http.ResponseWriter, code int, errCode, msg string) {
-	writeJSON(w, code, apiError{Code: errCode, Message: msg})
+	connector.WriteJSON(w, code, apiError{Code: errCode, Message: msg})
 }

@@ -31,13 +31,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/connector"
 )
@@ -66,23 +64,14 @@ func New(c connector.Config) (connector.Connector, error) {
 	if err := Kind.Check(c.Credentials); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if _, ok := connector.ParseBaseURL(c.BaseURL); !ok {
 		return nil, fmt.Errorf("connector kind wave: base URL %q is not an absolute http(s) URL such as https://api.wave.com", c.BaseURL)
 	}
+	c = c.WithDefaults()
 	w := &Connector{
 		id: c.ID, base: strings.TrimRight(c.BaseURL, "/"),
 		apiKey: c.Credentials["api_key"], webhookSecret: c.Credentials["webhook_secret"], signingSecret: c.Credentials["signing_secret"],
 		client: c.Client, timeout: c.Timeout, now: c.Now,
-	}
-	if w.client == nil {
-		w.client = http.DefaultClient
-	}
-	if w.timeout <= 0 {
-		w.timeout = connector.DefaultTimeout
-	}
-	if w.now == nil {
-		w.now = time.Now
 	}
 	return w, nil
 }
@@ -132,7 +121,7 @@ func (w *Connector) Initiate(ctx context.Context, p connector.Payment) (connecto
 	}
 	if code < 200 || code > 299 {
 		err := w.answerError("initiate", code, answer, p.Phone)
-		if refused(code) {
+		if connector.Refused(code) {
 			return connector.Started{}, fmt.Errorf("%w: %w", connector.ErrRefused, err)
 		}
 		return connector.Started{}, err
@@ -322,16 +311,6 @@ func Reason(code string) string {
 	return connector.ReasonGenericDecline
 }
 
-// refused says whether an answer to a start request definitively refuses
-// the payment: a 4xx but 408, 409, 425 and 429.
-func refused(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
-		return false
-	}
-	return code >= 400 && code <= 499
-}
-
 // statusError describes a query's unexpected answer; Wave's own 404 (with
 // its {"code":…}, not a proxy's page) wraps ErrNoPayment.
 func (w *Connector) statusError(what string, code int, answer []byte) error {
@@ -346,7 +325,7 @@ func (w *Connector) statusError(what string, code int, answer []byte) error {
 // do sends a request for target (a path and query) with the API key, the
 // request signature when the key has a signing secret, and idem as
 // Idempotency-Key when not empty; it returns Wave's status code and at most
-// maxBody of its answer, within the timeout.
+// connector.MaxBody of its answer, within the timeout.
 func (w *Connector) do(ctx context.Context, method, target string, body []byte, idem string) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
@@ -365,55 +344,18 @@ func (w *Connector) do(ctx context.Context, method, target string, body []byte, 
 	if w.signingSecret != "" {
 		req.Header.Set(headerSignature, sign(w.signingSecret, body, w.now()))
 	}
-	resp, err := w.client.Do(req)
+	code, answer, err := connector.Exchange(w.client, req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: %w", w.id, method, target, err)
+		return 0, nil, fmt.Errorf("connector %s: %w", w.id, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connector %s: %s %s: read answer: %w", w.id, method, target, err)
-	}
-	return resp.StatusCode, answer, nil
+	return code, answer, nil
 }
 
 // answerError quotes Wave's status code and the start of its answer, with
-// the credentials and the customer's phone number masked.
+// the credentials and the customer's phone number masked (connector.Quote).
 func (w *Connector) answerError(what string, code int, answer []byte, phone string) error {
-	s := strings.ToValidUTF8(string(answer), "?")
-	for _, secret := range []string{w.apiKey, w.webhookSecret, w.signingSecret} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[secret]")
-		}
-	}
-	if phone != "" {
-		s = strings.ReplaceAll(s, phone, maskPhone(phone))
-		if bare := strings.TrimPrefix(phone, "+"); bare != phone {
-			s = strings.ReplaceAll(s, bare, maskPhone(bare))
-		}
-	}
-	const maxSnippet = 200
-	if len(s) > maxSnippet {
-		cut := maxSnippet
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Errorf("connector %s: %s: Wave answered %d: %q", w.id, what, code, s)
-}
-
-// maskPhone hides all but the last 4 characters of a phone number, keeping
-// a leading +, as the connector package does.
-func maskPhone(phone string) string {
-	rest, plus := strings.CutPrefix(phone, "+")
-	keep := 0
-	if len(rest) > 4 {
-		keep = 4
-	}
-	masked := strings.Repeat("*", len(rest)-keep) + rest[len(rest)-keep:]
-	if plus {
-		return "+" + masked
-	}
-	return masked
+	return fmt.Errorf("connector %s: %s: Wave answered %d: %q", w.id, what, code, connector.Quote(answer, phone,
+		connector.Redaction{Value: w.apiKey, Label: "[secret]"},
+		connector.Redaction{Value: w.webhookSecret, Label: "[secret]"},
+		connector.Redaction{Value: w.signingSecret, Label: "[secret]"}))
 }

@@ -97,8 +97,8 @@ func payment(phone string) connector.Payment {
 	seq.n++
 	n := seq.n
 	seq.Unlock()
-	id := "cs_test" + strings.Repeat("0", 4) + string(rune('a'+n%26)) + random(4)
-	return connector.Payment{SessionID: id, Attempt: "4b0e1c1e-0000-4000-8000-" + random(6), Amount: 1000, Currency: "XOF",
+	id := "cs_test" + strings.Repeat("0", 4) + string(rune('a'+n%26)) + connector.RandomHex(4)
+	return connector.Payment{SessionID: id, Attempt: "4b0e1c1e-0000-4000-8000-" + connector.RandomHex(6), Amount: 1000, Currency: "XOF",
 		Phone: phone, Channel: "wave", ReturnURL: "https://caisse.example/pay/" + id + "/return"}
 }
 

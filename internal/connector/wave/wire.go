@@ -21,7 +21,6 @@ const (
 	// receiver's clock, both ways: Wave tells receivers to refuse older
 	// webhooks, as replays.
 	Tolerance = 5 * time.Minute
-	maxBody   = 1 << 20 // the most of a body either side reads
 )
 
 // Checkout session statuses (checkout_status and payment_status).
