@@ -398,6 +398,12 @@ func (s *Service) PlayTestOutcome(ctx context.Context, args TestOutcomeArgs) err
 // ErrUnknownConnector means a callback names no configured connector.
 var ErrUnknownConnector = errors.New("checkout: no such connector")
 
+// ErrEarlierAttempt means an operator reports a success for a payment
+// attempt the session has since replaced (a retry after a failure the
+// operator reported): the session is left as it is, and the conflict is
+// logged as an error for a person to resolve.
+var ErrEarlierAttempt = errors.New("checkout: the operator reports a success for an earlier payment attempt of this session")
+
 // ErrUnconfirmed means an operator's unauthenticated callback (a Claim) said
 // something its status query did not confirm; the session follows the query.
 var ErrUnconfirmed = errors.New("checkout: the operator's status query does not confirm the callback")
@@ -464,8 +470,13 @@ func (s *Service) owns(ctx context.Context, conn connector.Connector, cur Sessio
 		return err
 	case payer.Name() != conn.Name():
 		return store.ErrNotFound
+	case cur.ConnectorRef != "" && res.Ref != "" && res.Ref != cur.ConnectorRef && res.Status == connector.StatusSucceeded:
+		s.Log.Error("an operator reports a success for an earlier payment attempt of a session that was retried: "+
+			"the customer may have paid twice; reconcile with the operator and refund one",
+			"session", cur.ID, "reported_ref", res.Ref, "current_ref", cur.ConnectorRef, "status", cur.Status)
+		return ErrEarlierAttempt
 	case cur.ConnectorRef != "" && res.Ref != "" && res.Ref != cur.ConnectorRef:
-		return store.ErrNotFound // another attempt's payment
+		return store.ErrNotFound // an earlier attempt's payment
 	case (res.Check != "" || cur.ConnectorCheck != "") && subtle.ConstantTimeCompare([]byte(checkHash(res.Check)), []byte(cur.ConnectorCheck)) != 1:
 		// A notification authenticated by a check proves nothing before
 		// caisse has learnt the payment's check (its start answer is late or lost).

@@ -47,13 +47,20 @@ func newWaveMerchant(t *testing.T, env *testserver.Env, tag string) waveMerchant
 	return m
 }
 
-// waveWebhook posts a checkout.session.completed webhook about session id,
-// signed with secret as Wave signs (t=…,v1=HMAC-SHA256(t + body)), to the
-// callback URL of connector conn, and returns the answer's status code.
+// waveWebhook posts a checkout.session.completed webhook about session id
+// (Wave's checkout session cos-1), signed with secret as Wave signs
+// (t=…,v1=HMAC-SHA256(t + body)), to the callback URL of connector conn, and
+// returns the answer's status code.
 func waveWebhook(t *testing.T, env *testserver.Env, conn, secret, session string, at time.Time) int {
 	t.Helper()
-	body := fmt.Sprintf(`{"id":"AE_1","type":"checkout.session.completed","data":{"id":"cos-1","amount":"5000","currency":"XOF",`+
-		`"client_reference":%q,"checkout_status":"complete","payment_status":"succeeded","when_created":"2026-01-01T00:00:00Z"}}`, session)
+	return waveWebhookFor(t, env, conn, secret, session, "cos-1", at)
+}
+
+// waveWebhookFor is waveWebhook about Wave's checkout session cos.
+func waveWebhookFor(t *testing.T, env *testserver.Env, conn, secret, session, cos string, at time.Time) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"id":"AE_1","type":"checkout.session.completed","data":{"id":%q,"amount":"5000","currency":"XOF",`+
+		`"client_reference":%q,"checkout_status":"complete","payment_status":"succeeded","when_created":"2026-01-01T00:00:00Z"}}`, cos, session)
 	ts := strconv.FormatInt(at.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(ts + body))
@@ -128,6 +135,53 @@ func TestConnectorsKeepTenantsApart(t *testing.T) {
 			if strings.Contains(v, "AAAA") || !strings.HasPrefix(v, "••••") {
 				t.Errorf("listed credential %s = %q: want it masked", name, v)
 			}
+		}
+	})
+}
+
+// TestSuccessOfAnEarlierAttempt: a session retried after a failure does not
+// take a success reported for its earlier attempt's payment: the answer is 409
+// attempt_replaced, the session is unchanged, and an error is logged for a
+// person to reconcile (the customer may have paid twice).
+func TestSuccessOfAnEarlierAttempt(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		env := testserver.Start(t, dbURL)
+		ctx := context.Background()
+		m := newWaveMerchant(t, env, "CCCC")
+		s, err := env.Server.Checkout.Create(ctx, m.p, checkout.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250707000001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := env.Server.Checkout.Confirm(ctx, m.p, s.ID, checkout.ConfirmParams{Channel: "wave"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(env.Server.Store.SessionSetStart(ctx, m.p.Scope(), s.ID, store.PaymentStart{Attempt: first.Attempt, Ref: "cos-old"}))
+		_, err = env.Server.Store.SessionChangeStatus(ctx, m.p.Scope(), store.StatusChange{ID: s.ID, From: "pending", To: "failed",
+			At: env.Clock.Now(), FailureReason: "insufficient_funds"})
+		must(err)
+		second, err := env.Server.Checkout.Confirm(ctx, m.p, s.ID, checkout.ConfirmParams{Channel: "wave", UserPhone: "+2250707000003"})
+		must(err)
+		must(env.Server.Store.SessionSetStart(ctx, m.p.Scope(), s.ID, store.PaymentStart{Attempt: second.Attempt, Ref: "cos-new"}))
+
+		if got := waveWebhookFor(t, env, m.conn.ID, m.webhook, s.ID, "cos-old", env.Clock.Now()); got != http.StatusConflict {
+			t.Errorf("the earlier attempt's success: %d, want 409", got)
+		}
+		if cur, _ := env.Server.Store.SessionGet(ctx, m.p.Scope(), s.ID); cur.Status != checkout.StatusPending || cur.ConnectorRef != "cos-new" {
+			t.Errorf("after it: %q with ref %q, want pending with cos-new", cur.Status, cur.ConnectorRef)
+		}
+		if !strings.Contains(env.Logs.String(), "earlier payment attempt") {
+			t.Error("no error logged for the earlier attempt's success")
+		}
+		if got := waveWebhookFor(t, env, m.conn.ID, m.webhook, s.ID, "cos-new", env.Clock.Now()); got != http.StatusOK {
+			t.Errorf("the current attempt's success: %d, want 200", got)
 		}
 	})
 }

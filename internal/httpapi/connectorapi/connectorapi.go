@@ -53,6 +53,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &badState):
 		a.Log.Warn("operator callback contradicts the session", "session", badState.ID, "status", badState.Status, "reported", badState.Action)
 		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "session_state", Message: badState.Error()})
+	case errors.Is(err, checkout.ErrEarlierAttempt):
+		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "attempt_replaced",
+			Message: "This payment belongs to an earlier attempt of the session, which the customer retried; caisse logged it for reconciliation."})
 	case errors.Is(err, checkout.ErrUnconfirmed):
 		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "callback_unconfirmed",
 			Message: "The operator's status query does not confirm this callback; the session follows the status query."})
