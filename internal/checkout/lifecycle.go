@@ -398,6 +398,10 @@ func (s *Service) PlayTestOutcome(ctx context.Context, args TestOutcomeArgs) err
 // ErrUnknownConnector means a callback names no configured connector.
 var ErrUnknownConnector = errors.New("checkout: no such connector")
 
+// ErrOperatorUnavailable means the operator could not be asked to confirm
+// an unauthenticated callback; the payment job will ask again.
+var ErrOperatorUnavailable = errors.New("checkout: the operator did not answer a status query")
+
 // ErrEarlierAttempt means an operator reports a success for a payment
 // attempt the session has since replaced (a retry after a failure the
 // operator reported): the session is left as it is, and the conflict is
@@ -441,7 +445,7 @@ func (s *Service) Callback(ctx context.Context, id string, verify func(connector
 	if res.Claim {
 		claimed = res.Status
 		if res, err = conn.Status(ctx, s.paymentOf(cur, conn), cur.ConnectorRef); err != nil {
-			return cur, fmt.Errorf("confirming an operator's callback: %w", err)
+			return cur, fmt.Errorf("%w: confirming an operator's callback: %w", ErrOperatorUnavailable, err)
 		}
 		res.SessionID = cur.ID
 	}

@@ -53,6 +53,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &badState):
 		a.Log.Warn("operator callback contradicts the session", "session", badState.ID, "status", badState.Status, "reported", badState.Action)
 		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "session_state", Message: badState.Error()})
+	case errors.Is(err, checkout.ErrOperatorUnavailable):
+		a.Log.Warn("operator callback not confirmed: the operator's status query failed", "connector", r.PathValue("name"), "error", err)
+		render(w, r, &httpapi.Problem{Status: http.StatusServiceUnavailable, Code: "operator_unavailable",
+			Message: "caisse could not ask the operator where this payment stands; it will ask again by itself."})
 	case errors.Is(err, checkout.ErrEarlierAttempt):
 		render(w, r, &httpapi.Problem{Status: http.StatusConflict, Code: "attempt_replaced",
 			Message: "This payment belongs to an earlier attempt of the session, which the customer retried; caisse logged it for reconciliation."})
