@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/connector"
+	"github.com/caisse/caisse/internal/connector/mtn"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/operator"
 	"github.com/caisse/caisse/internal/store"
@@ -182,6 +185,75 @@ func TestSuccessOfAnEarlierAttempt(t *testing.T) {
 		}
 		if got := waveWebhookFor(t, env, m.conn.ID, m.webhook, s.ID, "cos-new", env.Clock.Now()); got != http.StatusOK {
 			t.Errorf("the current attempt's success: %d, want 200", got)
+		}
+	})
+}
+
+// TestReconcileJob: the periodic reconcile_payments job finds a payment the
+// operator took but nobody told caisse of (no payment job follows it, no
+// callback came), and completes its session with the completed event.
+func TestReconcileJob(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		sim := &mtn.Simulator{Delay: 10 * time.Millisecond}
+		op := httptest.NewServer(sim)
+		t.Cleanup(func() { sim.Close(); op.Close() })
+		env := testserver.Start(t, dbURL, testserver.WithJobs(time.Second))
+		env.Clock.Follow(0)
+		ctx := context.Background()
+		_, live := env.Merchant()
+		p, err := env.Server.Merchants.Authenticate(ctx, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := env.Server.Connectors.Set(ctx, operator.Setting{MerchantID: p.Merchant.ID, Livemode: true, Channel: "mtn_momo",
+			Kind: "mtn_momo", BaseURL: op.URL, Credentials: map[string]string{"subscription_key": "sub-key-reconcile",
+				"api_user": "5f3c1a2b-4d5e-4f60-8a7b-9c0d1e2f3a4b", "api_key": "api-key-reconcile", "target_environment": "sandbox"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A pending session whose payment the operator holds, written to the
+		// store directly: no operator_payment job follows it.
+		s, err := env.Server.Checkout.Create(ctx, p, checkout.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000008"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const attempt = "0b6f3c1e-2a4d-4e5f-8a9b-0c1d2e3f4a5b"
+		if _, err := env.Server.Store.SessionChangeStatus(ctx, p.Scope(), store.StatusChange{ID: s.ID, From: "created", To: "pending",
+			At: env.Clock.Now(), Channel: "mtn_momo", Attempt: attempt}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := env.Server.Connectors.ByID(ctx, conn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// ...0008: MTN takes the money and sends no callback.
+		if _, err := c.Initiate(ctx, connector.Payment{SessionID: s.ID, Attempt: attempt, Livemode: true, Amount: 5000, Currency: "XOF",
+			Phone: "+2250700000008", Channel: "mtn_momo", CallbackURL: env.Server.Connectors.CallbackURL(conn.ID)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // the simulator settles it after its delay
+		if cur, _ := env.Server.Store.SessionGet(ctx, p.Scope(), s.ID); cur.Status != checkout.StatusPending {
+			t.Fatalf("before reconciling: %q, want pending", cur.Status)
+		}
+		if _, err := env.Server.Jobs.Insert(ctx, checkout.ReconcileArgs{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			cur, err := env.Server.Store.SessionGet(ctx, p.Scope(), s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status == checkout.StatusCompleted {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("30 s after the reconcile job was queued the session is %q, want completed", cur.Status)
+			}
+		}
+		events, err := env.Server.Store.EventList(ctx, p.Scope(), store.EventFilter{Types: []store.EventType{checkout.EventCompleted}, Limit: 10}, nil)
+		if err != nil || len(events) != 1 || events[0].Session.ID != s.ID {
+			t.Errorf("completed events: %v (%v), want one for the session", events, err)
 		}
 	})
 }
