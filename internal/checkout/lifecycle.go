@@ -431,6 +431,9 @@ func (s *Service) Callback(ctx context.Context, id string, verify func(connector
 	if err != nil {
 		return Session{}, err
 	}
+	if !Storable(res.SessionID) { // Orange's comes from the query string, which may hold anything
+		return Session{}, fmt.Errorf("%w: %q", ErrNotFound, res.SessionID)
+	}
 	cur, err := s.Store.SessionLookup(ctx, res.SessionID)
 	if err == nil {
 		err = s.owns(ctx, conn, cur, res)
@@ -453,6 +456,9 @@ func (s *Service) Callback(ctx context.Context, id string, verify func(connector
 		return cur, err
 	}
 	out, err := s.settle(ctx, cur.Scope, cur.ID, res)
+	if out.ID == "" {
+		out = cur // the answer changed nothing (still pending)
+	}
 	if err == nil && claimed != "" && claimed != res.Status {
 		s.Log.Warn("operator callback not confirmed by its status query", "session", cur.ID, "claimed", claimed, "status", res.Status)
 		return out, ErrUnconfirmed
