@@ -123,14 +123,10 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 		return Principal{}, ErrUnauthorized
 	}
 	h := hash(secret)
-	k, err := s.Store.KeyGetByHash(ctx, h)
+	k, m, err := s.Store.KeyGetByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (subtle.ConstantTimeCompare(k.Hash, h) != 1 || k.Livemode != live) {
 		return Principal{}, ErrUnauthorized
 	}
-	if err != nil {
-		return Principal{}, err
-	}
-	m, err := s.Store.MerchantGet(ctx, k.MerchantID)
 	if err != nil {
 		return Principal{}, err
 	}

@@ -304,8 +304,8 @@ type Store interface {
 
 	// KeyCreate inserts an API key.
 	KeyCreate(ctx context.Context, k APIKey) error
-	// KeyGetByHash finds an unrevoked key by the hash of its secret.
-	KeyGetByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// KeyGetByHash finds an unrevoked key by the hash of its secret, with its merchant.
+	KeyGetByHash(ctx context.Context, hash []byte) (APIKey, Merchant, error)
 	// KeyList lists a merchant's keys, revoked ones included, oldest first.
 	KeyList(ctx context.Context, merchantID string) ([]APIKey, error)
 	// KeyRevoke marks a key revoked; revoking it again is ErrNotFound.

@@ -8,7 +8,7 @@ type Queries struct {
 	MerchantGet    string // id
 
 	KeyInsert    string // id, merchant_id, livemode, hash, last4, created_at
-	KeyGetByHash string // hash
+	KeyGetByHash string // hash; the key's columns, then the merchant's
 	KeyList      string // merchant_id
 	KeyRevoke    string // id, revoked_at
 
@@ -64,8 +64,9 @@ func PortableQueries() Queries {
 			FROM merchants WHERE id = $1`,
 
 		KeyInsert: `INSERT INTO api_keys (id, merchant_id, livemode, hash, last4, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		KeyGetByHash: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
-			FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`,
+		KeyGetByHash: `SELECT k.id, k.merchant_id, k.livemode, k.hash, k.last4, k.created_at, k.revoked_at,
+				m.id, m.name, m.currencies, m.fee_basis_points, m.fee_fixed, m.fee_minimum, m.fee_maximum, m.created_at
+			FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.hash = $1 AND k.revoked_at IS NULL`,
 		KeyList: `SELECT id, merchant_id, livemode, hash, last4, created_at, revoked_at
 			FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id`,
 		KeyRevoke: `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`,

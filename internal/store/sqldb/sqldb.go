@@ -175,17 +175,30 @@ func (s *Store) MerchantCreate(ctx context.Context, m store.Merchant) error {
 
 // MerchantGet reads a merchant by id.
 func (s *Store) MerchantGet(ctx context.Context, id string) (store.Merchant, error) {
-	var m store.Merchant
-	var currencies string
-	var created Time
-	err := s.read(ctx).QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(&m.ID, &m.Name, &currencies,
-		&m.Fee.BasisPoints, &m.Fee.Fixed, &m.Fee.Minimum, &m.Fee.Maximum, &created)
-	if err != nil {
-		return m, s.translate(err)
+	var m merchantRow
+	if err := s.read(ctx).QueryRowContext(ctx, s.Q.MerchantGet, id).Scan(m.dest()...); err != nil {
+		return m.merchant(), s.translate(err)
 	}
-	m.Currencies = strings.Split(currencies, ",")
-	m.CreatedAt = created.T
-	return m, nil
+	return m.merchant(), nil
+}
+
+// merchantRow is a merchants row being scanned: its columns in the order
+// MerchantGet selects them.
+type merchantRow struct {
+	m          store.Merchant
+	currencies string
+	created    Time
+}
+
+func (r *merchantRow) dest() []any {
+	return []any{&r.m.ID, &r.m.Name, &r.currencies, &r.m.Fee.BasisPoints, &r.m.Fee.Fixed, &r.m.Fee.Minimum, &r.m.Fee.Maximum, &r.created}
+}
+
+func (r *merchantRow) merchant() store.Merchant {
+	m := r.m
+	m.Currencies = strings.Split(r.currencies, ",")
+	m.CreatedAt = r.created.T
+	return m
 }
 
 // KeyCreate inserts an API key.
@@ -195,21 +208,28 @@ func (s *Store) KeyCreate(ctx context.Context, k store.APIKey) error {
 }
 
 func scanKey(row scanner) (store.APIKey, error) {
+	return scanKeyAnd(row)
+}
+
+// scanKeyAnd scans a key's columns, then more.
+func scanKeyAnd(row scanner, more ...any) (store.APIKey, error) {
 	var k store.APIKey
 	var created Time
 	var revoked NullTime
-	err := row.Scan(&k.ID, &k.MerchantID, &k.Livemode, &k.Hash, &k.Last4, &created, &revoked)
+	err := row.Scan(append([]any{&k.ID, &k.MerchantID, &k.Livemode, &k.Hash, &k.Last4, &created, &revoked}, more...)...)
 	k.CreatedAt, k.RevokedAt = created.T, revoked.Ptr()
 	return k, err
 }
 
-// KeyGetByHash finds an unrevoked key by the hash of its secret.
-func (s *Store) KeyGetByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanKey(s.read(ctx).QueryRowContext(ctx, s.Q.KeyGetByHash, hash))
+// KeyGetByHash finds an unrevoked key by the hash of its secret, with its
+// merchant, in one query.
+func (s *Store) KeyGetByHash(ctx context.Context, hash []byte) (store.APIKey, store.Merchant, error) {
+	var m merchantRow
+	k, err := scanKeyAnd(s.read(ctx).QueryRowContext(ctx, s.Q.KeyGetByHash, hash), m.dest()...)
 	if err != nil {
-		return k, s.translate(err)
+		return k, store.Merchant{}, s.translate(err)
 	}
-	return k, nil
+	return k, m.merchant(), nil
 }
 
 // KeyList lists a merchant's keys, oldest first.

@@ -121,8 +121,9 @@ func testKeys(t *testing.T, s store.Store) {
 	k := store.APIKey{ID: randid.New("key_"), MerchantID: m.ID, Livemode: true,
 		Hash: []byte(randid.String(32)), Last4: "abcd", CreatedAt: now()}
 	must(t, s.KeyCreate(ctx, k))
-	got, err := s.KeyGetByHash(ctx, k.Hash)
+	got, gotM, err := s.KeyGetByHash(ctx, k.Hash)
 	must(t, err)
+	same(t, "KeyGetByHash's merchant", gotM, m)
 	if got.ID != k.ID || !got.Livemode || got.MerchantID != m.ID || !bytes.Equal(got.Hash, k.Hash) ||
 		!got.CreatedAt.Equal(k.CreatedAt) || got.RevokedAt != nil || got.Last4 != "abcd" {
 		t.Fatalf("KeyGetByHash = %+v, want %+v", got, k)
@@ -136,7 +137,7 @@ func testKeys(t *testing.T, s store.Store) {
 	must(t, s.KeyCreate(ctx, second))
 	must(t, s.KeyRevoke(ctx, k.ID, now()))
 	wantErr(t, s.KeyRevoke(ctx, k.ID, now()), store.ErrNotFound)
-	_, err = s.KeyGetByHash(ctx, k.Hash)
+	_, _, err = s.KeyGetByHash(ctx, k.Hash)
 	wantErr(t, err, store.ErrNotFound)
 
 	list, err := s.KeyList(ctx, m.ID)
