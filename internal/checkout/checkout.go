@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/riverqueue/river"
 
 	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/merchant"
@@ -169,16 +168,9 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, CustomerEmail: in.CustomerEmail, Locale: in.Locale,
 		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items,
 	}
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		if out, err = tx.SessionCreate(ctx, out); err != nil {
-			return err
-		}
-		return s.insert(ctx, tx, river.InsertManyParams{
-			Args:       ExpireArgs{MerchantID: out.MerchantID, Livemode: out.Livemode, SessionID: out.ID},
-			InsertOpts: &river.InsertOpts{ScheduledAt: out.ExpiresAt},
-		})
-	})
-	return out, err
+	// No job goes with it: every node's sweep reads the deadlines from the
+	// sessions themselves (SessionsDue), restarts included.
+	return s.Store.SessionCreate(ctx, out)
 }
 
 func validateCreate(p merchant.Principal, in *CreateParams, id string, now time.Time) ([]store.LineItem, error) {

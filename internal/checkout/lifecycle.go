@@ -35,7 +35,9 @@ type Notifier interface {
 	Notify(ctx context.Context, tx store.Tx, events []store.Event) error
 }
 
-// ExpireArgs is the job that expires a session at its deadline.
+// ExpireArgs is the job that expired a session at its deadline. caisse no
+// longer queues it (the sweep does the work); its worker stays so that jobs
+// an earlier version queued still run.
 type ExpireArgs struct {
 	MerchantID string `json:"merchant_id"`
 	Livemode   bool   `json:"livemode"`

@@ -45,6 +45,8 @@ Usage:
   caisse reconcile [--merchant ID] [--since 24h|RFC3339] [--json]
   caisse fake-operator [--kind http|mtn_momo|orange_money|wave] [--addr 127.0.0.1:9099] [--secret S]
                        [--delay 1s] [--stall 15s] [--public-url URL] [--webhook-url URL] [--webhook-secret S]
+  caisse bench [--duration 10s] [--quick] [--database-url POSTGRES_URL] [--engines postgres,sqlite] [--write FILE] [--json]
+  caisse seed  --sessions N [--merchant ID] [--mode test|live] [--database-url URL]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
 CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_OPERATOR_TIMEOUT,
@@ -117,6 +119,10 @@ func run(ctx context.Context, args []string, env Env) error {
 		return reconcile(ctx, rest, env)
 	case "fake-operator":
 		return fakeOperator(ctx, rest, env)
+	case "bench":
+		return benchCmd(ctx, rest, env)
+	case "seed":
+		return seed(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil

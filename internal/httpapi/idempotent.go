@@ -3,13 +3,11 @@ package httpapi
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
-	"time"
 	"unicode/utf8"
 
 	"github.com/caisse/caisse/internal/checkout"
@@ -32,8 +30,11 @@ type KeyRules struct {
 
 // Wrap stores the first response for a key and replays it (with header
 // Idempotent-Replayed: true) for the same request; a different request with
-// the key gets rules.MismatchStatus and a concurrent one 409. The request
-// runs in one transaction with the storing of its response (see serveOwned).
+// the key gets rules.MismatchStatus. The claim of the key, the request and
+// the storing of its response are one transaction (see serve): a concurrent
+// request with the key waits for it, then replays its response. A claim left
+// by an earlier version's separate commit is still honoured: 409 while it is
+// young, taken over once it is old.
 // As at Stripe, a request refused by validation (400) or by a server error
 // (5xx) stores nothing: the key stays free for a corrected retry. It must run
 // behind ReadBody and Auth.
@@ -55,12 +56,16 @@ func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) h
 				"The idempotency-key header must be at most %d characters.", rules.MaxLen))
 			return
 		}
-		ctx, scope := r.Context(), Principal(r).Scope()
-		outcome, rec, err := m.Keeper.Begin(ctx, scope, key, idempotency.Hash(r.Method, r.URL.Path, r.Header.Get("Content-Type"), Body(r)))
+		ctx := r.Context()
+		outcome, rec, held, err := m.serve(r, key, next)
 		switch {
+		case errors.Is(err, store.ErrStale): // taken over by an identical request
+			render(w, r, errInUse)
 		case err != nil:
-			m.Log.Error("idempotency begin", "request_id", RequestID(ctx), "error", err)
+			m.Log.Error("idempotency", "request_id", RequestID(ctx), "error", err)
 			render(w, r, Internal(err))
+		case outcome == idempotency.Proceed:
+			held.send(w)
 		case outcome == idempotency.Replay:
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.Header().Set("Content-Type", "application/json")
@@ -71,58 +76,45 @@ func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) h
 				Message: fmt.Sprintf("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '%s' if you meant to execute a different request.", key)})
 		case outcome == idempotency.InFlight:
 			render(w, r, errInUse)
-		default:
-			m.serveOwned(w, r, render, rec, next)
 		}
 	})
 }
 
-// releaseTimeout bounds the freeing of a key after its request failed.
-const releaseTimeout = 5 * time.Second
-
 // errDiscard rolls back a request whose response is not stored.
 var errDiscard = errors.New("httpapi: response not stored")
 
-// serveOwned runs a request that owns its key in one transaction that also
-// stores its response under the key: the effect and the record commit
-// together, or neither does. The response is held until the commit; a
-// response that is not stored (400, 5xx) rolls the effect back and frees the key.
-func (m *Idempotency) serveOwned(w http.ResponseWriter, r *http.Request, render Renderer, rec store.IdempotencyRecord, next http.Handler) {
+// serve claims key and, when the request owns it, runs it, in one
+// transaction that also stores its response under the key: the claim, the
+// effect and the record commit together (one commit), or none of them does,
+// and the response is held until then. A response that is not stored (400,
+// 5xx) rolls everything back, which leaves the key free for a corrected
+// retry. When the request does not own the key, nothing is written and the
+// outcome says why (a replay, a mismatch, an earlier version's claim).
+func (m *Idempotency) serve(r *http.Request, key string, next http.Handler) (idempotency.Outcome, store.IdempotencyRecord, *heldResponse, error) {
 	ctx := r.Context()
+	hash := idempotency.Hash(r.Method, r.URL.Path, r.Header.Get("Content-Type"), Body(r))
 	held := &heldResponse{header: http.Header{}}
-	release := true
-	defer func() { // also on a panic, which Observe turns into a 500
-		if !release {
-			return
-		}
-		// Without the request's cancellation (the client may have left, the
-		// deadline passed), but bounded: the database may be what was slow.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-		defer cancel()
-		if err := m.Keeper.Release(ctx, rec); err != nil {
-			m.Log.Error("idempotency release", "request_id", RequestID(ctx), "error", err)
-		}
-	}()
+	var outcome idempotency.Outcome
+	var rec store.IdempotencyRecord
 	err := m.Keeper.Store.InTx(ctx, func(tx store.Tx) error {
-		next.ServeHTTP(held, r.WithContext(store.WithTx(ctx, tx)))
+		ctx := store.WithTx(ctx, tx)
+		var err error
+		if outcome, rec, err = m.Keeper.Begin(ctx, Principal(r).Scope(), key, hash); err != nil {
+			return err
+		}
+		if outcome != idempotency.Proceed {
+			return errDiscard // nothing was written: a replay, a mismatch, a claim held
+		}
+		next.ServeHTTP(held, r.WithContext(ctx))
 		if held.status == http.StatusBadRequest || held.status >= 500 {
 			return errDiscard
 		}
 		return m.Keeper.Finish(ctx, tx, rec, held.status, held.body.Bytes())
 	})
-	switch {
-	case err == nil:
-		release = false
-		held.send(w)
-	case errors.Is(err, errDiscard):
-		held.send(w)
-	case errors.Is(err, store.ErrStale): // taken over by an identical request
-		release = false
-		render(w, r, errInUse)
-	default:
-		m.Log.Error("idempotency commit", "request_id", RequestID(ctx), "error", err)
-		render(w, r, Internal(err))
+	if errors.Is(err, errDiscard) {
+		err = nil
 	}
+	return outcome, rec, held, err
 }
 
 // errInUse is a request whose key another identical request holds.

@@ -128,12 +128,6 @@ func (k *Keeper) Finish(ctx context.Context, tx store.Tx, rec store.IdempotencyR
 	return tx.IdempotencyFinish(ctx, rec)
 }
 
-// Release frees the key so that the request may be retried (after a
-// validation or server error), unless another request took it over.
-func (k *Keeper) Release(ctx context.Context, rec store.IdempotencyRecord) error {
-	return k.Store.IdempotencyRelease(ctx, rec)
-}
-
 // Purge deletes keys older than Retention plus an hour of margin.
 func (k *Keeper) Purge(ctx context.Context) (int64, error) {
 	return k.Store.IdempotencyPurge(ctx, k.Now().Add(-Retention-time.Hour))

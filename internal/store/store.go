@@ -394,9 +394,6 @@ type Store interface {
 	// IdempotencyFinish stores the response of the request that owns the key
 	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
 	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
-	// IdempotencyRelease forgets a key whose request should be retryable, if
-	// rec's claim (rec.LockedAt) still holds it unfinished.
-	IdempotencyRelease(ctx context.Context, rec IdempotencyRecord) error
 	// IdempotencyPurge deletes keys created before the given time and reports how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
 }

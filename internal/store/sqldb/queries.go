@@ -45,7 +45,6 @@ type Queries struct {
 	IdempotencyGet      string // merchant_id, livemode, key
 	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
 	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
-	IdempotencyRelease  string // merchant_id, livemode, key, locked_at of the owner's claim
 	IdempotencyPurge    string // created_before
 }
 
@@ -137,8 +136,6 @@ func PortableQueries() Queries {
 			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND request_hash = $4 AND NOT done AND locked_at < $6`,
 		IdempotencyFinish: `UPDATE idempotency_keys SET done = true, status_code = $4, body = $5
 			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $6`,
-		IdempotencyRelease: `DELETE FROM idempotency_keys
-			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $4`,
 		IdempotencyPurge: `DELETE FROM idempotency_keys WHERE created_at < $1`,
 	}
 }

@@ -722,12 +722,6 @@ func (s *Store) IdempotencyFinish(ctx context.Context, rec store.IdempotencyReco
 	return err
 }
 
-// IdempotencyRelease forgets a key its owner has not finished.
-func (s *Store) IdempotencyRelease(ctx context.Context, rec store.IdempotencyRecord) error {
-	_, err := s.exec(ctx, s.Q.IdempotencyRelease, rec.MerchantID, rec.Livemode, rec.Key, s.Engine.TimeArg(rec.LockedAt))
-	return err
-}
-
 // IdempotencyPurge deletes keys created before the given time.
 func (s *Store) IdempotencyPurge(ctx context.Context, before time.Time) (int64, error) {
 	return s.exec(ctx, s.Q.IdempotencyPurge, s.Engine.TimeArg(before))

@@ -451,18 +451,16 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Fatal("the same request did not take over a stale key")
 	}
 
-	// Only the current owner finishes or releases the key.
+	// Only the current owner finishes the key.
 	rec.StatusCode, rec.Body = 201, []byte(`{"id":"cs_1"}`)
 	if err := s.IdempotencyFinish(ctx, rec); !errors.Is(err, store.ErrStale) {
 		t.Fatalf("the owner that was taken over finished the key: %v", err)
 	}
-	must(t, s.IdempotencyRelease(ctx, rec))
 	later.StatusCode, later.Body = rec.StatusCode, rec.Body
 	must(t, s.IdempotencyFinish(ctx, later))
 	if err := s.IdempotencyFinish(ctx, later); !errors.Is(err, store.ErrStale) {
 		t.Fatalf("a finished key was finished again: %v", err)
 	}
-	must(t, s.IdempotencyRelease(ctx, later)) // a finished key is kept
 	got, owned, err = s.IdempotencyBegin(ctx, rec, t0.Add(time.Hour))
 	must(t, err)
 	if owned || !got.Done || got.StatusCode != 201 || string(got.Body) != `{"id":"cs_1"}` || !got.CreatedAt.Equal(t0) {
@@ -471,11 +469,16 @@ func testIdempotency(t *testing.T, s store.Store) {
 
 	free := rec
 	free.Key = "key-2"
-	_, _, err = s.IdempotencyBegin(ctx, free, t0)
-	must(t, err)
-	must(t, s.IdempotencyRelease(ctx, free))
+	rollback := errors.New("rolled back")
+	err = s.InTx(ctx, func(tx store.Tx) error { // a claim in a transaction that rolls back leaves nothing
+		if _, owned, err := s.IdempotencyBegin(store.WithTx(ctx, tx), free, t0); err != nil || !owned {
+			t.Errorf("claim in a transaction: owned=%v, %v", owned, err)
+		}
+		return rollback
+	})
+	wantErr(t, err, rollback)
 	if _, owned, _ := s.IdempotencyBegin(ctx, free, t0); !owned {
-		t.Fatal("a released key was not free")
+		t.Fatal("the key of a rolled-back claim was not free")
 	}
 
 	old := store.IdempotencyRecord{Scope: scope, Key: "old", RequestHash: []byte("h"),

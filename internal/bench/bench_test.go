@@ -1,0 +1,95 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caisse/caisse/internal/bench"
+	"github.com/caisse/caisse/internal/cli"
+)
+
+// childEnv makes this test binary act as the caisse binary for the bench's
+// child processes (caisse merchants create, caisse serve).
+const childEnv = "CAISSE_BENCH_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(cli.Main(context.Background(), os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}))
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunSQLite runs one short measurement against SQLite: caisse served as a
+// child process and the bare loop, each bounded in time; the table has figures.
+func TestRunSQLite(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var progress bytes.Buffer
+	start := time.Now()
+	r, err := bench.Run(ctx, bench.Options{
+		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, SQLiteClients: []int{2},
+		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	if took := time.Since(start); took > 45*time.Second {
+		t.Errorf("a 500 ms measurement took %s", took)
+	}
+	if len(r.Rows) != 1 {
+		t.Fatalf("rows: %+v", r.Rows)
+	}
+	row := r.Rows[0]
+	if row.Caisse == nil || row.Baseline == nil || row.Caisse.Ops == 0 || row.Baseline.Ops == 0 {
+		t.Fatalf("a side measured nothing: %+v", row)
+	}
+	if row.Caisse.Errors != 0 {
+		t.Errorf("caisse answered %d errors: %s", row.Caisse.Errors, row.Caisse.FirstError)
+	}
+	for _, s := range []*bench.Stats{row.Caisse, row.Baseline} {
+		if s.P50 <= 0 || s.P99 < s.P50 || s.Max < s.P99 || s.PerSecond <= 0 {
+			t.Errorf("%s: inconsistent figures %+v", s.Label, s)
+		}
+		if s.Elapsed > 10*time.Second {
+			t.Errorf("%s: ran %s for a 500 ms bound", s.Label, s.Elapsed)
+		}
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| SQLite create, 2 clients | ", "bare loop ", "/s, p50 ", "| **0.", "caisse bench --test"} {
+		if !strings.Contains(md.String(), want) && !(want == "| **0." && strings.Contains(md.String(), "| **1.")) {
+			t.Errorf("the table lacks %q:\n%s", want, md.String())
+		}
+	}
+
+	// Written twice, the file keeps the first run beside the second.
+	doc := filepath.Join(t.TempDir(), "benchmarks.md")
+	if err := bench.WriteDoc(doc, r); err != nil {
+		t.Fatal(err)
+	}
+	second := r
+	second.Command = "caisse bench --second"
+	if err := bench.WriteDoc(doc, second); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(doc)
+	for _, want := range []string{"# Benchmarks", "caisse bench --second", "## Earlier run", "caisse bench --test", "earlier run: caisse"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the doc lacks %q:\n%s", want, b)
+		}
+	}
+	if n := strings.Count(string(b), "| SQLite create, 2 clients |"); n != 1 {
+		t.Errorf("the doc has %d rows of the measurement, want 1 with both runs", n)
+	}
+}

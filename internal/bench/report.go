@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// thousands writes n with a space between groups of three digits: 12 210.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// ms writes a latency in milliseconds with about three significant digits.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v >= 10_000:
+		return fmt.Sprintf("%.1f s", v/1000)
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case v >= 1:
+		return fmt.Sprintf("%.1f ms", v)
+	}
+	return fmt.Sprintf("%.2f ms", v)
+}
+
+func failures(s *Stats) string {
+	var parts []string
+	if s.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("**%s errors**", thousands(int64(s.Errors))))
+	}
+	if s.Dropped > 0 {
+		parts = append(parts, fmt.Sprintf("**%s dropped**", thousands(int64(s.Dropped))))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+func (r Row) cell(s *Stats, label bool) string {
+	if s == nil {
+		return r.Note
+	}
+	prefix := ""
+	if label && s.Label != "caisse" {
+		prefix = s.Label + " "
+	}
+	if r.ByLatency {
+		return fmt.Sprintf("%sp50 %s, p99 %s%s", prefix, ms(s.P50), ms(s.P99), failures(s))
+	}
+	return fmt.Sprintf("%s%s/s, p50 %s, p99 %s%s", prefix, thousands(int64(s.PerSecond+0.5)), ms(s.P50), ms(s.P99), failures(s))
+}
+
+// ratio is caisse over the baseline: throughputs, or p99s for an open model.
+func (r Row) ratio() string {
+	if r.Caisse == nil || r.Baseline == nil {
+		return "—"
+	}
+	if r.ByLatency {
+		if r.Baseline.P99 <= 0 {
+			return "—"
+		}
+		return fmt.Sprintf("p99 **%.1f×**", float64(r.Caisse.P99)/float64(r.Baseline.P99))
+	}
+	if r.Baseline.PerSecond <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("**%.2f**", r.Caisse.PerSecond/r.Baseline.PerSecond)
+}
+
+// Markdown writes the report: its settings, then the table.
+func (r Report) Markdown(w io.Writer) error {
+	_, err := io.WriteString(w, r.meta("")+"\n"+table(r, nil))
+	return err
+}
+
+func (r Report) meta(title string) string {
+	var b strings.Builder
+	if title != "" {
+		fmt.Fprintf(&b, "%s\n\n", title)
+	}
+	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
+	fmt.Fprintf(&b, "- caisse %s (commit %s), %s, %d CPUs, started %s, %s per measurement\n",
+		r.Version, r.Commit, r.GoVersion, r.CPUs, r.Started.Format(time.RFC3339), r.Duration)
+	fmt.Fprintf(&b, "- load average before: %s; after: %s\n", r.LoadBefore, r.LoadAfter)
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	return b.String()
+}
+
+// table is the Markdown table of r, with prev's figures beside each row of
+// the same measurement when prev is not nil.
+func table(r Report, prev *Report) string {
+	var b strings.Builder
+	if prev == nil {
+		b.WriteString("| measurement | caisse | baseline, same run | ratio |\n| --- | --- | --- | --- |\n")
+	} else {
+		b.WriteString("| measurement | caisse | baseline, same run | ratio | earlier run: caisse | baseline | ratio |\n" +
+			"| --- | --- | --- | --- | --- | --- | --- |\n")
+	}
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", row.Measurement, row.cell(row.Caisse, false), row.cell(row.Baseline, true), row.ratio())
+		if prev != nil {
+			if p, ok := prev.row(row.Measurement); ok {
+				fmt.Fprintf(&b, " %s | %s | %s |", p.cell(p.Caisse, false), p.cell(p.Baseline, true), p.ratio())
+			} else {
+				b.WriteString(" — | — | — |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// row finds a measurement by name; an open model's rate, which differs
+// between runs, is not part of the name it is matched on.
+func (r Report) row(measurement string) (Row, bool) {
+	key := func(m string) string {
+		if i := strings.Index(m, " open model at "); i >= 0 {
+			return m[:i]
+		}
+		return m
+	}
+	for _, row := range r.Rows {
+		if key(row.Measurement) == key(measurement) {
+			return row, true
+		}
+	}
+	return Row{}, false
+}
+
+// docMarker introduces the JSON of the latest run that WriteDoc keeps in the file.
+const docMarker = "<!-- caisse-bench-report "
+
+// intro is the paragraph above the tables of docs/benchmarks.md.
+const intro = `# Benchmarks
+
+` + "`caisse bench`" + ` measures caisse beside the floor of what it does, in one run on one machine, and
+writes this page (` + "`go build -o /tmp/caisse ./cmd/caisse && /tmp/caisse bench --write docs/benchmarks.md`" + `;
+` + "`--quick`" + ` for a 2-second smoke run, ` + "`--duration`" + ` to change the 10 s each measurement runs,
+` + "`--json`" + ` for a machine-readable report). It serves caisse as a child process (` + "`caisse serve`" + ` of the
+same binary) on a throw-away PostgreSQL database and a temporary SQLite file, and loads it with its
+own HTTP client on 127.0.0.1 — closed model (N clients back to back) and open model (a fixed
+arrival rate, half caisse's closed-model create throughput, each latency counted from the time the
+request was due, so a queue cannot hide); p50 and p99 are exact, from every request. The baselines
+run in the same process tree on the same cores, right after caisse: **pgbench** (` + "`-M prepared -j 2`" + `,
+its own throw-away database, fsync on) running the minimal durable SQL of an idempotent, searchable
+session store — one transaction inserting a session row (caisse's columns, primary key ` + "`seq`" + `, a unique
+` + "`id`" + ` and four secondary indexes: newest first, status, payment id, phone) and an idempotency row that
+keeps the response — and a primary-key SELECT of a whole row for retrieves; **a bare Go loop** of the
+same two inserts, one commit each, through ` + "`sqlitestore.Open`" + ` (the same modernc.org/sqlite driver,
+pragmas and single writer connection as caisse) for SQLite; and **stripe-mock**, Stripe's own
+mock server, as the peer of the Stripe dialect when a ` + "`stripe-mock`" + ` binary is on PATH. A ratio is
+caisse's throughput over the baseline's, or, for the open model, caisse's p99 over pgbench's at the
+same rate. The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
+depend on it; the ratios are the point. With ` + "`--write`" + `, the run already in the file is kept beside the
+new one, to show the noise between two runs.
+`
+
+// WriteDoc writes r to the Markdown file at path: the introduction, the
+// run's settings and its table, with the figures of the run the file held
+// before (if any) beside them, and r's JSON in a comment for the next run.
+func WriteDoc(path string, r Report) error {
+	var prev *Report
+	old, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if i := strings.LastIndex(string(old), docMarker); i >= 0 {
+			rest := string(old[i+len(docMarker):])
+			if j := strings.Index(rest, " -->"); j >= 0 {
+				var p Report
+				if json.Unmarshal([]byte(rest[:j]), &p) == nil {
+					prev = &p
+				}
+			}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(intro + "\n")
+	b.WriteString(r.meta("## Latest run"))
+	if prev != nil {
+		b.WriteString("\n" + prev.meta("## Earlier run (its figures are the right-hand columns below)"))
+	}
+	b.WriteString("\n" + table(r, prev))
+	js, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "\n%s%s -->\n", docMarker, strings.ReplaceAll(string(js), "--", `\u002d\u002d`))
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}

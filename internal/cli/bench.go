@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/caisse/caisse/internal/bench"
+	"github.com/caisse/caisse/internal/config"
+)
+
+// defaultBenchPostgres is the PostgreSQL server bench makes its databases on
+// when neither --database-url nor CAISSE_BENCH_DATABASE_URL names one.
+const defaultBenchPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+func benchCmd(ctx context.Context, args []string, env Env) error {
+	fs := flags("bench", env)
+	pgURL := env.Getenv("CAISSE_BENCH_DATABASE_URL")
+	if pgURL == "" {
+		pgURL = defaultBenchPostgres
+	}
+	var o bench.Options
+	var engines, sqliteClients, write string
+	var quick, asJSON bool
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each measurement runs")
+	fs.BoolVar(&quick, "quick", false, "a smoke run: 2 s per measurement")
+	fs.StringVar(&pgURL, "database-url", pgURL, "the PostgreSQL server's administrative database, where throw-away databases are made and dropped (CAISSE_BENCH_DATABASE_URL)")
+	fs.StringVar(&engines, "engines", "postgres,sqlite", "the engines to measure")
+	fs.StringVar(&sqliteClients, "sqlite-clients", "1,4,16", "the SQLite create measurements' client counts")
+	fs.Float64Var(&o.OpenFraction, "open-fraction", 0.5, "the open model's rate, as a fraction of caisse's closed-model create throughput")
+	fs.StringVar(&write, "write", "", "also write the report to this Markdown file (docs/benchmarks.md), keeping the run it held beside the new one")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of Markdown")
+	fs.Func("note", "a line to add to the report's settings (repeatable): what was built, what else ran", func(v string) error {
+		o.Notes = append(o.Notes, v)
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if quick {
+		o.Duration = 2 * time.Second
+	}
+	if o.Duration <= 0 || o.Duration > time.Hour {
+		return usageError{"--duration must be between 0 and 1h"}
+	}
+	for _, n := range strings.Split(sqliteClients, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || c < 1 || c > 1000 {
+			return usageError{"--sqlite-clients must be a comma-separated list of client counts"}
+		}
+		o.SQLiteClients = append(o.SQLiteClients, c)
+	}
+	o.Engines = strings.Split(engines, ",")
+	o.PostgresURL = pgURL
+	o.Progress = env.Stderr
+	o.Command = "caisse bench " + strings.Join(redactArgs(args), " ")
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.Executable = exe
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(r)
+	} else {
+		err = r.Markdown(env.Stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if write != "" {
+		return bench.WriteDoc(write, r)
+	}
+	return nil
+}
+
+// redactArgs hides a password in a --database-url argument of the command line the report shows.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if v, ok := strings.CutPrefix(a, "--database-url="); ok {
+			out[i] = "--database-url=" + redactURL(v)
+		} else if i > 0 && (args[i-1] == "--database-url" || args[i-1] == "-database-url") {
+			out[i] = redactURL(a)
+		}
+	}
+	return out
+}
+
+func redactURL(raw string) string {
+	if strings.Contains(raw, "://") {
+		return config.Redact(raw)
+	}
+	return raw
+}
