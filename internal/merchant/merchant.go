@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caisse/caisse/internal/money"
@@ -45,6 +46,23 @@ func (p Principal) Scope() store.Scope {
 type Service struct {
 	Store store.Store
 	Now   func() time.Time
+
+	mu    sync.Mutex
+	known map[string]knownKey // by the hash of the secret: principals seen within PrincipalTTL
+}
+
+// PrincipalTTL is how long Authenticate trusts a key it has looked up
+// without looking again: a key revoked (on any node, by any process) is
+// refused everywhere within this time.
+const PrincipalTTL = time.Second
+
+// maxKnown bounds the principals Authenticate remembers; when full it forgets them all.
+const maxKnown = 10_000
+
+// knownKey is a principal Authenticate looked up, until when it may be reused.
+type knownKey struct {
+	p     Principal
+	until time.Time
 }
 
 // Created is a new merchant with its first two keys, shown only this once.
@@ -123,6 +141,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 		return Principal{}, ErrUnauthorized
 	}
 	h := hash(secret)
+	now := s.Now()
+	s.mu.Lock()
+	known, ok := s.known[string(h)]
+	s.mu.Unlock()
+	if ok && now.Before(known.until) {
+		return known.p, nil
+	}
 	k, m, err := s.Store.KeyGetByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (subtle.ConstantTimeCompare(k.Hash, h) != 1 || k.Livemode != live) {
 		return Principal{}, ErrUnauthorized
@@ -130,7 +155,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{Merchant: m, KeyID: k.ID, Livemode: k.Livemode}, nil
+	p := Principal{Merchant: m, KeyID: k.ID, Livemode: k.Livemode}
+	s.mu.Lock()
+	if s.known == nil || len(s.known) >= maxKnown {
+		s.known = map[string]knownKey{}
+	}
+	s.known[string(h)] = knownKey{p: p, until: now.Add(PrincipalTTL)}
+	s.mu.Unlock()
+	return p, nil
 }
 
 // Last4 is the part of a key that may be shown: its last four characters.

@@ -17,6 +17,7 @@ import (
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
 	"github.com/caisse/caisse/internal/httpapi/momoapi"
+	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/testdb"
@@ -851,6 +852,8 @@ func TestAuth(t *testing.T) {
 			if err := e.Server.Store.KeyRevoke(context.Background(), p.KeyID, e.Clock.Now()); err != nil {
 				t.Fatal(err)
 			}
+			// A revocation reaches every node within merchant.PrincipalTTL.
+			e.Clock.Set(e.Clock.Now().Add(merchant.PrincipalTTL))
 			wantProblem(t, get(e, "Bearer "+k), http.StatusUnauthorized, "unauthorized", "")
 			wantProblem(t, get(e, basic(k)), http.StatusUnauthorized, "unauthorized", "")
 			wantProblem(t, e.post(k, body()), http.StatusUnauthorized, "unauthorized", "")
