@@ -455,24 +455,32 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// version is git describe and the short commit of the working tree, else
-// the binary's VCS stamp.
+// version is the binary's VCS stamp when it has one (the commit it was
+// built from), else git describe and the short commit of the working tree.
 func version() (describe, commit string) {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		modified := false
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 7:
+				commit = s.Value[:7]
+			case s.Key == "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if commit != "" {
+			describe = commit
+			if modified {
+				describe += "-dirty"
+			}
+			return describe, commit
+		}
+	}
 	if out, err := exec.Command("git", "describe", "--always", "--dirty", "--tags").Output(); err == nil {
 		describe = strings.TrimSpace(string(out))
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
-	}
-	if describe == "" || commit == "" {
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 7 {
-					commit = cmp.Or(commit, s.Value[:7])
-					describe = cmp.Or(describe, s.Value[:7])
-				}
-			}
-		}
 	}
 	return cmp.Or(describe, "unknown"), cmp.Or(commit, "unknown")
 }

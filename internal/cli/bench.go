@@ -90,9 +90,17 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// redactArgs hides a password in a --database-url argument of the command line the report shows.
+// redactArgs hides a password in a --database-url argument of the command
+// line the report shows, and quotes an argument with spaces as a shell would need.
 func redactArgs(args []string) []string {
 	out := make([]string, len(args))
+	defer func() {
+		for i, a := range out {
+			if strings.ContainsAny(a, " \t'\"") {
+				out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+			}
+		}
+	}()
 	for i, a := range args {
 		out[i] = a
 		if v, ok := strings.CutPrefix(a, "--database-url="); ok {
