@@ -78,12 +78,20 @@ func TestRunSQLite(t *testing.T) {
 	if err := bench.WriteDoc(doc, r); err != nil {
 		t.Fatal(err)
 	}
+	first, _ := os.ReadFile(doc) // with a hand-written part, which a new run keeps
+	hand := "<!-- kept by caisse bench: written by hand below -->\n## History\n\nbefore: 1/s\n"
+	if err := os.WriteFile(doc, append(first, hand...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	second := r
 	second.Command = "caisse bench --second"
 	if err := bench.WriteDoc(doc, second); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(doc)
+	if !strings.HasSuffix(string(b), hand) {
+		t.Errorf("the hand-written part was not kept at the end:\n%s", b)
+	}
 	for _, want := range []string{"# Benchmarks", "caisse bench --second", "## Earlier run", "caisse bench --test", "earlier run: caisse"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the doc lacks %q:\n%s", want, b)

@@ -154,6 +154,10 @@ func (r Report) row(measurement string) (Row, bool) {
 // docMarker introduces the JSON of the latest run that WriteDoc keeps in the file.
 const docMarker = "<!-- caisse-bench-report "
 
+// keepMarker starts the part of the file that WriteDoc keeps as it is, after
+// the run's tables: what people write about the runs (history, targets).
+const keepMarker = "<!-- kept by caisse bench: written by hand below -->"
+
 // intro is the paragraph above the tables of docs/benchmarks.md.
 const intro = `# Benchmarks
 
@@ -181,10 +185,15 @@ new one, to show the noise between two runs.
 
 // WriteDoc writes r to the Markdown file at path: the introduction, the
 // run's settings and its table, with the figures of the run the file held
-// before (if any) beside them, and r's JSON in a comment for the next run.
+// before (if any) beside them, and r's JSON in a comment for the next run;
+// then, as it was, whatever the file held from keepMarker on.
 func WriteDoc(path string, r Report) error {
 	var prev *Report
+	var kept string
 	old, err := os.ReadFile(path)
+	if i := strings.Index(string(old), keepMarker); err == nil && i >= 0 {
+		kept, old = string(old[i:]), old[:i]
+	}
 	switch {
 	case err == nil:
 		if i := strings.LastIndex(string(old), docMarker); i >= 0 {
@@ -211,5 +220,8 @@ func WriteDoc(path string, r Report) error {
 		return err
 	}
 	fmt.Fprintf(&b, "\n%s%s -->\n", docMarker, strings.ReplaceAll(string(js), "--", `\u002d\u002d`))
+	if kept != "" {
+		b.WriteString("\n" + kept)
+	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
