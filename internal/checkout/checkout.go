@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-
 	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/money"
