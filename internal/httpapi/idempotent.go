@@ -83,23 +83,43 @@ func (m *Idempotency) Wrap(render Renderer, rules KeyRules, next http.Handler) h
 // errDiscard rolls back a request whose response is not stored.
 var errDiscard = errors.New("httpapi: response not stored")
 
-// serve claims key and, when the request owns it, runs it, in one
-// transaction that also stores its response under the key: the claim, the
-// effect and the record commit together (one commit), or none of them does,
-// and the response is held until then. A response that is not stored (400,
-// 5xx) rolls everything back, which leaves the key free for a corrected
-// retry. When the request does not own the key, nothing is written and the
-// outcome says why (a replay, a mismatch, an earlier version's claim).
+// serve runs a request under its key in one transaction that also stores its
+// response under the key: the effect and the record commit together (one
+// commit), or neither does, and the response is held until then. A response
+// that is not stored (400, 5xx) rolls everything back, which leaves the key
+// free for a corrected retry.
+//
+// A key is usually new: the request first runs without looking at it, and
+// its finished record is inserted last (Keeper.Put). Only when that insert
+// finds the key held is the attempt rolled back and the key looked at first
+// (claimed, Keeper.Begin): then the request runs only if it owns the key, and
+// otherwise nothing is written and the outcome says why (a replay, a
+// mismatch, a claim an earlier version left).
 func (m *Idempotency) serve(r *http.Request, key string, next http.Handler) (idempotency.Outcome, store.IdempotencyRecord, *heldResponse, error) {
-	ctx := r.Context()
+	ctx, scope := r.Context(), Principal(r).Scope()
 	hash := idempotency.Hash(r.Method, r.URL.Path, r.Header.Get("Content-Type"), Body(r))
 	held := &heldResponse{header: http.Header{}}
-	var outcome idempotency.Outcome
-	var rec store.IdempotencyRecord
 	err := m.Keeper.Store.InTx(ctx, func(tx store.Tx) error {
 		ctx := store.WithTx(ctx, tx)
+		next.ServeHTTP(held, r.WithContext(ctx))
+		if held.status == http.StatusBadRequest || held.status >= 500 {
+			return errDiscard
+		}
+		return m.Keeper.Put(ctx, tx, scope, key, hash, held.status, held.body.Bytes())
+	})
+	switch {
+	case err == nil, errors.Is(err, errDiscard):
+		return idempotency.Proceed, store.IdempotencyRecord{}, held, nil
+	case !errors.Is(err, store.ErrConflict):
+		return 0, store.IdempotencyRecord{}, held, err
+	}
+	held = &heldResponse{header: http.Header{}}
+	var outcome idempotency.Outcome
+	var rec store.IdempotencyRecord
+	err = m.Keeper.Store.InTx(ctx, func(tx store.Tx) error {
+		ctx := store.WithTx(ctx, tx)
 		var err error
-		if outcome, rec, err = m.Keeper.Begin(ctx, Principal(r).Scope(), key, hash); err != nil {
+		if outcome, rec, err = m.Keeper.Begin(ctx, scope, key, hash); err != nil {
 			return err
 		}
 		if outcome != idempotency.Proceed {

@@ -113,6 +113,22 @@ func (k *Keeper) Begin(ctx context.Context, scope store.Scope, key string, hash 
 	return Replay, got, nil
 }
 
+// Put stores, in tx, the finished record of a request that ran without
+// claiming its key first; store.ErrConflict, writing nothing, when the key is
+// held (a finished request, a concurrent one, another request): then the
+// request's effect must be rolled back and the key looked at (Begin).
+func (k *Keeper) Put(ctx context.Context, tx store.Tx, scope store.Scope, key string, hash []byte, status int, body []byte) error {
+	if body == nil {
+		body = []byte{}
+	}
+	if k.Box != nil {
+		body = []byte(k.Box.Seal(body))
+	}
+	now := k.Now().UTC().Truncate(time.Microsecond)
+	return tx.IdempotencyPut(ctx, store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, Done: true,
+		StatusCode: status, Body: body, CreatedAt: now, LockedAt: now})
+}
+
 // Finish stores the response of the request that owns the key, as rec (the
 // record Begin returned) claimed it, in tx: the record commits with the
 // request's effect or not at all. It is store.ErrStale when another request

@@ -270,6 +270,9 @@ type Tx interface {
 	// IdempotencyFinish stores the response of the request that owns the key
 	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
 	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
+	// IdempotencyPut stores a finished record for a key no record holds yet;
+	// ErrConflict, writing nothing, when one does.
+	IdempotencyPut(ctx context.Context, rec IdempotencyRecord) error
 }
 
 type txKey struct{}

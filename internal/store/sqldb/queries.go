@@ -45,6 +45,7 @@ type Queries struct {
 	IdempotencyGet      string // merchant_id, livemode, key
 	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
 	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
+	IdempotencyPut      string // merchant_id, livemode, key, request_hash, created_at, status_code, body; DO NOTHING on conflict
 	IdempotencyPurge    string // created_before
 }
 
@@ -136,6 +137,8 @@ func PortableQueries() Queries {
 			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND request_hash = $4 AND NOT done AND locked_at < $6`,
 		IdempotencyFinish: `UPDATE idempotency_keys SET done = true, status_code = $4, body = $5
 			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $6`,
+		IdempotencyPut: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at, done, status_code, body)
+			VALUES ($1, $2, $3, $4, $5, $5, true, $6, $7) ON CONFLICT DO NOTHING`,
 		IdempotencyPurge: `DELETE FROM idempotency_keys WHERE created_at < $1`,
 	}
 }

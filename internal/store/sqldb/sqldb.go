@@ -722,6 +722,16 @@ func (s *Store) IdempotencyFinish(ctx context.Context, rec store.IdempotencyReco
 	return err
 }
 
+// IdempotencyPut stores a finished record for a free key.
+func (s *Store) IdempotencyPut(ctx context.Context, rec store.IdempotencyRecord) error {
+	n, err := s.exec(ctx, s.Q.IdempotencyPut, rec.MerchantID, rec.Livemode, rec.Key, rec.RequestHash,
+		s.Engine.TimeArg(rec.CreatedAt), rec.StatusCode, rec.Body)
+	if err == nil && n == 0 {
+		err = store.ErrConflict
+	}
+	return err
+}
+
 // IdempotencyPurge deletes keys created before the given time.
 func (s *Store) IdempotencyPurge(ctx context.Context, before time.Time) (int64, error) {
 	return s.exec(ctx, s.Q.IdempotencyPurge, s.Engine.TimeArg(before))

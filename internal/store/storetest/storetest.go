@@ -481,6 +481,24 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Fatal("the key of a rolled-back claim was not free")
 	}
 
+	// A finished record put on a free key, in a transaction: then held.
+	put := store.IdempotencyRecord{Scope: scope, Key: "key-put", RequestHash: []byte("hash-p"), Done: true,
+		StatusCode: 201, Body: []byte(`{"id":"cs_p"}`), CreatedAt: t0, LockedAt: t0}
+	must(t, s.InTx(ctx, func(tx store.Tx) error { return tx.IdempotencyPut(ctx, put) }))
+	wantErr(t, s.InTx(ctx, func(tx store.Tx) error { return tx.IdempotencyPut(ctx, put) }), store.ErrConflict)
+	got, owned, err = s.IdempotencyBegin(ctx, put, t0.Add(time.Hour))
+	must(t, err)
+	if owned || !got.Done || got.StatusCode != 201 || string(got.Body) != `{"id":"cs_p"}` || string(got.RequestHash) != "hash-p" {
+		t.Fatalf("a put record reads back as owned=%v %+v", owned, got)
+	}
+	claimed := free
+	claimed.Key = "key-3"
+	_, _, err = s.IdempotencyBegin(ctx, claimed, t0) // a claim, not finished
+	must(t, err)
+	held := put
+	held.Key = claimed.Key
+	wantErr(t, s.InTx(ctx, func(tx store.Tx) error { return tx.IdempotencyPut(ctx, held) }), store.ErrConflict)
+
 	old := store.IdempotencyRecord{Scope: scope, Key: "old", RequestHash: []byte("h"),
 		CreatedAt: t0.Add(-48 * time.Hour), LockedAt: t0.Add(-48 * time.Hour)}
 	_, _, err = s.IdempotencyBegin(ctx, old, t0)
