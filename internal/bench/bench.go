@@ -61,6 +61,12 @@ type Options struct {
 	Progress io.Writer
 	// Notes are added to the report's notes, first.
 	Notes []string
+	// Expiry is how many sessions the expiry measurements make due at once
+	// (default 10 000; negative: none), within ExpiryWindow (default a minute).
+	Expiry       int
+	ExpiryWindow time.Duration
+	// ExpiryOnly runs the expiry measurements alone.
+	ExpiryOnly bool
 }
 
 // Report is a bench run: its settings and every measurement.
@@ -103,6 +109,9 @@ type Row struct {
 	Rate float64 `json:"rate,omitempty"`
 	// Note stands in for a missing side ("stripe-mock: not present").
 	Note string `json:"note,omitempty"`
+	// Expiry makes caisse's side lateness percentiles, the largest, and how
+	// many of the sessions expired (Errors: those that did not).
+	Expiry bool `json:"expiry,omitempty"`
 }
 
 func (o *Options) defaults() {
@@ -123,6 +132,12 @@ func (o *Options) defaults() {
 	}
 	if o.CreateClients <= 0 {
 		o.CreateClients = 16
+	}
+	if o.Expiry == 0 {
+		o.Expiry = 10_000
+	}
+	if o.ExpiryWindow <= 0 {
+		o.ExpiryWindow = time.Minute
 	}
 }
 
@@ -149,9 +164,19 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		var err error
 		switch e {
 		case "postgres":
-			err = b.postgres(ctx, &r)
+			if !o.ExpiryOnly {
+				err = b.postgres(ctx, &r)
+			}
+			if err == nil && o.Expiry > 0 {
+				err = b.expiryPostgres(ctx, &r)
+			}
 		case "sqlite":
-			err = b.sqlite(ctx, &r)
+			if !o.ExpiryOnly {
+				err = b.sqlite(ctx, &r)
+			}
+			if err == nil && o.Expiry > 0 {
+				err = b.expirySQLite(ctx, &r)
+			}
 		default:
 			err = fmt.Errorf("unknown engine %q (postgres, sqlite)", e)
 		}

@@ -37,7 +37,7 @@ func TestRunSQLite(t *testing.T) {
 	start := time.Now()
 	r, err := bench.Run(ctx, bench.Options{
 		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, SQLiteClients: []int{2},
-		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress,
+		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress, Expiry: -1,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, progress.String())
@@ -99,5 +99,39 @@ func TestRunSQLite(t *testing.T) {
 	}
 	if n := strings.Count(string(b), "| SQLite create, 2 clients |"); n != 1 {
 		t.Errorf("the doc has %d rows of the measurement, want 1 with both runs", n)
+	}
+}
+
+// TestExpirySQLite runs the expiry measurement alone on SQLite, small: every
+// seeded session expires, each soon after its deadline, and the table says so.
+func TestExpirySQLite(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var progress bytes.Buffer
+	r, err := bench.Run(ctx, bench.Options{
+		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
+		Dir: t.TempDir(), Progress: &progress, Expiry: 300, ExpiryWindow: 2 * time.Second, ExpiryOnly: true,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	if len(r.Rows) != 1 || r.Rows[0].Caisse == nil {
+		t.Fatalf("rows: %+v", r.Rows)
+	}
+	s := r.Rows[0].Caisse
+	if s.Ops != 300 || s.Errors != 0 || s.P50 < 0 || s.P99 < s.P50 || s.Max < s.P99 || s.Max > 10*time.Second {
+		t.Errorf("inconsistent figures %+v\n%s", s, progress.String())
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	want := "| expiry lateness, SQLite, 300 due within 2s | p50 "
+	if !strings.Contains(md.String(), want) || !strings.Contains(md.String(), "; 300 of 300 expired | target p99 ≤ 1 s | — |") {
+		t.Errorf("the table lacks the expiry row:\n%s", md.String())
 	}
 }

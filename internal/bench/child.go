@@ -47,16 +47,35 @@ func (c command) run(ctx context.Context, args ...string) ([]byte, error) {
 // binary's own command, then serves it on a free port of 127.0.0.1 and waits
 // until it is ready.
 func startCaisse(ctx context.Context, c command, database, dir string) (*caisse, error) {
-	out, err := c.run(ctx, "merchants", "create", "--name", "Bench", "--json", "--database-url", database)
+	m, err := makeMerchant(ctx, c, database)
 	if err != nil {
 		return nil, err
 	}
-	var m struct {
-		TestSecretKey string `json:"test_secret_key"`
+	return serveCaisse(ctx, c, database, dir, m.TestSecretKey)
+}
+
+// benchMerchant is what `caisse merchants create --json` says.
+type benchMerchant struct {
+	ID            string `json:"id"`
+	TestSecretKey string `json:"test_secret_key"`
+}
+
+// makeMerchant makes a merchant on database (migrating it) through the binary's own command.
+func makeMerchant(ctx context.Context, c command, database string) (benchMerchant, error) {
+	out, err := c.run(ctx, "merchants", "create", "--name", "Bench", "--json", "--database-url", database)
+	if err != nil {
+		return benchMerchant{}, err
 	}
-	if err := json.Unmarshal(out, &m); err != nil || m.TestSecretKey == "" {
-		return nil, fmt.Errorf("caisse merchants create: unexpected output %q", out)
+	var m benchMerchant
+	if err := json.Unmarshal(out, &m); err != nil || m.TestSecretKey == "" || m.ID == "" {
+		return m, fmt.Errorf("caisse merchants create: unexpected output %q", out)
 	}
+	return m, nil
+}
+
+// serveCaisse serves database, which holds the merchant whose test key is
+// key, on a free port of 127.0.0.1 and waits until it is ready.
+func serveCaisse(ctx context.Context, c command, database, dir, key string) (*caisse, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -75,7 +94,7 @@ func startCaisse(ctx context.Context, c command, database, dir string) (*caisse,
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &caisse{url: "http://" + addr, key: m.TestSecretKey, cmd: cmd, done: make(chan error, 1), logPath: logPath, database: database}
+	s := &caisse{url: "http://" + addr, key: key, cmd: cmd, done: make(chan error, 1), logPath: logPath, database: database}
 	go func() { s.done <- cmd.Wait() }()
 	if err := s.waitReady(ctx, 60*time.Second); err != nil {
 		s.stop()

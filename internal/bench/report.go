@@ -66,6 +66,10 @@ func (r Row) cell(s *Stats, label bool) string {
 	if label && s.Label != "caisse" {
 		prefix = s.Label + " "
 	}
+	if r.Expiry {
+		return fmt.Sprintf("%sp50 %s, p99 %s, max %s; %s of %s expired", prefix, ms(s.P50), ms(s.P99), ms(s.Max),
+			thousands(int64(s.Ops)), thousands(int64(s.Ops+s.Errors)))
+	}
 	if r.ByLatency {
 		return fmt.Sprintf("%sp50 %s, p99 %s%s", prefix, ms(s.P50), ms(s.P99), failures(s))
 	}
@@ -178,7 +182,11 @@ same two inserts, one commit each, through ` + "`sqlitestore.Open`" + ` (the sam
 pragmas and single writer connection as caisse) for SQLite; and **stripe-mock**, Stripe's own
 mock server, as the peer of the Stripe dialect when a ` + "`stripe-mock`" + ` binary is on PATH. A ratio is
 caisse's throughput over the baseline's, or, for the open model, caisse's p99 over pgbench's at the
-same rate. The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
+same rate. The expiry rows have no baseline but their target: ` + "`--expiry`" + ` sessions (10 000) of one
+merchant, seeded ` + "`created`" + ` with deadlines spread over one minute starting 5 s later, served by one
+` + "`caisse serve`" + ` (two on one PostgreSQL database for the two-node row); the lateness of each is its
+` + "`updated_at`" + ` minus its ` + "`expires_at`" + ` as the database holds them once it has expired
+(` + "`--expiry-only`" + ` runs them alone). The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
 depend on it; the ratios are the point. With ` + "`--write`" + `, the run already in the file is kept beside the
 new one, to show the noise between two runs.
 `

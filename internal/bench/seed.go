@@ -37,6 +37,11 @@ type SeedOptions struct {
 	Now time.Time
 	// Seed makes the sessions reproducible (0: random).
 	Seed uint64
+	// Due, when set, makes every session created (awaiting payment) and due
+	// in the DueWithin after Due, their deadlines evenly spread, in order:
+	// sessions for measuring expiry.
+	Due       time.Time
+	DueWithin time.Duration
 }
 
 // SeedResult is what Seed loaded.
@@ -395,6 +400,11 @@ func (g *generator) next() store.Session {
 		s.UpdatedAt = created.Add(time.Duration(10+r.IntN(200)) * time.Second)
 	default:
 		s.Status, s.UpdatedAt = "cancelled", created.Add(time.Duration(1+r.IntN(600))*time.Second)
+	}
+	if !o.Due.IsZero() {
+		s.ExpiresAt = o.Due.Add(time.Duration(i) * o.DueWithin / time.Duration(o.Sessions)).UTC().Truncate(time.Microsecond)
+		s.CreatedAt = s.ExpiresAt.Add(-30 * time.Minute)
+		s.Status, s.UpdatedAt, s.Channel, s.FailureReason, s.CompletedAt = "created", s.CreatedAt, "", "", nil
 	}
 	if s.Status == "completed" && s.CompletedAt.After(o.Now) {
 		now := o.Now.UTC().Truncate(time.Microsecond)

@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -537,25 +538,70 @@ func (s *Service) overdue(cur Session) bool {
 	return open && !cur.ExpiresAt.After(s.now())
 }
 
-// Sweep expires every overdue session (up to a batch) and reports how many it
-// looked at. Each node runs it several times a second, so that sessions
-// expire on time even when River's scheduled job runs late.
+// Sweep expires every overdue session, a batch (up to SweepBatch) per
+// transaction, so that a batch costs one commit, and reports how many it
+// looked at. Each node runs it several times a second; when nothing is due
+// it only reads (no write transaction, which on SQLite would take the one
+// writer's lock four times a second).
 func (s *Service) Sweep(ctx context.Context, scope *store.Scope) (int, error) {
-	due, err := s.Store.SessionsDue(ctx, scope, s.now(), sweepBatch)
-	if err != nil {
-		return 0, err
-	}
-	for _, d := range due {
-		var se *StateError
-		if _, err := s.ExpireDue(ctx, d.Scope, d.ID); err != nil && !errors.As(err, &se) {
-			return len(due), err
+	total := 0
+	for {
+		if due, err := s.Store.SessionsDue(ctx, scope, s.now(), 1); err != nil || len(due) == 0 {
+			return total, err
+		}
+		n, more, err := s.sweepBatch(ctx, scope)
+		total += n
+		if err != nil || !more {
+			return total, err
 		}
 	}
-	return len(due), nil
 }
 
-// sweepBatch bounds the sessions one Sweep expires.
-const sweepBatch = 100
+// sweepBatch expires the sessions of one batch in one transaction, each in a
+// savepoint of it through ExpireDue (walk's compare-and-set on its status),
+// so that a session another node or request moved meanwhile is left as it
+// is. On PostgreSQL the batch is read FOR UPDATE SKIP LOCKED: sweepers of
+// several nodes take disjoint batches instead of waiting on each other's
+// rows. It stops after SweepTxTime, so that a request waiting on one of the
+// batch's sessions waits no longer, leaving the rest to the next batch; more
+// says whether there may be one (a full batch, or one cut short).
+func (s *Service) sweepBatch(ctx context.Context, scope *store.Scope) (n int, more bool, err error) {
+	var failed error
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		ctx := store.WithTx(ctx, tx)
+		due, err := s.Store.SessionsDue(ctx, scope, s.now(), SweepBatch)
+		if err != nil {
+			return err
+		}
+		n = len(due)
+		stop, expired := time.Now().Add(SweepTxTime), 0
+		for _, d := range due {
+			if time.Now().After(stop) {
+				more = true
+				break
+			}
+			out, err := s.ExpireDue(ctx, d.Scope, d.ID)
+			var se *StateError
+			if err != nil && !errors.As(err, &se) {
+				failed = err // its savepoint is rolled back; the sessions expired before it commit
+				break
+			}
+			if err == nil && out.Status == StatusExpired {
+				expired++
+			}
+		}
+		more = more || (n == SweepBatch && expired > 0) // a batch that expired nothing is not run again at once
+		return nil
+	})
+	return n, more, cmp.Or(err, failed)
+}
+
+// SweepBatch bounds the sessions one transaction of Sweep expires, and
+// SweepTxTime the time it spends expiring them.
+const (
+	SweepBatch  = 200
+	SweepTxTime = 500 * time.Millisecond
+)
 
 // Lookup finds a session by id alone, for the customer holding its hosted
 // page link, and returns the principal that acts for the customer on it: the

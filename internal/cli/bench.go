@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -28,6 +29,7 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	var o bench.Options
 	var engines, sqliteClients, write string
 	var quick, asJSON bool
+	var expiry int
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each measurement runs")
 	fs.BoolVar(&quick, "quick", false, "a smoke run: 2 s per measurement")
 	fs.StringVar(&pgURL, "database-url", pgURL, "the PostgreSQL server's administrative database, where throw-away databases are made and dropped (CAISSE_BENCH_DATABASE_URL)")
@@ -36,6 +38,9 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	fs.Float64Var(&o.OpenFraction, "open-fraction", 0.5, "the open model's rate, as a fraction of caisse's closed-model create throughput")
 	fs.StringVar(&write, "write", "", "also write the report to this Markdown file (docs/benchmarks.md), keeping the run it held beside the new one")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of Markdown")
+	fs.IntVar(&expiry, "expiry", 10_000, "how many sessions the expiry measurements make due within --expiry-within (0: no expiry measurement)")
+	fs.DurationVar(&o.ExpiryWindow, "expiry-within", time.Minute, "the time over which the expiry measurements' sessions fall due")
+	fs.BoolVar(&o.ExpiryOnly, "expiry-only", false, "run the expiry measurements alone")
 	fs.Func("note", "a line to add to the report's settings (repeatable): what was built, what else ran", func(v string) error {
 		o.Notes = append(o.Notes, v)
 		return nil
@@ -48,6 +53,19 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	}
 	if quick {
 		o.Duration = 2 * time.Second
+		if !flagSet(fs, "expiry-within") {
+			o.ExpiryWindow = 10 * time.Second
+		}
+		if !flagSet(fs, "expiry") {
+			expiry = 1000
+		}
+	}
+	if expiry < 0 || expiry > 10_000_000 || o.ExpiryWindow <= 0 || o.ExpiryWindow > time.Hour {
+		return usageError{"--expiry must be between 0 and 10000000, --expiry-within between 0 and 1h"}
+	}
+	o.Expiry = expiry
+	if expiry == 0 {
+		o.Expiry = -1 // none
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour {
 		return usageError{"--duration must be between 0 and 1h"}
@@ -117,4 +135,11 @@ func redactURL(raw string) string {
 		return config.Redact(raw)
 	}
 	return raw
+}
+
+// flagSet reports whether the command line set the flag called name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -18,7 +18,7 @@ type Queries struct {
 	SessionLookup       string // id
 	SessionSetStart     string // merchant_id, livemode, id, attempt, connector_ref, connector_url, connector_check
 	SessionsToReconcile string // merchant_id or '', since, after seq, limit
-	SessionsDue         string // now, limit
+	SessionsDue         string // now, limit; locks the rows it returns, skipping locked ones, where the engine can
 	SessionsDueInScope  string // now, limit, merchant_id, livemode
 	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
 
@@ -54,8 +54,10 @@ type Queries struct {
 // as 1 and NOT on its 0/1 columns); JSON bound as text, which PostgreSQL
 // types jsonb from the column it is stored in or compared with, as a ::jsonb
 // cast would; RETURNING and ON CONFLICT DO NOTHING (SQLite 3.35 and later).
-// An engine replaces only the statements its database needs written
-// otherwise; each call returns a fresh copy for it to change.
+// SessionsDue and SessionsDueInScope are PostgreSQL's (FOR UPDATE SKIP
+// LOCKED): SQLite replaces them. An engine replaces only the statements its
+// database needs written otherwise; each call returns a fresh copy for it to
+// change.
 func PortableQueries() Queries {
 	return Queries{
 		MerchantInsert: `INSERT INTO merchants (id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at)
@@ -91,13 +93,16 @@ func PortableQueries() Queries {
 			WHERE ($1 = '' OR merchant_id = $1) AND attempt <> '' AND seq > $3
 				AND (status IN ('pending', 'processing') OR updated_at >= $2)
 			ORDER BY seq LIMIT $4`,
+		// The sweep's batch, locked for its transaction; rows another
+		// sweeper holds are skipped, so that two nodes take disjoint batches.
+		// SQLite, which has neither clause nor a second writer, runs its own.
 		SessionsDue: `SELECT ` + SessionColumns + ` FROM sessions
 			WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
-			ORDER BY expires_at LIMIT $2`,
+			ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
 		SessionsDueInScope: `SELECT ` + SessionColumns + ` FROM sessions
 			WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
 				AND merchant_id = $3 AND livemode = $4
-			ORDER BY expires_at LIMIT $2`,
+			ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
 		SessionSetMetadata: `UPDATE sessions SET metadata = $5, updated_at = $6
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4
 			RETURNING ` + SessionColumns,

@@ -6,6 +6,11 @@ import "github.com/caisse/caisse/internal/store/sqldb"
 // for those SQLite's planner needs told.
 var queries = func() sqldb.Queries {
 	q := sqldb.PortableQueries()
+	// The sweep: SQLite has one writer, so its write transaction locks
+	// everything a FOR UPDATE SKIP LOCKED would (a clause it does not know).
+	q.SessionsDue = `SELECT ` + sqldb.SessionColumns + ` FROM sessions
+		WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
+		ORDER BY expires_at LIMIT $2`
 	// The sweep of one scope: left to itself, SQLite reads the scope's open
 	// sessions through sessions_status and sorts them by deadline (a temporary
 	// B-tree); sessions_due walks them in deadline order instead.
