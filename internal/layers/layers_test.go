@@ -61,7 +61,7 @@ var allowed = map[string][]string{
 	"internal/layers":  {},
 
 	// Measuring: caisse bench and caisse seed (cli runs them).
-	"internal/bench": {"internal/merchant", "internal/randid", "internal/store", "internal/store/sqldb", "internal/store/sqlitestore"},
+	"internal/bench": {"internal/merchant", "internal/randid", "internal/store", "internal/store/pgstore", "internal/store/sqldb", "internal/store/sqlitestore"},
 
 	// Test harnesses.
 	"internal/testdb":     {"internal/randid", "internal/store/pgstore", "internal/store/sqlitestore"},
