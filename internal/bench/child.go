@@ -141,12 +141,18 @@ func (s *caisse) stop() {
 	if s == nil || s.cmd.Process == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	terminate(s.cmd, s.done, 10*time.Second)
+}
+
+// terminate sends SIGTERM to a child whose Wait result arrives on done, and
+// kills it if it has not exited after grace.
+func terminate(cmd *exec.Cmd, done <-chan error, grace time.Duration) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
 

@@ -3,9 +3,9 @@ package bench
 import (
 	"context"
 	"encoding/hex"
+	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caisse/caisse/internal/randid"
@@ -56,43 +56,6 @@ func sqliteLoop(ctx context.Context, dir string, clients int, d time.Duration) (
 		}
 		return tx.Commit()
 	}
-	start := time.Now()
-	deadline := start.Add(d)
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	var first error
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if !t0.Before(deadline) {
-					break
-				}
-				if err := one(); err != nil {
-					mu.Lock()
-					errs++
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	s := newStats("bare loop", all, errs, time.Since(start))
-	if first != nil {
-		s.FirstError = first.Error()
-	}
-	return s, nil
+	// The same closed model as caisse's load; one() reaches no HTTP client.
+	return closedLoad(ctx, "bare loop", clients, d, nil, func(context.Context, *http.Client, int, int) error { return one() }), nil
 }
