@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -173,7 +175,29 @@ func serve(ctx context.Context, args []string, env Env) error {
 		srv.Close()
 		return err
 	}
+	if cfg.DebugAddr != "" {
+		debug, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			ln.Close()
+			srv.Close()
+			return err
+		}
+		defer debug.Close()
+		log.Warn("profiler listening: keep this address private", "debug_addr", debug.Addr().String())
+		go http.Serve(debug, profiler()) //nolint:errcheck // ends when the listener closes
+	}
 	return srv.Serve(ctx, ln)
+}
+
+// profiler serves Go's net/http/pprof handlers, for `serve --debug-addr`.
+func profiler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // withStore opens and migrates the database for a one-shot command.

@@ -19,6 +19,7 @@ import (
 // Config is every setting of caisse serve.
 type Config struct {
 	Addr        string  // CAISSE_ADDR
+	DebugAddr   string  // CAISSE_DEBUG_ADDR: Go's profiler (net/http/pprof) listens here; empty for none
 	DatabaseURL string  // CAISSE_DATABASE_URL
 	PublicURL   string  // CAISSE_PUBLIC_URL
 	RateLimit   float64 // CAISSE_RATE_LIMIT, requests per second per API key; 0 disables
@@ -94,6 +95,8 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config
 		switch w {
 		case "addr":
 			fs.StringVar(&c.Addr, "addr", env("CAISSE_ADDR", DefaultAddr), "listen address (CAISSE_ADDR)")
+			fs.StringVar(&c.DebugAddr, "debug-addr", env("CAISSE_DEBUG_ADDR", ""),
+				"listen address of Go's profiler, /debug/pprof/; empty for none (CAISSE_DEBUG_ADDR)")
 		case "database-url":
 			fs.StringVar(&c.DatabaseURL, "database-url", env("CAISSE_DATABASE_URL", DefaultDatabaseURL),
 				"sqlite:PATH or postgres://… (CAISSE_DATABASE_URL)")
