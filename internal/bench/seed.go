@@ -135,7 +135,11 @@ func (g *generator) batches(ctx context.Context, st store.Store) error {
 		n := min(SeedBatch, g.o.Sessions-g.i)
 		counts := map[store.Status]int{}
 		err := st.InTx(ctx, func(tx store.Tx) error {
-			stmt, err := tx.SQL().PrepareContext(ctx, insert)
+			sqlTx, err := tx.SQL(ctx)
+			if err != nil {
+				return err
+			}
+			stmt, err := sqlTx.PrepareContext(ctx, insert)
 			if err != nil {
 				return err
 			}

@@ -176,7 +176,11 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 
 // insert queues jobs in tx.
 func (s *Service) insert(ctx context.Context, tx store.Tx, jobs ...river.InsertManyParams) error {
-	_, err := s.Jobs.InsertManyTx(ctx, tx.SQL(), jobs)
+	sqlTx, err := tx.SQL(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.Jobs.InsertManyTx(ctx, sqlTx, jobs)
 	return err
 }
 

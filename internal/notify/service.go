@@ -393,7 +393,11 @@ func (s *Service) insert(ctx context.Context, tx store.Tx, jobs []river.InsertMa
 	if len(jobs) == 0 {
 		return nil
 	}
-	_, err := s.Jobs.InsertManyTx(ctx, tx.SQL(), jobs)
+	sqlTx, err := tx.SQL(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.Jobs.InsertManyTx(ctx, sqlTx, jobs)
 	return err
 }
 

@@ -255,15 +255,17 @@ type IdempotencyRecord struct {
 // Tx is the data methods that run inside one transaction (Store.InTx), and
 // the transaction itself, so that River jobs are inserted in it (InsertTx).
 type Tx interface {
-	// SQL is the underlying transaction.
-	SQL() *sql.Tx
+	// SQL is the underlying transaction, begun now if the engine had
+	// deferred it (see sqldb.Pipeliner).
+	SQL(ctx context.Context) (*sql.Tx, error)
 	// SessionGet reads one session of the scope.
 	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
 	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
 	// EventCreate inserts an event and returns it with Seq set.
 	EventCreate(ctx context.Context, e Event) (Event, error)
-	// SessionCreate inserts a session and returns it with Seq set.
+	// SessionCreate inserts a session and returns it with Seq set, except in a
+	// transaction whose writes the engine pipelines (sqldb.Pipeliner): 0 there.
 	SessionCreate(ctx context.Context, s Session) (Session, error)
 	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
 	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
@@ -271,7 +273,9 @@ type Tx interface {
 	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
 	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error
 	// IdempotencyPut stores a finished record for a key no record holds yet;
-	// ErrConflict, writing nothing, when one does.
+	// ErrConflict, writing nothing, when one does (on PostgreSQL the
+	// transaction is then aborted: roll it back). In a transaction whose
+	// writes the engine pipelines, the conflict shows at commit.
 	IdempotencyPut(ctx context.Context, rec IdempotencyRecord) error
 }
 

@@ -15,8 +15,9 @@ import (
 	neturl "net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
@@ -126,4 +127,20 @@ func (engine) Translate(err error) error {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// Pipeline sends stmts as one pgx batch: one round trip, and, with no BEGIN
+// among them, one implicit transaction that commits all or none.
+func (engine) Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqldb.Deferred) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pgstore: %T is not a pgx connection", dc)
+		}
+		var b pgx.Batch
+		for _, d := range stmts {
+			b.Queue(d.Query, d.Args...)
+		}
+		return c.Conn().SendBatch(ctx, &b).Close()
+	})
 }

@@ -77,11 +77,56 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	deep := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(max(n-30000, 1)) * 10 * time.Second)
-	storetest.CheckPlans(t, s.Store, deep, storetest.Planner{
+	planner := storetest.Planner{
 		Explain:  explain,
 		FullScan: func(plan string) bool { return strings.Contains(plan, "Seq Scan") },
 		Sorts:    func(plan string) bool { return strings.Contains(plan, "Sort") },
-	})
+	}
+	storetest.CheckPlans(t, s.Store, deep, planner)
+	// The same shapes as generic plans: pgx prepares its statements, and
+	// PostgreSQL may then plan them once without the parameters' values.
+	conn, err := s.Writer.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		t.Fatal(err)
+	}
+	planner.Explain = func(q string, args []any) string {
+		// EXECUTE takes its parameters as literals (a generic plan does
+		// not look at them anyway).
+		params := make([]string, len(args))
+		for i, a := range args {
+			switch v := a.(type) {
+			case string:
+				params[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+			case time.Time:
+				params[i] = "'" + v.Format(time.RFC3339Nano) + "'"
+			default:
+				params[i] = fmt.Sprint(v)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "PREPARE plan_case AS "+q); err != nil {
+			t.Fatalf("prepare %s: %v", q, err)
+		}
+		defer conn.ExecContext(ctx, "DEALLOCATE plan_case") //nolint:errcheck // the connection is closed at the end
+		rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE plan_case("+strings.Join(params, ", ")+")")
+		if err != nil {
+			t.Fatalf("explain %s: %v", q, err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(line + "\n")
+		}
+		return "(generic plan)\n" + b.String()
+	}
+	storetest.CheckPlans(t, s.Store, deep, planner)
 	byID := explain(`SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		[]any{"mer_big", false, "cs_77"})
 	if strings.Contains(byID, "Seq Scan") {

@@ -13,6 +13,7 @@ type Queries struct {
 	KeyRevoke    string // id, revoked_at
 
 	SessionInsert       string // sessionTable.args; RETURNING seq
+	SessionInsertLater  string // SessionInsert without RETURNING, for a lazy transaction's queue
 	SessionGet          string // merchant_id, livemode, id
 	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or ''
 	SessionLookup       string // id
@@ -45,7 +46,7 @@ type Queries struct {
 	IdempotencyGet      string // merchant_id, livemode, key
 	IdempotencyTakeover string // merchant_id, livemode, key, request_hash, new locked_at, lockedBefore
 	IdempotencyFinish   string // merchant_id, livemode, key, status_code, body, locked_at of the owner's claim
-	IdempotencyPut      string // merchant_id, livemode, key, request_hash, created_at, status_code, body; DO NOTHING on conflict
+	IdempotencyPut      string // merchant_id, livemode, key, request_hash, created_at, status_code, body; a unique violation if the key is taken
 	IdempotencyPurge    string // created_before
 }
 
@@ -73,7 +74,8 @@ func PortableQueries() Queries {
 			FROM api_keys WHERE merchant_id = $1 ORDER BY created_at, id`,
 		KeyRevoke: `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`,
 
-		SessionInsert: sessionTable.insert() + ` RETURNING seq`,
+		SessionInsert:      sessionTable.insert() + ` RETURNING seq`,
+		SessionInsertLater: sessionTable.insert(),
 		SessionGet: `SELECT ` + SessionColumns + ` FROM sessions
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		SessionChangeStatus: `UPDATE sessions
@@ -143,7 +145,7 @@ func PortableQueries() Queries {
 		IdempotencyFinish: `UPDATE idempotency_keys SET done = true, status_code = $4, body = $5
 			WHERE merchant_id = $1 AND livemode = $2 AND key = $3 AND NOT done AND locked_at = $6`,
 		IdempotencyPut: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at, done, status_code, body)
-			VALUES ($1, $2, $3, $4, $5, $5, true, $6, $7) ON CONFLICT DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $5, true, $6, $7)`,
 		IdempotencyPurge: `DELETE FROM idempotency_keys WHERE created_at < $1`,
 	}
 }

@@ -50,7 +50,10 @@ type Store struct {
 	Reader, Writer *sql.DB
 	Q              *Queries
 	Engine         Engine
-	tx             *sql.Tx // set on the copy of the store that InTx hands out
+	// ReadStatements and WriteStatements, when set, keep the statements run
+	// on the reader and writer pools prepared (see Statements).
+	ReadStatements, WriteStatements *Statements
+	tx                              *txn // set on the copy of the store that InTx hands out
 }
 
 // querier is what pools and transactions share.
@@ -76,17 +79,36 @@ func (s *Store) bound(ctx context.Context) *Store {
 // read is where reads go: the transaction, else the reader pool.
 func (s *Store) read(ctx context.Context) querier {
 	if b := s.bound(ctx); b.tx != nil {
-		return b.tx
+		return b.in(ctx)
 	}
-	return s.Reader
+	return on(s.ReadStatements, nil, s.Reader)
 }
 
 // write is where writes go: the transaction, else the writer pool.
 func (s *Store) write(ctx context.Context) querier {
 	if b := s.bound(ctx); b.tx != nil {
-		return b.tx
+		return b.in(ctx)
 	}
-	return s.Writer
+	return on(s.WriteStatements, nil, s.Writer)
+}
+
+// in is the transaction (begun if it was lazy), through the writer's
+// statement cache if there is one.
+func (s *Store) in(ctx context.Context) querier {
+	q := s.tx.sql(ctx)
+	tx, _ := q.(*sql.Tx)
+	if tx == nil {
+		return q // failed: see txn.sql
+	}
+	return on(s.WriteStatements, tx, tx)
+}
+
+// on is q, through the statement cache c if there is one.
+func on(c *Statements, tx *sql.Tx, q querier) querier {
+	if c == nil {
+		return q
+	}
+	return prepared{c: c, tx: tx, q: q}
 }
 
 // savepoints numbers the savepoints of nested InTx calls.
@@ -96,41 +118,56 @@ var savepoints atomic.Int64
 // when fn returns nil and rolled back otherwise. Within a transaction (InTx's
 // own, or one ctx carries) it runs fn in a savepoint of that transaction
 // instead: released when fn returns nil, rolled back to otherwise, and
-// committed only with the enclosing transaction.
+// committed only with the enclosing transaction. On an engine that pipelines
+// (Pipeliner), writes whose results nobody reads wait for the transaction's
+// first read or for its commit (see txn).
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	if b := s.bound(ctx); b.tx != nil {
 		return b.savepoint(ctx, fn)
 	}
-	tx, err := s.Writer.BeginTx(ctx, nil)
+	t, err := s.begin(ctx)
 	if err != nil {
 		return s.Engine.Translate(err)
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	bound := *s
-	bound.tx = tx
+	bound.tx = t
 	if err := fn(&bound); err != nil {
+		t.close()
+		if t.err != nil && !errors.Is(err, t.err) {
+			err = errors.Join(err, s.Engine.Translate(t.err))
+		}
 		return err
 	}
-	return s.Engine.Translate(tx.Commit())
+	return s.Engine.Translate(t.commit(ctx))
 }
 
 func (s *Store) savepoint(ctx context.Context, fn func(tx store.Tx) error) error {
 	name := fmt.Sprintf("caisse_%d", savepoints.Add(1))
-	if _, err := s.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := s.in(ctx).ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return s.Engine.Translate(err)
 	}
 	if err := fn(s); err != nil {
-		if _, rerr := s.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		if _, rerr := s.in(ctx).ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, s.Engine.Translate(rerr))
 		}
 		return err
 	}
-	_, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	_, err := s.in(ctx).ExecContext(ctx, "RELEASE SAVEPOINT "+name)
 	return s.Engine.Translate(err)
 }
 
-// SQL is the transaction InTx runs on (nil outside InTx), for River's InsertTx.
-func (s *Store) SQL() *sql.Tx { return s.tx }
+// SQL is the transaction InTx runs on, begun if it was lazy, for River's
+// InsertTx.
+func (s *Store) SQL(ctx context.Context) (*sql.Tx, error) {
+	if s.tx == nil {
+		return nil, errNoTx
+	}
+	s.tx.sql(ctx)
+	if s.tx.err != nil {
+		return nil, s.Engine.Translate(s.tx.err)
+	}
+	return s.tx.tx, nil
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -144,6 +181,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	for _, c := range []*Statements{s.ReadStatements, s.WriteStatements} {
+		if c != nil {
+			c.close()
+		}
+	}
 	err := s.Writer.Close()
 	if s.Reader != s.Writer {
 		err = errors.Join(err, s.Reader.Close())
@@ -268,6 +310,9 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 	args, err := sessionTable.args(s.Engine, &in)
 	if err != nil {
 		return in, err
+	}
+	if b := s.bound(ctx); b.tx != nil && b.tx.lazy() {
+		return in, s.later(ctx, s.Q.SessionInsertLater, args...) // Seq stays 0: known at commit
 	}
 	if err := s.write(ctx).QueryRowContext(ctx, s.Q.SessionInsert, args...).Scan(&in.Seq); err != nil {
 		return in, s.translate(err)
@@ -473,8 +518,8 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		{"payment_id", f.PaymentID}, {"user_phone", f.UserPhone}, {"customer_id", f.CustomerID},
 		{"customer_email", f.CustomerEmail},
 	} {
-		if eq.v != "" {
-			add(eq.col+" = $%d", eq.v)
+		if eq.v != "" { // "<> ''" names the partial index's condition (0006_partial_indexes.sql)
+			add(eq.col+" = $%d AND "+eq.col+" <> ''", eq.v)
 		}
 	}
 	if len(f.Statuses) > 0 {
@@ -724,12 +769,8 @@ func (s *Store) IdempotencyFinish(ctx context.Context, rec store.IdempotencyReco
 
 // IdempotencyPut stores a finished record for a free key.
 func (s *Store) IdempotencyPut(ctx context.Context, rec store.IdempotencyRecord) error {
-	n, err := s.exec(ctx, s.Q.IdempotencyPut, rec.MerchantID, rec.Livemode, rec.Key, rec.RequestHash,
+	return s.later(ctx, s.Q.IdempotencyPut, rec.MerchantID, rec.Livemode, rec.Key, rec.RequestHash,
 		s.Engine.TimeArg(rec.CreatedAt), rec.StatusCode, rec.Body)
-	if err == nil && n == 0 {
-		err = store.ErrConflict
-	}
-	return err
 }
 
 // IdempotencyPurge deletes keys created before the given time.

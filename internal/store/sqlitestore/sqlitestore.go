@@ -41,7 +41,7 @@ const BusyTimeout = 2 * time.Second
 // Open opens (creating if needed) the SQLite database file at path.
 func Open(path string) (*Store, error) {
 	pragmas := url.Values{"_pragma": {
-		"journal_mode(WAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(FULL)",
+		"journal_mode(WAL)", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(FULL)", "temp_store(MEMORY)",
 	}, "_txlock": {"immediate"}}
 	writer, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
@@ -57,7 +57,9 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: engine{}}}
+	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: engine{},
+		// modernc's driver parses each statement it runs: keep them prepared.
+		ReadStatements: sqldb.NewStatements(reader), WriteStatements: sqldb.NewStatements(writer)}}
 	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -73,6 +75,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.ReadStatements.Warm(ctx, s.Q)
+	s.WriteStatements.Warm(ctx, s.Q)
 	return sqldb.MigrateJobs(ctx, s.JobDriver())
 }
 

@@ -42,6 +42,7 @@ func Run(t *testing.T, s store.Store) {
 	}
 	maps.Copy(cases, lifecycleCases())
 	maps.Copy(cases, connectorCases())
+	maps.Copy(cases, txnCases())
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -549,8 +550,8 @@ func testInTx(t *testing.T, s store.Store) {
 	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
 	change := func(sess store.Session, fail bool) error {
 		return s.InTx(ctx, func(tx store.Tx) error {
-			if tx.SQL() == nil {
-				t.Error("Tx.SQL is nil inside InTx")
+			if sqlTx, err := tx.SQL(ctx); sqlTx == nil || err != nil {
+				t.Errorf("Tx.SQL inside InTx: %v, %v", sqlTx, err)
 			}
 			got, err := tx.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "pending", At: now()})
 			if err != nil {
