@@ -131,7 +131,12 @@ func (engine) Translate(err error) error {
 
 // Pipeline sends stmts as one pgx batch: one round trip, and, with no BEGIN
 // among them, one implicit transaction that commits all or none.
-func (engine) Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqldb.Deferred) error {
+func (engine) Pipeline(ctx context.Context, db *sql.DB, stmts []sqldb.Deferred) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {

@@ -65,6 +65,11 @@ func (c *Statements) get(ctx context.Context, query string, may bool) *sql.Stmt 
 	return st
 }
 
+// Exec runs query in tx through its prepared statement if it is cached.
+func (c *Statements) Exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	return prepared{c: c, tx: tx, q: tx}.ExecContext(ctx, query, args...)
+}
+
 // close closes every statement.
 func (c *Statements) close() {
 	c.mu.Lock()

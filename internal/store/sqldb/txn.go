@@ -3,16 +3,19 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 )
 
-// Pipeliner is an engine that can send a transaction's statements in one
-// round trip (PostgreSQL's extended-protocol pipeline: the statements before
-// one Sync run as one implicit transaction, all or none).
+// Pipeliner is an engine that commits a transaction of writes alone better
+// than statement by statement: PostgreSQL sends them in one round trip (an
+// extended-protocol pipeline: the statements before one Sync run as one
+// implicit transaction, all or none); SQLite commits the writes of
+// concurrent requests together, one fsync for the group (group commit).
 type Pipeliner interface {
-	// Pipeline runs stmts in order in one transaction on conn, committing
+	// Pipeline runs stmts in order in one transaction on db, committing
 	// them all or none, and returns the first error.
-	Pipeline(ctx context.Context, conn *sql.Conn, stmts []Deferred) error
+	Pipeline(ctx context.Context, db *sql.DB, stmts []Deferred) error
 }
 
 // Deferred is a write whose result nobody reads, held until its transaction
@@ -25,10 +28,10 @@ type Deferred struct {
 // txn is a write transaction of InTx. On a Pipeliner engine it begins lazily:
 // writes sent through later wait in queued until a statement needs an answer
 // (then BEGIN and the queue go first) or until commit, where a transaction
-// that never needed an answer goes in one round trip — an idempotent create
-// is BEGIN, two INSERTs and COMMIT in one.
+// that never needed an answer goes to the engine's Pipeline — on PostgreSQL
+// an idempotent create is BEGIN, two INSERTs and COMMIT in one round trip.
 type txn struct {
-	conn   *sql.Conn // the pinned connection of a lazy transaction
+	db     *sql.DB   // the writer pool
 	pipe   Pipeliner // nil: begun at once, no queue
 	tx     *sql.Tx   // the transaction once begun
 	queued []Deferred
@@ -37,19 +40,18 @@ type txn struct {
 
 // sql is the begun transaction, beginning it and sending the queue first if
 // need be. If that fails, t.err says why and the querier returned fails every
-// statement (a closed connection or a finished transaction).
+// statement.
 func (t *txn) sql(ctx context.Context) querier {
-	if t.tx != nil || t.err != nil {
-		if t.tx != nil {
-			return t.tx
-		}
-		return t.conn
+	switch {
+	case t.tx != nil:
+		return t.tx
+	case t.err != nil:
+		return closedDB
 	}
-	tx, err := t.conn.BeginTx(ctx, nil)
+	tx, err := t.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.err = err
-		t.conn.Close()
-		return t.conn
+		return closedDB
 	}
 	t.tx = tx
 	for _, d := range t.queued {
@@ -66,8 +68,8 @@ func (t *txn) sql(ctx context.Context) querier {
 // lazy reports whether a write may wait in the queue.
 func (t *txn) lazy() bool { return t.pipe != nil && t.tx == nil && t.err == nil }
 
-// commit commits what the transaction did: the queue in one round trip if it
-// never began.
+// commit commits what the transaction did: the queue through the engine's
+// Pipeline if it never began.
 func (t *txn) commit(ctx context.Context) error {
 	defer t.close()
 	switch {
@@ -76,35 +78,28 @@ func (t *txn) commit(ctx context.Context) error {
 	case t.tx != nil:
 		return t.tx.Commit()
 	case len(t.queued) > 0:
-		return t.pipe.Pipeline(ctx, t.conn, t.queued)
+		return t.pipe.Pipeline(ctx, t.db, t.queued)
 	}
 	return nil
 }
 
-// close rolls back what is not committed and returns the connection.
+// close rolls back what is not committed.
 func (t *txn) close() {
 	if t.tx != nil {
 		t.tx.Rollback() //nolint:errcheck // a no-op after Commit
-	}
-	if t.conn != nil {
-		t.conn.Close()
 	}
 }
 
 // begin starts InTx's transaction: a lazy one on a Pipeliner engine.
 func (s *Store) begin(ctx context.Context) (*txn, error) {
 	if p, ok := s.Engine.(Pipeliner); ok {
-		conn, err := s.Writer.Conn(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return &txn{conn: conn, pipe: p}, nil
+		return &txn{db: s.Writer, pipe: p}, nil
 	}
 	tx, err := s.Writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &txn{tx: tx}, nil
+	return &txn{db: s.Writer, tx: tx}, nil
 }
 
 // later runs a write whose result nobody reads: queued in a lazy
@@ -120,3 +115,17 @@ func (s *Store) later(ctx context.Context, query string, args ...any) error {
 
 // errNoTx is SQL outside a transaction.
 var errNoTx = errors.New("sqldb: not in a transaction")
+
+// closedDB fails every statement at once ("sql: database is closed"): it
+// stands for a transaction that could not begin (txn.err says why).
+var closedDB = func() *sql.DB {
+	db := sql.OpenDB(noConnector{})
+	db.Close()
+	return db
+}()
+
+// noConnector is closedDB's: it is never asked for a connection.
+type noConnector struct{}
+
+func (noConnector) Connect(context.Context) (driver.Conn, error) { return nil, errNoTx }
+func (noConnector) Driver() driver.Driver                        { return nil }

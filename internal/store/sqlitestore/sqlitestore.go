@@ -57,9 +57,10 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: engine{},
-		// modernc's driver parses each statement it runs: keep them prepared.
-		ReadStatements: sqldb.NewStatements(reader), WriteStatements: sqldb.NewStatements(writer)}}
+	// modernc's driver parses each statement it runs: keep them prepared.
+	writes := sqldb.NewStatements(writer)
+	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: &engine{group{stmts: writes}},
+		ReadStatements: sqldb.NewStatements(reader), WriteStatements: writes}}
 	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -83,11 +84,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 // JobDriver is River's SQLite driver on the writer pool.
 func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(s.Writer) }
 
-type engine struct{}
+// engine is SQLite's conventions, and its group commit of write-only
+// transactions (sqldb.Pipeliner).
+type engine struct{ group }
 
-func (engine) TimeArg(t time.Time) any { return t.UnixMicro() }
+func (*engine) TimeArg(t time.Time) any { return t.UnixMicro() }
 
-func (engine) Translate(err error) error {
+func (*engine) Translate(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/caisse/caisse/internal/store"
@@ -15,6 +17,7 @@ func txnCases() map[string]func(*testing.T, store.Store) {
 	return map[string]func(*testing.T, store.Store){
 		"TxConflictAtCommit": testTxConflictAtCommit,
 		"TxReadsItsWrites":   testTxReadsItsWrites,
+		"TxConcurrent":       testTxConcurrent,
 	}
 }
 
@@ -79,5 +82,48 @@ func testTxReadsItsWrites(t *testing.T, s store.Store) {
 	}
 	if _, err := s.SessionGet(ctx, scope, sess.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a rolled-back session: %v, want ErrNotFound", err)
+	}
+}
+
+// testTxConcurrent runs 48 idempotent creates at once, every key used by two
+// of them (SQLite commits such transactions in groups, each in a savepoint):
+// exactly one create of each key commits, with its session; the other gets
+// ErrConflict and leaves no session.
+func testTxConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	const n = 48
+	sessions := make([]store.Session, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		sessions[i] = newSession(scope, now())
+		rec := store.IdempotencyRecord{Scope: scope, Key: fmt.Sprintf("key-%d", i/2), RequestHash: []byte("h"), Done: true,
+			StatusCode: 201, Body: []byte(`{}`), CreatedAt: now(), LockedAt: now()}
+		wg.Go(func() {
+			errs[i] = s.InTx(ctx, func(tx store.Tx) error {
+				if _, err := tx.SessionCreate(ctx, sessions[i]); err != nil {
+					return err
+				}
+				return tx.IdempotencyPut(ctx, rec)
+			})
+		})
+	}
+	wg.Wait()
+	for k := 0; k < n; k += 2 {
+		won := 0
+		for _, i := range []int{k, k + 1} {
+			_, err := s.SessionGet(ctx, scope, sessions[i].ID)
+			switch {
+			case errs[i] == nil && err == nil:
+				won++
+			case errors.Is(errs[i], store.ErrConflict) && errors.Is(err, store.ErrNotFound):
+			default:
+				t.Errorf("create %d: %v, its session: %v", i, errs[i], err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("key-%d: %d creates committed, want 1", k/2, won)
+		}
 	}
 }
