@@ -15,6 +15,7 @@ import (
 	neturl "net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/riverqueue/river/riverdriver"
@@ -110,6 +111,12 @@ func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riverdatabasesq
 type engine struct{}
 
 func (engine) TimeArg(t time.Time) any { return t.UTC() }
+
+// Fresh runs the query as an unnamed statement, which PostgreSQL plans for
+// the values bound to it; pgx would otherwise prepare it once per
+// connection, and PostgreSQL switch to a generic plan after five runs
+// whenever that plan's estimate looks no worse.
+func (engine) Fresh(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
 
 func (engine) Translate(err error) error {
 	var pe *pgconn.PgError

@@ -81,6 +81,18 @@ func TestQueryPlans(t *testing.T) {
 		Explain:  explain,
 		FullScan: func(plan string) bool { return strings.Contains(plan, "Seq Scan") },
 		Sorts:    func(plan string) bool { return strings.Contains(plan, "Sort") },
+		ReadsRows: func(plan string) bool {
+			for _, line := range strings.Split(plan, "\n") {
+				// An Index Scan reads the table's rows (an Index Only Scan does
+				// not): only the page's own rows, by primary key, may be read.
+				if strings.Contains(line, "Heap Scan on sessions") ||
+					strings.Contains(line, "Index Scan using") && strings.Contains(line, " on sessions ") &&
+						!strings.Contains(line, "Index Scan using sessions_pkey on sessions ") {
+					return true
+				}
+			}
+			return false
+		},
 	})
 	byID := explain(`SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		[]any{"mer_big", false, "cs_77"})
