@@ -65,8 +65,18 @@ type Options struct {
 	// (default 10 000; negative: none), within ExpiryWindow (default a minute).
 	Expiry       int
 	ExpiryWindow time.Duration
-	// ExpiryOnly runs the expiry measurements alone.
+	// ExpiryOnly runs the expiry measurements alone (with ListsOnly: the
+	// expiry and list measurements).
 	ExpiryOnly bool
+	// Lists is how many sessions of one merchant the list measurements seed
+	// (default 1 000 000; negative: no list measurement); they time the
+	// mobile-money list and searches at page 1 and deep (listsDeep) with
+	// ListsClients clients (default 4).
+	Lists        int
+	ListsClients int
+	// ListsOnly runs the list measurements alone (with ExpiryOnly: the
+	// expiry and list measurements).
+	ListsOnly bool
 }
 
 // Report is a bench run: its settings and every measurement.
@@ -139,6 +149,12 @@ func (o *Options) defaults() {
 	if o.ExpiryWindow <= 0 {
 		o.ExpiryWindow = time.Minute
 	}
+	if o.Lists == 0 {
+		o.Lists = 1_000_000
+	}
+	if o.ListsClients <= 0 {
+		o.ListsClients = 4
+	}
 }
 
 // Run measures what o asks for and returns the report. Every measurement
@@ -160,22 +176,32 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		o.Dir = dir
 	}
 	b := &runner{o: o, cmd: command{exe: o.Executable, env: o.Env}}
+	// The create and retrieve rows run unless one set is asked for alone.
+	all := !o.ExpiryOnly && !o.ListsOnly
+	expiry := o.Expiry > 0 && (all || o.ExpiryOnly)
+	lists := o.Lists > 0 && (all || o.ListsOnly)
 	for _, e := range o.Engines {
 		var err error
 		switch e {
 		case "postgres":
-			if !o.ExpiryOnly {
+			if all {
 				err = b.postgres(ctx, &r)
 			}
-			if err == nil && o.Expiry > 0 {
+			if err == nil && expiry {
 				err = b.expiryPostgres(ctx, &r)
 			}
+			if err == nil && lists {
+				err = b.listsPostgres(ctx, &r)
+			}
 		case "sqlite":
-			if !o.ExpiryOnly {
+			if all {
 				err = b.sqlite(ctx, &r)
 			}
-			if err == nil && o.Expiry > 0 {
+			if err == nil && expiry {
 				err = b.expirySQLite(ctx, &r)
+			}
+			if err == nil && lists {
+				err = b.listsSQLite(ctx, &r)
 			}
 		default:
 			err = fmt.Errorf("unknown engine %q (postgres, sqlite)", e)

@@ -37,7 +37,7 @@ func TestRunSQLite(t *testing.T) {
 	start := time.Now()
 	r, err := bench.Run(ctx, bench.Options{
 		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, SQLiteClients: []int{2},
-		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress, Expiry: -1,
+		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress, Expiry: -1, Lists: -1,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, progress.String())
@@ -133,5 +133,45 @@ func TestExpirySQLite(t *testing.T) {
 	want := "| expiry lateness, SQLite, 300 due within 2s | p50 "
 	if !strings.Contains(md.String(), want) || !strings.Contains(md.String(), "; 300 of 300 expired | target p99 ≤ 1 s | — |") {
 		t.Errorf("the table lacks the expiry row:\n%s", md.String())
+	}
+}
+
+// TestListsSQLite runs the list measurements alone on SQLite, small: a row
+// per list and search, at page 1 and deep, each of pages that hold sessions.
+func TestListsSQLite(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var progress bytes.Buffer
+	r, err := bench.Run(ctx, bench.Options{
+		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
+		Dir: t.TempDir(), Progress: &progress, Duration: 300 * time.Millisecond, Lists: 3000, ListsClients: 2, ListsOnly: true,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	if len(r.Rows) != 7 {
+		t.Fatalf("%d rows, want 7: %+v", len(r.Rows), r.Rows)
+	}
+	for _, row := range r.Rows {
+		if s := row.Caisse; s == nil || s.Ops == 0 || s.Errors != 0 || s.P99 < s.P50 {
+			t.Errorf("%s: %+v", row.Measurement, s)
+		}
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| SQLite list `GET /v1/checkouts`, 3 000 sessions, offset 300, 2 clients | ",
+		"| SQLite search `user_phone` (a customer's few sessions), 3 000 sessions, page 1, 2 clients | ",
+		"| target p50 ≤ 10 ms, p99 ≤ 50 ms | — |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, md.String())
+		}
 	}
 }

@@ -2,16 +2,10 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/caisse/caisse/internal/store"
-	"github.com/caisse/caisse/internal/store/pgstore"
-	"github.com/caisse/caisse/internal/store/sqlitestore"
 )
 
 // expiryLead is how long after the servers are ready the first seeded
@@ -63,26 +57,14 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 		}
 		defer c.stop()
 	}
-	var st interface {
-		store.Store
-		reader() *sql.DB
+	st, postgres, err := openStore(run.database)
+	if err != nil {
+		return row, err
 	}
-	so := SeedOptions{Sessions: n, DueWithin: window}
-	var lateness string // the query of every expired session's lateness, in microseconds
-	if path, ok := strings.CutPrefix(run.database, "sqlite:"); ok {
-		s, err := sqlitestore.Open(path)
-		if err != nil {
-			return row, err
-		}
-		st = sqliteReader{s}
-		lateness = `SELECT updated_at - expires_at FROM sessions WHERE merchant_id = $1 AND status = 'expired'`
-	} else {
-		s, err := pgstore.Open(run.database)
-		if err != nil {
-			return row, err
-		}
-		st = pgReader{s}
-		so.PostgresURL = run.database
+	so := SeedOptions{Sessions: n, DueWithin: window, PostgresURL: postgres}
+	// the query of every expired session's lateness, in microseconds
+	lateness := `SELECT updated_at - expires_at FROM sessions WHERE merchant_id = $1 AND status = 'expired'`
+	if postgres != "" {
 		lateness = `SELECT (extract(epoch FROM updated_at - expires_at) * 1000000)::bigint FROM sessions
 			WHERE merchant_id = $1 AND status = 'expired'`
 	}
@@ -134,16 +116,6 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 		ms(s.P50), ms(s.P99), ms(s.Max))
 	return row, nil
 }
-
-// pgReader and sqliteReader are the stores with their reader pool, for the
-// measurement's own queries.
-type pgReader struct{ *pgstore.Store }
-
-func (s pgReader) reader() *sql.DB { return s.Reader }
-
-type sqliteReader struct{ *sqlitestore.Store }
-
-func (s sqliteReader) reader() *sql.DB { return s.Reader }
 
 // expiryPostgres measures expiry on PostgreSQL with one node, then two, each
 // on a throw-away database of its own.

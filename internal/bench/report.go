@@ -186,7 +186,15 @@ same rate. The expiry rows have no baseline but their target: ` + "`--expiry`" +
 merchant, seeded ` + "`created`" + ` with deadlines spread over one minute starting 5 s later, served by one
 ` + "`caisse serve`" + ` (two on one PostgreSQL database for the two-node row); the lateness of each is its
 ` + "`updated_at`" + ` minus its ` + "`expires_at`" + ` as the database holds them once it has expired
-(` + "`--expiry-only`" + ` runs them alone). The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
+(` + "`--expiry-only`" + ` runs them alone). The list rows have no baseline either: ` + "`--lists`" + ` sessions
+(1 000 000) of one merchant, made by ` + "`caisse seed`" + `'s generator (90 days of them, about 62 % completed,
+amounts from 500 to 500 000 minor units, a few per phone number) in a throw-away database,
+` + "`VACUUM ANALYZE`" + `d on PostgreSQL after the bulk load as autovacuum would on a live database (SQLite
+keeps no statistics unless asked, and caisse does not ask), served by one ` + "`caisse serve`" + `, and
+read by 4 clients for each row: ` + "`GET /v1/checkouts`" + `, and searches by ` + "`status=completed`" + `, by
+an amount range that most sessions fall in, and by one customer's phone, at page 1 and at
+` + "`offset=100000`" + ` (a tenth of the sessions when fewer), each page checked to hold sessions
+(` + "`--lists-only`" + ` runs them alone). The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
 depend on it; the ratios are the point. With ` + "`--write`" + `, the run already in the file is kept beside the
 new one, to show the noise between two runs.
 `

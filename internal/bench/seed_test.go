@@ -45,8 +45,8 @@ func TestSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if total != 2000 || len(page) != 50 {
-			t.Fatalf("search: total %d, page %d", total, len(page))
+		if total != (store.Total{Count: 2000}) || len(page) != 50 {
+			t.Fatalf("search: total %+v, page %d", total, len(page))
 		}
 		for i := 1; i < len(page); i++ {
 			if page[i].CreatedAt.After(page[i-1].CreatedAt) {
@@ -58,8 +58,8 @@ func TestSeed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != int64(n) {
-				t.Errorf("status %s: %d found, %d seeded", status, got, n)
+			if got != (store.Total{Count: int64(n)}) {
+				t.Errorf("status %s: %+v found, %d seeded", status, got, n)
 			}
 		}
 		listed, err := st.SessionList(ctx, scope, store.SessionFilter{Limit: 10}, nil)
@@ -84,8 +84,8 @@ func TestSeed(t *testing.T) {
 			}
 		}
 		found, n, err := st.SessionSearch(ctx, scope, store.SessionFilter{UserPhone: phone, Limit: 100})
-		if err != nil || n < 1 || len(found) == 0 || found[0].UserPhone != phone {
-			t.Errorf("search by phone %s: %d found, %v", phone, n, err)
+		if err != nil || n.Count < 1 || len(found) == 0 || found[0].UserPhone != phone {
+			t.Errorf("search by phone %s: %+v found, %v", phone, n, err)
 		}
 	})
 }

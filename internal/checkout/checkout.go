@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +111,15 @@ type Service struct {
 	// (CAISSE_PUBLIC_URL): operators' callbacks and return pages are under it.
 	PublicURL string
 	Log       *slog.Logger
+	// CountBound is how many matching sessions past the page Search counts
+	// at most (DefaultCountBound when 0).
+	CountBound int64
 }
+
+// DefaultCountBound is how many matching sessions past a page a search
+// counts before it says only "more": as many as Elasticsearch counts by
+// default (track_total_hits), about a millisecond of index walk.
+const DefaultCountBound = 10_000
 
 // Connectors finds the connector that pays a session. In test mode a
 // channel with no connector of its own is paid by connector.Test.
@@ -341,28 +350,30 @@ func (s *Service) views(list []Session) []Session {
 	return list
 }
 
-// Search returns one page of the principal's sessions that match f, and the total.
-// f.UserPhone is normalised before matching.
-func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.SessionFilter) ([]Session, int64, error) {
+// Search returns one page of the principal's sessions that match f, and how
+// many match: exactly, or, past s.CountBound sessions after the page, a
+// lower bound (store.Total). f.UserPhone is normalised before matching.
+func (s *Service) Search(ctx context.Context, p merchant.Principal, f store.SessionFilter) ([]Session, store.Total, error) {
 	for _, st := range f.Statuses {
 		if !ValidStatus(st) {
-			return nil, 0, Invalid("status", "must be one of %v", Statuses)
+			return nil, store.Total{}, Invalid("status", "must be one of %v", Statuses)
 		}
 	}
 	if f.UserPhone != "" {
 		phone, ok := NormalizePhone(f.UserPhone, "")
 		if !ok {
-			return nil, 0, Invalid("user_phone", "must be a valid phone number in E.164 form")
+			return nil, store.Total{}, Invalid("user_phone", "must be a valid phone number in E.164 form")
 		}
 		f.UserPhone = phone
 	}
 	if f.AmountMin != nil && f.AmountMax != nil && *f.AmountMin > *f.AmountMax {
-		return nil, 0, Invalid("amount_min", "must not be greater than amount_max")
+		return nil, store.Total{}, Invalid("amount_min", "must not be greater than amount_max")
 	}
 	if f.CreatedFrom != nil && f.CreatedBefore != nil && !f.CreatedFrom.Before(*f.CreatedBefore) {
-		return nil, 0, Invalid("start_date", "must be before end_date")
+		return nil, store.Total{}, Invalid("start_date", "must be before end_date")
 	}
 	f.Now = s.now()
+	f.CountBound = cmp.Or(s.CountBound, DefaultCountBound)
 	list, total, err := s.Store.SessionSearch(ctx, p.Scope(), f)
 	return s.views(list), total, err
 }

@@ -194,16 +194,16 @@ func TestReadsNeverWrite(t *testing.T) {
 	}
 	for _, statuses := range [][]checkout.Status{{checkout.StatusExpired}, nil} {
 		found, total, err := svc.Search(ctx, p, store.SessionFilter{Statuses: statuses, Limit: 10})
-		if err != nil || total != 1 || len(found) != 1 || found[0].Status != checkout.StatusExpired {
-			t.Errorf("Search %v: %d %v (%v), want the session, expired", statuses, total, found, err)
+		if err != nil || total != (store.Total{Count: 1}) || len(found) != 1 || found[0].Status != checkout.StatusExpired {
+			t.Errorf("Search %v: %+v %v (%v), want the session, expired", statuses, total, found, err)
 		}
 		listed, _, err := svc.List(ctx, p, checkout.ListParams{Filter: store.SessionFilter{Statuses: statuses, Limit: 10}})
 		if err != nil || len(listed) != 1 || listed[0].Status != checkout.StatusExpired {
 			t.Errorf("List %v: %v (%v), want the session, expired", statuses, listed, err)
 		}
 	}
-	if found, total, _ := svc.Search(ctx, p, store.SessionFilter{Statuses: []checkout.Status{checkout.StatusCreated}, Limit: 10}); total != 0 || len(found) != 0 {
-		t.Errorf("Search created: %d %v, want none", total, found)
+	if found, total, _ := svc.Search(ctx, p, store.SessionFilter{Statuses: []checkout.Status{checkout.StatusCreated}, Limit: 10}); total != (store.Total{}) || len(found) != 0 {
+		t.Errorf("Search created: %+v %v, want none", total, found)
 	}
 	if status, events := stored(); status != checkout.StatusCreated || events != 0 {
 		t.Fatalf("after the reads the store holds %s with %d events, want created and none", status, events)

@@ -76,6 +76,9 @@ type Options struct {
 	Now func() time.Time // the clock; time.Now by default
 	// WebhookSchedule replaces notify.DefaultSchedule (tests retry in milliseconds).
 	WebhookSchedule []time.Duration
+	// SearchCountBound replaces checkout.DefaultCountBound (tests count past
+	// a bound of a few sessions).
+	SearchCountBound int64
 }
 
 // JobTimeout is the longest a job may run unless its worker says otherwise
@@ -115,8 +118,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s := &Server{Config: cfg, Store: st, log: opts.Log,
 		Merchants: &merchant.Service{Store: st, Now: opts.Now},
-		Checkout:  &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log},
-		stripe:    &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
+		Checkout: &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log,
+			CountBound: opts.SearchCountBound},
+		stripe: &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
 	box, err := SecretBox(cfg, opts.Log)
 	if err != nil {

@@ -158,10 +158,22 @@ type SessionFilter struct {
 	CreatedBefore *time.Time // exclusive
 	Limit         int
 	Offset        int64
+	// CountBound bounds the count of a search (Store.SessionSearch): it
+	// counts the matches past the page up to this many, and past that says
+	// only that more match (Total.Capped); 0 counts every match.
+	CountBound int64
 	// Now, when set, makes Statuses match sessions as they read at Now: a
 	// created session, or a test-mode pending one, whose expires_at has passed
 	// counts as expired (the sweep has yet to write it).
 	Now time.Time
+}
+
+// Total is how many sessions match a search: Count exactly, or, when
+// Capped, more than Count (the count stopped at SessionFilter.CountBound
+// past the page).
+type Total struct {
+	Count  int64
+	Capped bool
 }
 
 // Keyset places a page next to a known row (session or event) instead of at an
@@ -322,8 +334,12 @@ type Store interface {
 	SessionCreate(ctx context.Context, s Session) (Session, error)
 	// SessionGet reads one session of the scope.
 	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
-	// SessionSearch returns one page of the scope's matching sessions and how many match in all.
-	SessionSearch(ctx context.Context, scope Scope, f SessionFilter) ([]Session, int64, error)
+	// SessionSearch returns the f.Limit of the scope's matching sessions at
+	// f.Offset, newest first, and how many match in all (up to f.CountBound
+	// past the page). The total agrees with the page: when the page is not
+	// empty, at least Offset + its length match, and a full page has more
+	// after it exactly when Total.Count is larger.
+	SessionSearch(ctx context.Context, scope Scope, f SessionFilter) ([]Session, Total, error)
 	// SessionList returns up to f.Limit of the scope's matching sessions, newest
 	// first, next to the keyset session (from the newest when k is nil); f.Offset is ignored.
 	SessionList(ctx context.Context, scope Scope, f SessionFilter, k *Keyset) ([]Session, error)

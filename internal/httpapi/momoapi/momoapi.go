@@ -133,12 +133,14 @@ func reply(w http.ResponseWriter, s checkout.Session, err error) error {
 	return nil
 }
 
-// page is the search and list response of seed 000.
+// page is the search and list response of seed 000, with TotalCountExact:
+// false when total_count is a lower bound (docs/api-momo.md, Paging).
 type page struct {
-	Sessions   []session `json:"sessions"`
-	TotalCount int64     `json:"total_count"`
-	HasMore    bool      `json:"has_more"`
-	NextOffset *int64    `json:"next_offset"`
+	Sessions        []session `json:"sessions"`
+	TotalCount      int64     `json:"total_count"`
+	TotalCountExact bool      `json:"total_count_exact"`
+	HasMore         bool      `json:"has_more"`
+	NextOffset      *int64    `json:"next_offset"`
 }
 
 func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
@@ -151,11 +153,11 @@ func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := page{Sessions: make([]session, 0, len(list)), TotalCount: total}
+		out := page{Sessions: make([]session, 0, len(list)), TotalCount: total.Count, TotalCountExact: !total.Capped}
 		for _, s := range list {
 			out.Sessions = append(out.Sessions, toWire(s))
 		}
-		if next := f.Offset + int64(len(list)); next < total && len(list) > 0 {
+		if next := f.Offset + int64(len(list)); next < total.Count && len(list) > 0 {
 			out.HasMore, out.NextOffset = true, &next
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -100,7 +100,8 @@ func TestSeedRequests(t *testing.T) {
 			t.Fatalf("search: %d %s", r.status, r.raw)
 		}
 		page := r.json(t)
-		if len(page) != 4 || page["total_count"] != 1.0 || page["has_more"] != false || page["next_offset"] != nil {
+		if len(page) != 5 || page["total_count"] != 1.0 || page["total_count_exact"] != true || page["has_more"] != false ||
+			page["next_offset"] != nil {
 			t.Fatalf("search envelope: %s", r.raw)
 		}
 		sessions := page["sessions"].([]any)
@@ -238,8 +239,18 @@ func TestGetListCancel(t *testing.T) {
 type searchResult struct {
 	ids        []string
 	total      int64
+	exact      bool
 	hasMore    bool
 	nextOffset *int64
+}
+
+// String shows a result, next_offset's value rather than its address.
+func (r searchResult) String() string {
+	next := "null"
+	if r.nextOffset != nil {
+		next = fmt.Sprint(*r.nextOffset)
+	}
+	return fmt.Sprintf("%v total_count %d exact %v has_more %v next_offset %s", r.ids, r.total, r.exact, r.hasMore, next)
 }
 
 // search runs GET /v1/checkout/search with the query and fails the test unless 200.
@@ -253,14 +264,19 @@ func (e *env) search(key, query string) searchResult {
 		Sessions []struct {
 			ID string `json:"id"`
 		} `json:"sessions"`
-		TotalCount int64  `json:"total_count"`
-		HasMore    bool   `json:"has_more"`
-		NextOffset *int64 `json:"next_offset"`
+		TotalCount      int64  `json:"total_count"`
+		TotalCountExact *bool  `json:"total_count_exact"`
+		HasMore         bool   `json:"has_more"`
+		NextOffset      *int64 `json:"next_offset"`
 	}
 	if err := json.Unmarshal(r.raw, &page); err != nil {
 		e.t.Fatal(err)
 	}
-	out := searchResult{total: page.TotalCount, hasMore: page.HasMore, nextOffset: page.NextOffset, ids: []string{}}
+	if page.TotalCountExact == nil {
+		e.t.Fatalf("search %s: no total_count_exact in %s", query, r.raw)
+	}
+	out := searchResult{total: page.TotalCount, exact: *page.TotalCountExact, hasMore: page.HasMore, nextOffset: page.NextOffset,
+		ids: []string{}}
 	for _, s := range page.Sessions {
 		out.ids = append(out.ids, s.ID)
 	}
@@ -367,6 +383,67 @@ func TestSearch(t *testing.T) {
 		}
 		if len(e.search(key, "limit=100").ids) != 100 || len(e.search(key, "").ids) != 50 {
 			t.Fatal("limit=100 or the default limit of 50 not honoured")
+		}
+	})
+}
+
+// TestSearchCountBound pages through 12 sessions with the count bounded at 3
+// sessions past each page: total_count is exact, and total_count_exact true,
+// while at most 3 match after the page; past that it is the page's end plus 3
+// and total_count_exact is false. has_more and next_offset stay exact either
+// way, at the last full page, at the end and past it, filtered or not.
+func TestSearchCountBound(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL, func(s *testserver.Setup) { s.Options.SearchCountBound = 3 })
+		key, _ := e.merchant()
+		var ids []string // newest first
+		for i := range 12 {
+			e.Clock.Set(time.Date(2024, 1, 1, 8, i/2, 0, 0, time.UTC)) // two sessions per instant
+			ids = append([]string{e.create(key, body())["id"].(string)}, ids...)
+		}
+		next := func(n int64) *int64 { return &n }
+		cases := []struct {
+			query string
+			want  searchResult
+		}{
+			{"limit=2", searchResult{ids[0:2], 5, false, true, next(2)}},
+			{"limit=2&offset=6", searchResult{ids[6:8], 11, false, true, next(8)}},
+			{"limit=2&offset=7", searchResult{ids[7:9], 12, true, true, next(9)}},   // 3 after the page
+			{"limit=2&offset=9", searchResult{ids[9:11], 12, true, true, next(11)}}, // one after the page
+			{"limit=3&offset=9", searchResult{ids[9:12], 12, true, false, nil}},     // the last page, full
+			{"limit=5&offset=10", searchResult{ids[10:12], 12, true, false, nil}},
+			{"limit=5&offset=12", searchResult{[]string{}, 12, true, false, nil}}, // at the end
+			{"limit=5&offset=40", searchResult{[]string{}, 12, true, false, nil}}, // past it
+			{"limit=1&status=created&offset=4", searchResult{ids[4:5], 8, false, true, next(5)}},
+			{"limit=100", searchResult{ids, 12, true, false, nil}},
+		}
+		for _, c := range cases {
+			if got := e.search(key, c.query); got.String() != c.want.String() {
+				t.Errorf("%s: got %s, want %s", c.query, got, c.want)
+			}
+		}
+		// Walking the pages by has_more and next_offset reads every session once.
+		var got []string
+		for offset := int64(0); ; {
+			page := e.search(key, fmt.Sprintf("limit=5&offset=%d", offset))
+			got = append(got, page.ids...)
+			if !page.hasMore {
+				break
+			}
+			offset = *page.nextOffset
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Errorf("walked\n%v\nwant\n%v", got, ids)
+		}
+		// The list endpoint answers the same.
+		r := e.do("GET", "/v1/checkouts?limit=2", key, "")
+		var page struct {
+			Total int64 `json:"total_count"`
+			Exact bool  `json:"total_count_exact"`
+		}
+		if err := json.Unmarshal(r.raw, &page); err != nil || page.Total != 5 || page.Exact {
+			t.Errorf("GET /v1/checkouts?limit=2: %d %s", r.status, r.raw)
 		}
 	})
 }

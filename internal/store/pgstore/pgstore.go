@@ -112,6 +112,12 @@ type engine struct{}
 
 func (engine) TimeArg(t time.Time) any { return t.UTC() }
 
+// Fresh runs the query as an unnamed statement, which PostgreSQL plans for
+// the values bound to it; pgx would otherwise prepare it once per
+// connection, and PostgreSQL switch to a generic plan after five runs
+// whenever that plan's estimate looks no worse.
+func (engine) Fresh(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
+
 func (engine) Translate(err error) error {
 	var pe *pgconn.PgError
 	var ce *pgconn.ConnectError

@@ -256,3 +256,4 @@ type utcEngine struct{}
 
 func (utcEngine) TimeArg(t time.Time) any   { return t.UTC() }
 func (utcEngine) Translate(err error) error { return err }
+func (utcEngine) Fresh(args []any) []any    { return args }

@@ -41,6 +41,12 @@ type Engine interface {
 	TimeArg(t time.Time) any
 	// Translate turns a driver error into a store sentinel when it is one.
 	Translate(err error) error
+	// Fresh returns the arguments of a query that must be planned for their
+	// values each time it runs, not by a plan cached for any values: a
+	// search's best index depends on how many sessions its filter matches,
+	// which a generic plan can only guess (one that takes an amount range
+	// matching most sessions for a narrow one sorts them all).
+	Fresh(args []any) []any
 }
 
 // Store implements store.Store's data methods over a reader and a writer pool
@@ -447,27 +453,74 @@ func (s *Store) compareAndSet(ctx context.Context, scope store.Scope, id, query 
 	return out, nil
 }
 
-// SessionSearch returns one page of matching sessions, newest first, and the total count.
-func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, int64, error) {
-	count, page, args := SessionSearchSQL(s.Engine, scope, f)
-	var total int64
-	if err := s.read(ctx).QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, s.translate(err)
+// SessionSearch returns one page of matching sessions, newest first, and how
+// many match: the page at f.Offset first, then, unless the page itself ends
+// the list, a count of the matches after its last session (after f.Offset's
+// position when the page is empty) that stops past f.CountBound. The count
+// never depends on the offset: it walks the same index as the page, from
+// where the page ended.
+func (s *Store) SessionSearch(ctx context.Context, scope store.Scope, f store.SessionFilter) ([]store.Session, store.Total, error) {
+	query, args := SessionSearchSQL(s.Engine, scope, f)
+	list, err := queryAll(ctx, s, query, scanSession, s.Engine.Fresh(args)...)
+	if err != nil {
+		return nil, store.Total{}, err
 	}
-	list, err := queryAll(ctx, s, page, scanSession, append(args, f.Limit, f.Offset)...)
-	return list, total, err
+	n := int64(len(list))
+	if n > 0 && n < int64(f.Limit) || n == 0 && f.Offset == 0 {
+		return list, store.Total{Count: f.Offset + n}, nil // the page ends the list
+	}
+	// Count the matches after the page's last session, or from the start
+	// when the page is empty, most of them at most (0: all).
+	var k *store.Keyset
+	from, most := int64(0), f.Offset+f.CountBound
+	if n > 0 {
+		last := list[n-1]
+		k = &store.Keyset{CreatedAt: last.CreatedAt, Seq: last.Seq}
+		from, most = f.Offset+n, f.CountBound
+	}
+	if f.CountBound <= 0 {
+		most = 0
+	}
+	var count int64
+	query, args = SessionCountSQL(s.Engine, scope, f, k, most)
+	if err := s.read(ctx).QueryRowContext(ctx, query, s.Engine.Fresh(args)...).Scan(&count); err != nil {
+		return nil, store.Total{}, s.translate(err)
+	}
+	if most > 0 && count > most {
+		return list, store.Total{Count: from + most, Capped: true}, nil
+	}
+	return list, store.Total{Count: from + count}, nil
 }
 
-// SessionSearchSQL builds the count and page queries of a search; the page
-// query takes two more arguments, limit and offset. The filter is portable SQL,
-// so it is built here once for every engine (engine tests explain its plans).
-func SessionSearchSQL(e Engine, scope store.Scope, f store.SessionFilter) (count, page string, args []any) {
+// SessionSearchSQL builds the page query of a search: the f.Limit matching
+// sessions at f.Offset, newest first (the last two arguments are the limit
+// and the offset). The offset is skipped by a subquery that selects only
+// seq, so that an index holding every column of the filter and the order
+// skips it without reading a row (a deferred join); the outer query reads
+// the page's rows by primary key. The filter is portable SQL, so it is built
+// here once for every engine (engine tests explain its plans).
+func SessionSearchSQL(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {
 	where, args := sessionWhere(e, scope, f)
+	args = append(args, f.Limit, f.Offset)
 	n := len(args)
-	return "SELECT count(*) FROM sessions WHERE " + where,
-		fmt.Sprintf("SELECT %s FROM sessions WHERE %s ORDER BY created_at DESC, seq DESC LIMIT $%d OFFSET $%d",
-			SessionColumns, where, n+1, n+2),
-		args
+	return fmt.Sprintf("SELECT %s FROM sessions WHERE seq IN (SELECT seq FROM sessions WHERE %s "+
+		"ORDER BY created_at DESC, seq DESC LIMIT $%d OFFSET $%d) ORDER BY created_at DESC, seq DESC",
+		SessionColumns, where, n-1, n), args
+}
+
+// SessionCountSQL builds the count of the sessions matching f after k in
+// newest-first order (from the newest when k is nil), counting one more than
+// most at most, so that the caller sees whether more than most match — a walk
+// of at most most+1 index entries; when most is 0, it counts them all.
+func SessionCountSQL(e Engine, scope store.Scope, f store.SessionFilter, k *store.Keyset, most int64) (string, []any) {
+	where, args := sessionWhere(e, scope, f)
+	where, args, _ = keysetWhere(e, where, args, k)
+	if most <= 0 {
+		return "SELECT count(*) FROM sessions WHERE " + where, args
+	}
+	args = append(args, most+1)
+	return fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM sessions WHERE %s ORDER BY created_at DESC, seq DESC LIMIT $%d) AS matches",
+		where, len(args)), args
 }
 
 // SessionList returns a keyset page of matching sessions, newest first.
@@ -491,20 +544,28 @@ func SessionListSQL(e Engine, scope store.Scope, f store.SessionFilter, k *store
 // walk the same index upwards (the caller reverses those rows), so a page costs
 // the same at any depth.
 func keysetSQL(e Engine, table, columns, where string, args []any, k *store.Keyset, limit int) (string, []any) {
-	order := "DESC"
-	if k != nil {
-		cmp := "<"
-		if k.Newer {
-			cmp, order = ">", "ASC"
-		}
-		// created_at cmp= t is the index range; the rest breaks ties on seq.
-		args = append(args, e.TimeArg(k.CreatedAt), k.Seq)
-		n := len(args)
-		where += fmt.Sprintf(" AND created_at %[1]s= $%[2]d AND (created_at %[1]s $%[2]d OR seq %[1]s $%[3]d)", cmp, n-1, n)
-	}
+	where, args, order := keysetWhere(e, where, args, k)
 	args = append(args, limit)
 	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY created_at %s, seq %s LIMIT $%d",
 		columns, table, where, order, order, len(args)), args
+}
+
+// keysetWhere adds to where the rows after k in newest-first order (before
+// it with k.Newer), and returns the order to walk them in: DESC, or ASC
+// before k. A nil k adds nothing.
+func keysetWhere(e Engine, where string, args []any, k *store.Keyset) (string, []any, string) {
+	if k == nil {
+		return where, args, "DESC"
+	}
+	cmp, order := "<", "DESC"
+	if k.Newer {
+		cmp, order = ">", "ASC"
+	}
+	// created_at cmp= t is the index range; the rest breaks ties on seq.
+	args = append(args, e.TimeArg(k.CreatedAt), k.Seq)
+	n := len(args)
+	where += fmt.Sprintf(" AND created_at %[1]s= $%[2]d AND (created_at %[1]s $%[2]d OR seq %[1]s $%[3]d)", cmp, n-1, n)
+	return where, args, order
 }
 
 func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, []any) {

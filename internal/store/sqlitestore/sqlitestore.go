@@ -90,6 +90,10 @@ type engine struct{ group }
 
 func (*engine) TimeArg(t time.Time) any { return t.UnixMicro() }
 
+// Fresh changes nothing: SQLite plans a statement when it is prepared, and
+// again when a bound value could change the plan (statistics permitting).
+func (*engine) Fresh(args []any) []any { return args }
+
 func (*engine) Translate(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {

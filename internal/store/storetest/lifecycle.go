@@ -146,8 +146,8 @@ func testStatusesAsReadNow(t *testing.T, s store.Store) {
 				t.Errorf("%s %v at %v in %+v: %v, want %v (%v)", what, c.statuses, c.now, c.scope, got, want, c.want)
 			}
 		}
-		if total != int64(len(want)) {
-			t.Errorf("search %v at %v: total %d, want %d", c.statuses, c.now, total, len(want))
+		if total != (store.Total{Count: int64(len(want))}) {
+			t.Errorf("search %v at %v: total %+v, want %d", c.statuses, c.now, total, len(want))
 		}
 	}
 }

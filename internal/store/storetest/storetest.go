@@ -30,6 +30,7 @@ func Run(t *testing.T, s store.Store) {
 		"SessionEveryField":     testSessionEveryField,
 		"SessionScope":          testSessionScope,
 		"SessionSearch":         testSessionSearch,
+		"SessionSearchCount":    testSessionSearchCount,
 		"SessionList":           testSessionList,
 		"SessionSetMetadata":    testSessionSetMetadata,
 		"SessionChangeStatus":   testSessionChangeStatus,
@@ -230,8 +231,8 @@ func testSessionScope(t *testing.T, s store.Store) {
 		wantErr(t, err, store.ErrNotFound)
 		list, total, err := s.SessionSearch(ctx, scope, store.SessionFilter{Limit: 10})
 		must(t, err)
-		if len(list) != 0 || total != 0 {
-			t.Fatalf("scope %+v sees %d sessions", scope, total)
+		if len(list) != 0 || total != (store.Total{}) {
+			t.Fatalf("scope %+v sees %+v sessions", scope, total)
 		}
 		_, err = s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "cancelled", At: now()})
 		wantErr(t, err, store.ErrNotFound)
@@ -283,6 +284,7 @@ func testSessionSearch(t *testing.T, s store.Store) {
 		{"phone", store.SessionFilter{UserPhone: "+2250707000001"}, []int{11, 9, 7, 5, 3, 1}},
 		{"customer", store.SessionFilter{CustomerID: "cus_2"}, []int{11, 8, 5, 2}},
 		{"amount range", store.SessionFilter{AmountMin: p(3000), AmountMax: p(5000)}, []int{4, 3, 2}},
+		{"one amount", store.SessionFilter{AmountMin: p(3000), AmountMax: p(3000)}, []int{2}},
 		{"created range", store.SessionFilter{CreatedFrom: tp(base.Add(time.Hour)), CreatedBefore: tp(base.Add(3 * time.Hour))},
 			[]int{8, 7, 6, 5, 4, 3}},
 		{"combined", store.SessionFilter{UserPhone: "+2250707000001", AmountMin: p(4000), Statuses: []store.Status{"created"}, CustomerID: "cus_2"},
@@ -303,14 +305,75 @@ func testSessionSearch(t *testing.T, s store.Store) {
 		for _, i := range c.want {
 			want = append(want, ids[i])
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) || total != int64(len(want)) {
-			t.Errorf("%s: got %v (total %d), want %v", c.name, got, total, want)
+		if fmt.Sprint(got) != fmt.Sprint(want) || total != (store.Total{Count: int64(len(want))}) {
+			t.Errorf("%s: got %v (total %+v), want %v", c.name, got, total, want)
 		}
 	}
 	page, total, err := s.SessionSearch(ctx, scope, store.SessionFilter{Limit: 5, Offset: 10})
 	must(t, err)
-	if total != 12 || len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
-		t.Fatalf("last page: %d sessions of %d", len(page), total)
+	if total != (store.Total{Count: 12}) || len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[0] {
+		t.Fatalf("last page: %d sessions of %+v", len(page), total)
+	}
+}
+
+// testSessionSearchCount checks a search's total against its bound: exact
+// while at most CountBound sessions match after the page, else the page's end
+// plus the bound and Capped; the page itself whatever the bound; and a full
+// page has more after it exactly when the total says so — at a page ending
+// among sessions created in the same instant, at the end, past it, filtered,
+// and with statuses as read at an instant.
+func testSessionSearchCount(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope, ids, base := listFixture(t, s)
+	// At Now, the sessions created up to base+2h are past their deadline:
+	// created and pending ones read expired (pending: 0, 5, 10).
+	now := base.Add(2*time.Hour + 30*time.Minute)
+	pending := []store.Status{"pending"}
+	expired := []store.Status{"expired"}
+	cases := []struct {
+		name  string
+		f     store.SessionFilter
+		page  []int // indexes into ids, newest first
+		total store.Total
+	}{
+		{"more than the bound after the page", store.SessionFilter{Limit: 5, CountBound: 3}, []int{11, 10, 9, 8, 7}, store.Total{Count: 8, Capped: true}},
+		{"one more than the bound after the page", store.SessionFilter{Limit: 5, CountBound: 6}, []int{11, 10, 9, 8, 7}, store.Total{Count: 11, Capped: true}},
+		{"the bound after the page", store.SessionFilter{Limit: 5, CountBound: 7}, []int{11, 10, 9, 8, 7}, store.Total{Count: 12}},
+		{"no bound", store.SessionFilter{Limit: 5}, []int{11, 10, 9, 8, 7}, store.Total{Count: 12}},
+		{"middle page within the bound", store.SessionFilter{Limit: 5, Offset: 5, CountBound: 3}, []int{6, 5, 4, 3, 2}, store.Total{Count: 12}},
+		{"middle page past the bound", store.SessionFilter{Limit: 5, Offset: 5, CountBound: 1}, []int{6, 5, 4, 3, 2}, store.Total{Count: 11, Capped: true}},
+		// 7 shares its instant with 6 and 8: what follows it is 6 on.
+		{"page ending within an instant", store.SessionFilter{Limit: 4, Offset: 1, CountBound: 7}, []int{10, 9, 8, 7}, store.Total{Count: 12}},
+		{"page ending within an instant, capped", store.SessionFilter{Limit: 4, Offset: 1, CountBound: 6}, []int{10, 9, 8, 7}, store.Total{Count: 11, Capped: true}},
+		{"short last page", store.SessionFilter{Limit: 5, Offset: 10, CountBound: 1}, []int{1, 0}, store.Total{Count: 12}},
+		{"full last page", store.SessionFilter{Limit: 4, Offset: 8, CountBound: 1}, []int{3, 2, 1, 0}, store.Total{Count: 12}},
+		{"offset at the end", store.SessionFilter{Limit: 5, Offset: 12, CountBound: 1}, nil, store.Total{Count: 12}},
+		{"offset past the end", store.SessionFilter{Limit: 5, Offset: 20, CountBound: 1}, nil, store.Total{Count: 12}},
+		{"nothing matches", store.SessionFilter{PaymentID: "ORDER_404", Limit: 5, CountBound: 1}, nil, store.Total{}},
+		{"filtered, capped", store.SessionFilter{Statuses: pending, Limit: 1, CountBound: 1}, []int{10}, store.Total{Count: 2, Capped: true}},
+		{"filtered", store.SessionFilter{Statuses: pending, Limit: 1, CountBound: 2}, []int{10}, store.Total{Count: 3}},
+		{"as read now, capped", store.SessionFilter{Statuses: expired, Now: now, Limit: 2, CountBound: 2}, []int{8, 6}, store.Total{Count: 4, Capped: true}},
+		{"as read now", store.SessionFilter{Statuses: expired, Now: now, Limit: 2, Offset: 2, CountBound: 3}, []int{5, 4}, store.Total{Count: 7}},
+		{"as read now, past the end", store.SessionFilter{Statuses: expired, Now: now, Limit: 2, Offset: 9, CountBound: 1}, nil, store.Total{Count: 7}},
+	}
+	for _, c := range cases {
+		page, total, err := s.SessionSearch(ctx, scope, c.f)
+		must(t, err)
+		var want []string
+		for _, i := range c.page {
+			want = append(want, ids[i])
+		}
+		if got := page2ids(page); fmt.Sprint(got) != fmt.Sprint(want) || total != c.total {
+			t.Errorf("%s: %v of %+v, want %v of %+v", c.name, got, total, want, c.total)
+		}
+		all := c.f
+		all.Limit, all.Offset, all.CountBound = 100, 0, 0
+		every, _, err := s.SessionSearch(ctx, scope, all)
+		must(t, err)
+		next := c.f.Offset + int64(len(page))
+		if more := len(page) > 0 && next < total.Count; more != (len(page) > 0 && next < int64(len(every))) {
+			t.Errorf("%s: total %+v says more after %d is %v, of %d matching", c.name, total, next, more, len(every))
+		}
 	}
 }
 
