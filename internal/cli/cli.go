@@ -15,6 +15,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -76,8 +78,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.As(err, &uerr):
+	case errors.As(err, &uerr) && len(args) == 0:
 		fmt.Fprintf(env.Stderr, "caisse: %v\n\n%s", err, usage)
+		return 2
+	case errors.As(err, &uerr):
+		fmt.Fprintf(env.Stderr, "caisse: %v\nRun 'caisse help' for the commands, 'caisse COMMAND --help' for a command's flags.\n", err)
 		return 2
 	}
 	fmt.Fprintf(env.Stderr, "caisse: %v\n", err)
@@ -129,18 +134,123 @@ func run(ctx context.Context, args []string, env Env) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, Version())
+		return nil
+	}
+	if near := closest(cmd, commands); near != "" {
+		return usageError{fmt.Sprintf("unknown command %q; did you mean %q?", cmd, near)}
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
+// commands are the command lines run knows, for "did you mean".
+var commands = []string{"serve", "migrate", "merchants create", "keys create", "keys list", "keys revoke",
+	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
+	"help", "version"}
+
+// closest is the command nearest to cmd by edit distance, if it is near
+// enough to be a typo (at most a third of its letters wrong); "" otherwise.
+func closest(cmd string, among []string) string {
+	best, bestD := "", len(cmd)/3+1
+	for _, c := range among {
+		if d := distance(cmd, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// Version is caisse's version as the binary knows it: the module version
+// (or "devel"), the commit it was built from, and the Go release.
+func Version() string {
+	v, commit, dirty := "devel", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				commit = " " + s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "-dirty"
+			}
+		}
+	}
+	return "caisse " + v + commit + dirty + " " + runtime.Version()
+}
+
+// flags is a command's flag set. --help prints its flags on stdout, as
+// --name; a parse error is returned (parseFlags makes it a usage error), not
+// printed.
 func flags(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	out := &watched{w: io.Discard}
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		if out.wrote { // the flag package has just written an error: Main prints it
+			return
+		}
+		fmt.Fprintf(env.Stdout, "Usage: caisse %s [flags]\n\nFlags:\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			kind, text := flag.UnquoteUsage(f)
+			arg := "--" + f.Name
+			if kind != "" {
+				arg += " " + strings.ToUpper(kind)
+			}
+			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "0s" {
+				text += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(env.Stdout, "  %s\n      %s\n", arg, text)
+		})
+	}
 	return fs
 }
 
+// watched is a writer that remembers being written to.
+type watched struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *watched) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.w.Write(p)
+}
+
+// parseFlags parses args; an unknown or malformed flag is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return err
+}
+
 func parse(fs *flag.FlagSet, args []string, cfg *config.Config) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -45,16 +45,16 @@ func TestFakeOperatorUsage(t *testing.T) {
 		name string
 		args []string
 		vars map[string]string
-		code int    // 2 for a usage error; 1 for a flag the flag package refuses, as in every command
+		code int    // 2 for a usage error, a flag the flag package refuses included (as Go's flag.ExitOnError exits)
 		want string // in stderr
 	}{
 		{"no secret", []string{"fake-operator"}, nil, 2, "--secret"},
 		{"empty secret", []string{"fake-operator", "--secret", ""}, nil, 2, "--secret"},
 		{"negative delay", []string{"fake-operator", "--secret", "s", "--delay", "-1s"}, nil, 2, "--delay"},
 		{"zero stall", []string{"fake-operator", "--secret", "s", "--stall", "0s"}, nil, 2, "--stall"},
-		{"bad stall", []string{"fake-operator", "--stall", "later"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 1, "later"},
+		{"bad stall", []string{"fake-operator", "--stall", "later"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 2, "later"},
 		{"argument", []string{"fake-operator", "--secret", "s", "extra"}, nil, 2, `"extra"`},
-		{"bad delay", []string{"fake-operator", "--delay", "soon"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 1, "soon"},
+		{"bad delay", []string{"fake-operator", "--delay", "soon"}, map[string]string{"CAISSE_OPERATOR_SECRET": operatorSecret}, 2, "soon"},
 	}
 	for _, c := range cases {
 		var stdout, stderr syncBuffer

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// runMain runs Main with args and returns the exit code, stdout and stderr.
+func runMain(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+	return code, out.String(), errOut.String()
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serv"}, `did you mean "serve"?`},
+		{[]string{"merchants", "crate"}, `did you mean "merchants create"?`},
+		{[]string{"connectors", "lst"}, `did you mean "connectors list"?`},
+	} {
+		code, out, errOut := runMain(t, c.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %s", c.args, code, out, errOut, c.want)
+		}
+		if strings.Contains(errOut, "Usage:") {
+			t.Errorf("%v: the whole usage is printed for a typo:\n%s", c.args, errOut)
+		}
+	}
+	if _, _, errOut := runMain(t, "frobnicate"); strings.Contains(errOut, "did you mean") {
+		t.Errorf("a word near no command gets a suggestion: %q", errOut)
+	}
+}
+
+func TestFlagHelpOnStdout(t *testing.T) {
+	code, out, errOut := runMain(t, "serve", "--help")
+	if code != 0 || errOut != "" {
+		t.Fatalf("serve --help: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"Usage: caisse serve [flags]", "  --addr STRING", "  --log-format STRING", "(default 127.0.0.1:8080)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadFlagIsAUsageError(t *testing.T) {
+	code, out, errOut := runMain(t, "serve", "--adr", "x")
+	if code != 2 || out != "" {
+		t.Fatalf("serve --adr: exit %d, stdout %q", code, out)
+	}
+	if n := strings.Count(errOut, "flag provided but not defined: -adr"); n != 1 {
+		t.Errorf("the error is printed %d times, want once:\n%s", n, errOut)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		code, out, _ := runMain(t, arg)
+		if code != 0 || !strings.HasPrefix(out, "caisse ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%s: exit %d, %q", arg, code, out)
+		}
+	}
+}
