@@ -65,8 +65,16 @@ type Options struct {
 	// (default 10 000; negative: none), within ExpiryWindow (default a minute).
 	Expiry       int
 	ExpiryWindow time.Duration
-	// ExpiryOnly runs the expiry measurements alone.
+	// ExpiryOnly runs the expiry measurements alone (with WebhooksOnly: the
+	// expiry and webhook measurements alone).
 	ExpiryOnly bool
+	// Webhooks is how many sessions the webhook measurements' burst creates
+	// and pays (default 2 000, four events each; negative: no webhook
+	// measurement).
+	Webhooks int
+	// WebhooksOnly runs the webhook measurements alone (with ExpiryOnly: the
+	// expiry and webhook measurements alone).
+	WebhooksOnly bool
 }
 
 // Report is a bench run: its settings and every measurement.
@@ -112,6 +120,13 @@ type Row struct {
 	// Expiry makes caisse's side lateness percentiles, the largest, and how
 	// many of the sessions expired (Errors: those that did not).
 	Expiry bool `json:"expiry,omitempty"`
+	// Webhooks makes caisse's side event → delivery latency percentiles, the
+	// largest, deliveries per second, and how many of the events reached the
+	// receiver (Errors: those that did not); EventRate is how fast the events
+	// were written, Duplicates how many deliveries repeated one already made.
+	Webhooks   bool    `json:"webhooks,omitempty"`
+	EventRate  float64 `json:"event_rate,omitempty"`
+	Duplicates int     `json:"duplicates,omitempty"`
 }
 
 func (o *Options) defaults() {
@@ -139,6 +154,9 @@ func (o *Options) defaults() {
 	if o.ExpiryWindow <= 0 {
 		o.ExpiryWindow = time.Minute
 	}
+	if o.Webhooks == 0 {
+		o.Webhooks = 2000
+	}
 }
 
 // Run measures what o asks for and returns the report. Every measurement
@@ -160,28 +178,29 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		o.Dir = dir
 	}
 	b := &runner{o: o, cmd: command{exe: o.Executable, env: o.Env}}
+	only := o.ExpiryOnly || o.WebhooksOnly
+	main, expiry, hooks := !only, o.Expiry > 0 && (!only || o.ExpiryOnly), o.Webhooks > 0 && (!only || o.WebhooksOnly)
+	type step struct {
+		on  bool
+		run func(context.Context, *Report) error
+	}
 	for _, e := range o.Engines {
-		var err error
+		var steps []step
 		switch e {
 		case "postgres":
-			if !o.ExpiryOnly {
-				err = b.postgres(ctx, &r)
-			}
-			if err == nil && o.Expiry > 0 {
-				err = b.expiryPostgres(ctx, &r)
-			}
+			steps = []step{{main, b.postgres}, {expiry, b.expiryPostgres}, {hooks, b.webhooksPostgres}}
 		case "sqlite":
-			if !o.ExpiryOnly {
-				err = b.sqlite(ctx, &r)
-			}
-			if err == nil && o.Expiry > 0 {
-				err = b.expirySQLite(ctx, &r)
-			}
+			steps = []step{{main, b.sqlite}, {expiry, b.expirySQLite}, {hooks, b.webhooksSQLite}}
 		default:
-			err = fmt.Errorf("unknown engine %q (postgres, sqlite)", e)
+			return r, fmt.Errorf("unknown engine %q (postgres, sqlite)", e)
 		}
-		if err != nil {
-			return r, err
+		for _, s := range steps {
+			if !s.on {
+				continue
+			}
+			if err := s.run(ctx, &r); err != nil {
+				return r, err
+			}
 		}
 	}
 	r.LoadAfter = loadAverage()
@@ -372,27 +391,34 @@ var keySeq atomic.Int64
 // createOp is POST /v1/checkouts with a fresh idempotency key each time.
 func (c *caisse) createOp(ids *idPool) op {
 	return func(ctx context.Context, client *http.Client, _, _ int) error {
-		n := keySeq.Add(1)
-		body := `{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654", "description": "Commande ` +
-			strconv.FormatInt(n, 10) + `", "payment_id": "ORDER_` + strconv.FormatInt(n, 10) + `"}`
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/v1/checkouts", strings.NewReader(body))
-		if err != nil {
-			return err
+		id, err := c.create(ctx, client)
+		if err == nil && ids != nil && id != "" {
+			ids.add(id)
 		}
-		req.Header.Set("Authorization", "Bearer "+c.key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(n, 10))
-		var resp []byte
-		if err := send(client, req, &resp); err != nil {
-			return err
-		}
-		if ids != nil {
-			if id, ok := sessionID(resp); ok {
-				ids.add(id)
-			}
-		}
-		return nil
+		return err
 	}
+}
+
+// create is POST /v1/checkouts of a session the test connector's operator
+// approves (the phone number's last four digits), with a fresh idempotency
+// key; it returns the new session's id.
+func (c *caisse) create(ctx context.Context, client *http.Client) (string, error) {
+	n := keySeq.Add(1)
+	body := `{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654", "description": "Commande ` +
+		strconv.FormatInt(n, 10) + `", "payment_id": "ORDER_` + strconv.FormatInt(n, 10) + `"}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/v1/checkouts", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(n, 10))
+	var resp []byte
+	if err := send(client, req, &resp); err != nil {
+		return "", err
+	}
+	id, _ := sessionID(resp)
+	return id, nil
 }
 
 // sessionID finds the "id" of a session in a response without decoding it all.

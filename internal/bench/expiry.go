@@ -63,30 +63,18 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 		}
 		defer c.stop()
 	}
-	var st interface {
-		store.Store
-		reader() *sql.DB
-	}
-	so := SeedOptions{Sessions: n, DueWithin: window}
-	var lateness string // the query of every expired session's lateness, in microseconds
-	if path, ok := strings.CutPrefix(run.database, "sqlite:"); ok {
-		s, err := sqlitestore.Open(path)
-		if err != nil {
-			return row, err
-		}
-		st = sqliteReader{s}
-		lateness = `SELECT updated_at - expires_at FROM sessions WHERE merchant_id = $1 AND status = 'expired'`
-	} else {
-		s, err := pgstore.Open(run.database)
-		if err != nil {
-			return row, err
-		}
-		st = pgReader{s}
-		so.PostgresURL = run.database
-		lateness = `SELECT (extract(epoch FROM updated_at - expires_at) * 1000000)::bigint FROM sessions
-			WHERE merchant_id = $1 AND status = 'expired'`
+	st, err := openStore(run.database)
+	if err != nil {
+		return row, err
 	}
 	defer st.Close()
+	so := SeedOptions{Sessions: n, DueWithin: window}
+	if st.postgres {
+		so.PostgresURL = run.database
+	}
+	// Every expired session's lateness, in microseconds.
+	lateness := `SELECT ` + st.micros("updated_at") + ` - ` + st.micros("expires_at") + ` FROM sessions
+		WHERE merchant_id = $1 AND status = 'expired'`
 	if so.Merchant, err = st.MerchantGet(ctx, m.ID); err != nil {
 		return row, err
 	}
@@ -98,7 +86,7 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 	if late := time.Until(so.Due); late < 0 {
 		b.progress("  seeding ended %s after the first deadline", -late)
 	}
-	db := st.reader()
+	db := st.db
 	deadline := so.Due.Add(window + 30*time.Second)
 	expired := 0
 	for time.Now().Before(deadline) && expired < n {
@@ -135,15 +123,38 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 	return row, nil
 }
 
-// pgReader and sqliteReader are the stores with their reader pool, for the
-// measurement's own queries.
-type pgReader struct{ *pgstore.Store }
+// benchDB is a store the bench opens beside the servers it measures, for
+// seeding and for its own queries on the reader pool.
+type benchDB struct {
+	store.Store
+	db       *sql.DB // the reader pool
+	postgres bool
+}
 
-func (s pgReader) reader() *sql.DB { return s.Reader }
+// openStore opens the store of a caisse database URL (postgres://… or sqlite:PATH).
+func openStore(database string) (*benchDB, error) {
+	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {
+		s, err := sqlitestore.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return &benchDB{Store: s, db: s.Reader}, nil
+	}
+	s, err := pgstore.Open(database)
+	if err != nil {
+		return nil, err
+	}
+	return &benchDB{Store: s, db: s.Reader, postgres: true}, nil
+}
 
-type sqliteReader struct{ *sqlitestore.Store }
-
-func (s sqliteReader) reader() *sql.DB { return s.Reader }
+// micros is SQL reading a timestamp column as microseconds since the epoch
+// (SQLite stores them so).
+func (d *benchDB) micros(column string) string {
+	if d.postgres {
+		return "(extract(epoch FROM " + column + ") * 1000000)::bigint"
+	}
+	return column
+}
 
 // expiryPostgres measures expiry on PostgreSQL with one node, then two, each
 // on a throw-away database of its own.

@@ -29,7 +29,7 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	var o bench.Options
 	var engines, sqliteClients, write string
 	var quick, asJSON bool
-	var expiry int
+	var expiry, webhooks int
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each measurement runs")
 	fs.BoolVar(&quick, "quick", false, "a smoke run: 2 s per measurement")
 	fs.StringVar(&pgURL, "database-url", pgURL, "the PostgreSQL server's administrative database, where throw-away databases are made and dropped (CAISSE_BENCH_DATABASE_URL)")
@@ -40,7 +40,9 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of Markdown")
 	fs.IntVar(&expiry, "expiry", 10_000, "how many sessions the expiry measurements make due within --expiry-within (0: no expiry measurement)")
 	fs.DurationVar(&o.ExpiryWindow, "expiry-within", time.Minute, "the time over which the expiry measurements' sessions fall due")
-	fs.BoolVar(&o.ExpiryOnly, "expiry-only", false, "run the expiry measurements alone")
+	fs.BoolVar(&o.ExpiryOnly, "expiry-only", false, "run the expiry measurements alone (with --webhooks-only: those two alone)")
+	fs.IntVar(&webhooks, "webhooks", 2000, "how many sessions the webhook measurements' burst creates and pays, four events each (0: no webhook measurement)")
+	fs.BoolVar(&o.WebhooksOnly, "webhooks-only", false, "run the webhook measurements alone (with --expiry-only: those two alone)")
 	fs.Func("note", "a line to add to the report's settings (repeatable): what was built, what else ran", func(v string) error {
 		o.Notes = append(o.Notes, v)
 		return nil
@@ -59,6 +61,9 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 		if !flagSet(fs, "expiry") {
 			expiry = 1000
 		}
+		if !flagSet(fs, "webhooks") {
+			webhooks = 200
+		}
 	}
 	if expiry < 0 || expiry > 10_000_000 || o.ExpiryWindow <= 0 || o.ExpiryWindow > time.Hour {
 		return usageError{"--expiry must be between 0 and 10000000, --expiry-within between 0 and 1h"}
@@ -66,6 +71,13 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	o.Expiry = expiry
 	if expiry == 0 {
 		o.Expiry = -1 // none
+	}
+	if webhooks < 0 || webhooks > 1_000_000 {
+		return usageError{"--webhooks must be between 0 and 1000000"}
+	}
+	o.Webhooks = webhooks
+	if webhooks == 0 {
+		o.Webhooks = -1 // none
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour {
 		return usageError{"--duration must be between 0 and 1h"}
