@@ -65,8 +65,8 @@ type Options struct {
 	// (default 10 000; negative: none), within ExpiryWindow (default a minute).
 	Expiry       int
 	ExpiryWindow time.Duration
-	// ExpiryOnly runs the expiry measurements alone (with ListsOnly: the
-	// expiry and list measurements).
+	// ExpiryOnly, ListsOnly and WebhooksOnly run those measurements alone
+	// (several of them: those together), without the create and retrieve rows.
 	ExpiryOnly bool
 	// Lists is how many sessions of one merchant the list measurements seed
 	// (default 1 000 000; negative: no list measurement); they time the
@@ -74,9 +74,12 @@ type Options struct {
 	// ListsClients clients (default 4).
 	Lists        int
 	ListsClients int
-	// ListsOnly runs the list measurements alone (with ExpiryOnly: the
-	// expiry and list measurements).
-	ListsOnly bool
+	ListsOnly    bool
+	// Webhooks is how many sessions the webhook measurements' burst creates
+	// and pays (default 2 000, four events each; negative: no webhook
+	// measurement).
+	Webhooks     int
+	WebhooksOnly bool
 }
 
 // Report is a bench run: its settings and every measurement.
@@ -122,6 +125,13 @@ type Row struct {
 	// Expiry makes caisse's side lateness percentiles, the largest, and how
 	// many of the sessions expired (Errors: those that did not).
 	Expiry bool `json:"expiry,omitempty"`
+	// Webhooks makes caisse's side event → delivery latency percentiles, the
+	// largest, deliveries per second, and how many of the events reached the
+	// receiver (Errors: those that did not); EventRate is how fast the events
+	// were written, Duplicates how many deliveries repeated one already made.
+	Webhooks   bool    `json:"webhooks,omitempty"`
+	EventRate  float64 `json:"event_rate,omitempty"`
+	Duplicates int     `json:"duplicates,omitempty"`
 }
 
 func (o *Options) defaults() {
@@ -155,6 +165,9 @@ func (o *Options) defaults() {
 	if o.ListsClients <= 0 {
 		o.ListsClients = 4
 	}
+	if o.Webhooks == 0 {
+		o.Webhooks = 2000
+	}
 }
 
 // Run measures what o asks for and returns the report. Every measurement
@@ -176,38 +189,32 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		o.Dir = dir
 	}
 	b := &runner{o: o, cmd: command{exe: o.Executable, env: o.Env}}
-	// The create and retrieve rows run unless one set is asked for alone.
-	all := !o.ExpiryOnly && !o.ListsOnly
-	expiry := o.Expiry > 0 && (all || o.ExpiryOnly)
-	lists := o.Lists > 0 && (all || o.ListsOnly)
+	only := o.ExpiryOnly || o.ListsOnly || o.WebhooksOnly
+	main := !only
+	expiry := o.Expiry > 0 && (!only || o.ExpiryOnly)
+	lists := o.Lists > 0 && (!only || o.ListsOnly)
+	hooks := o.Webhooks > 0 && (!only || o.WebhooksOnly)
+	type step struct {
+		on  bool
+		run func(context.Context, *Report) error
+	}
 	for _, e := range o.Engines {
-		var err error
+		var steps []step
 		switch e {
 		case "postgres":
-			if all {
-				err = b.postgres(ctx, &r)
-			}
-			if err == nil && expiry {
-				err = b.expiryPostgres(ctx, &r)
-			}
-			if err == nil && lists {
-				err = b.listsPostgres(ctx, &r)
-			}
+			steps = []step{{main, b.postgres}, {expiry, b.expiryPostgres}, {lists, b.listsPostgres}, {hooks, b.webhooksPostgres}}
 		case "sqlite":
-			if all {
-				err = b.sqlite(ctx, &r)
-			}
-			if err == nil && expiry {
-				err = b.expirySQLite(ctx, &r)
-			}
-			if err == nil && lists {
-				err = b.listsSQLite(ctx, &r)
-			}
+			steps = []step{{main, b.sqlite}, {expiry, b.expirySQLite}, {lists, b.listsSQLite}, {hooks, b.webhooksSQLite}}
 		default:
-			err = fmt.Errorf("unknown engine %q (postgres, sqlite)", e)
+			return r, fmt.Errorf("unknown engine %q (postgres, sqlite)", e)
 		}
-		if err != nil {
-			return r, err
+		for _, s := range steps {
+			if !s.on {
+				continue
+			}
+			if err := s.run(ctx, &r); err != nil {
+				return r, err
+			}
 		}
 	}
 	r.LoadAfter = loadAverage()
@@ -398,27 +405,34 @@ var keySeq atomic.Int64
 // createOp is POST /v1/checkouts with a fresh idempotency key each time.
 func (c *caisse) createOp(ids *idPool) op {
 	return func(ctx context.Context, client *http.Client, _, _ int) error {
-		n := keySeq.Add(1)
-		body := `{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654", "description": "Commande ` +
-			strconv.FormatInt(n, 10) + `", "payment_id": "ORDER_` + strconv.FormatInt(n, 10) + `"}`
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/v1/checkouts", strings.NewReader(body))
-		if err != nil {
-			return err
+		id, err := c.create(ctx, client)
+		if err == nil && ids != nil && id != "" {
+			ids.add(id)
 		}
-		req.Header.Set("Authorization", "Bearer "+c.key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(n, 10))
-		var resp []byte
-		if err := send(client, req, &resp); err != nil {
-			return err
-		}
-		if ids != nil {
-			if id, ok := sessionID(resp); ok {
-				ids.add(id)
-			}
-		}
-		return nil
+		return err
 	}
+}
+
+// create is POST /v1/checkouts of a session the test connector's operator
+// approves (the phone number's last four digits), with a fresh idempotency
+// key; it returns the new session's id.
+func (c *caisse) create(ctx context.Context, client *http.Client) (string, error) {
+	n := keySeq.Add(1)
+	body := `{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654", "description": "Commande ` +
+		strconv.FormatInt(n, 10) + `", "payment_id": "ORDER_` + strconv.FormatInt(n, 10) + `"}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/v1/checkouts", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(n, 10))
+	var resp []byte
+	if err := send(client, req, &resp); err != nil {
+		return "", err
+	}
+	id, _ := sessionID(resp)
+	return id, nil
 }
 
 // sessionID finds the "id" of a session in a response without decoding it all.

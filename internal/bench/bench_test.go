@@ -37,7 +37,7 @@ func TestRunSQLite(t *testing.T) {
 	start := time.Now()
 	r, err := bench.Run(ctx, bench.Options{
 		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, SQLiteClients: []int{2},
-		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress, Expiry: -1, Lists: -1,
+		Duration: 500 * time.Millisecond, Command: "caisse bench --test", Dir: t.TempDir(), Progress: &progress, Expiry: -1, Lists: -1, Webhooks: -1,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, progress.String())
@@ -170,6 +170,51 @@ func TestListsSQLite(t *testing.T) {
 		"| SQLite search `user_phone` (a customer's few sessions), 3 000 sessions, page 1, 2 clients | ",
 		"| target p50 ≤ 10 ms, p99 ≤ 50 ms | — |",
 	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+// TestWebhooksSQLite runs the webhook measurements alone on SQLite, small:
+// every event of the burst and of the open model reaches the bench's
+// receiver, and the table says how soon and how fast.
+func TestWebhooksSQLite(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	var progress bytes.Buffer
+	r, err := bench.Run(ctx, bench.Options{
+		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
+		Dir: t.TempDir(), Progress: &progress, Duration: time.Second, Webhooks: 20, WebhooksOnly: true,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	if len(r.Rows) != 2 {
+		t.Fatalf("rows: %+v\n%s", r.Rows, progress.String())
+	}
+	for i, row := range r.Rows {
+		s := row.Caisse
+		if s == nil || !row.Webhooks {
+			t.Fatalf("row %d: %+v", i, row)
+		}
+		if s.Ops == 0 || s.Ops%4 != 0 || s.Errors != 0 || (i == 0 && s.Ops != 80) || row.Duplicates != 0 {
+			t.Errorf("%s: %d delivered, %d not, %d twice\n%s", row.Measurement, s.Ops, s.Errors, row.Duplicates, progress.String())
+		}
+		if s.P50 <= 0 || s.P99 < s.P50 || s.Max < s.P99 || s.Max > time.Minute || s.PerSecond <= 0 || row.EventRate <= 0 {
+			t.Errorf("%s: inconsistent figures %+v, events at %.0f/s", row.Measurement, s, row.EventRate)
+		}
+	}
+	var md bytes.Buffer
+	if err := r.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| webhooks, SQLite, burst of 20 paid sessions (80 events) | p50 ", "; 80 of 80 delivered, ",
+		"/s, events written at ", "| target p99 ≤ 500 ms, keeps up | — |", "| webhooks, SQLite, open model at "} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, md.String())
 		}

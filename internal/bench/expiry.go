@@ -2,10 +2,16 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/caisse/caisse/internal/store"
+	"github.com/caisse/caisse/internal/store/pgstore"
+	"github.com/caisse/caisse/internal/store/sqlitestore"
 )
 
 // expiryLead is how long after the servers are ready the first seeded
@@ -57,18 +63,18 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 		}
 		defer c.stop()
 	}
-	st, postgres, err := openStore(run.database)
+	st, err := openStore(run.database)
 	if err != nil {
 		return row, err
 	}
-	so := SeedOptions{Sessions: n, DueWithin: window, PostgresURL: postgres}
-	// the query of every expired session's lateness, in microseconds
-	lateness := `SELECT updated_at - expires_at FROM sessions WHERE merchant_id = $1 AND status = 'expired'`
-	if postgres != "" {
-		lateness = `SELECT (extract(epoch FROM updated_at - expires_at) * 1000000)::bigint FROM sessions
-			WHERE merchant_id = $1 AND status = 'expired'`
-	}
 	defer st.Close()
+	so := SeedOptions{Sessions: n, DueWithin: window}
+	if st.postgres {
+		so.PostgresURL = run.database
+	}
+	// Every expired session's lateness, in microseconds.
+	lateness := `SELECT ` + st.micros("updated_at") + ` - ` + st.micros("expires_at") + ` FROM sessions
+		WHERE merchant_id = $1 AND status = 'expired'`
 	if so.Merchant, err = st.MerchantGet(ctx, m.ID); err != nil {
 		return row, err
 	}
@@ -80,7 +86,7 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 	if late := time.Until(so.Due); late < 0 {
 		b.progress("  seeding ended %s after the first deadline", -late)
 	}
-	db := st.reader()
+	db := st.db
 	deadline := so.Due.Add(window + 30*time.Second)
 	expired := 0
 	for time.Now().Before(deadline) && expired < n {
@@ -115,6 +121,39 @@ func (b *runner) expiry(ctx context.Context, run expiryRun) (Row, error) {
 	b.progress("  %s of %s expired: p50 %s, p99 %s, max %s", thousands(int64(len(samples))), thousands(int64(n)),
 		ms(s.P50), ms(s.P99), ms(s.Max))
 	return row, nil
+}
+
+// benchDB is a store the bench opens beside the servers it measures, for
+// seeding and for its own queries on the reader pool.
+type benchDB struct {
+	store.Store
+	db       *sql.DB // the reader pool
+	postgres bool
+}
+
+// openStore opens the store of a caisse database URL (postgres://… or sqlite:PATH).
+func openStore(database string) (*benchDB, error) {
+	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {
+		s, err := sqlitestore.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return &benchDB{Store: s, db: s.Reader}, nil
+	}
+	s, err := pgstore.Open(database)
+	if err != nil {
+		return nil, err
+	}
+	return &benchDB{Store: s, db: s.Reader, postgres: true}, nil
+}
+
+// micros is SQL reading a timestamp column as microseconds since the epoch
+// (SQLite stores them so).
+func (d *benchDB) micros(column string) string {
+	if d.postgres {
+		return "(extract(epoch FROM " + column + ") * 1000000)::bigint"
+	}
+	return column
 }
 
 // expiryPostgres measures expiry on PostgreSQL with one node, then two, each

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,10 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/caisse/caisse/internal/store"
-	"github.com/caisse/caisse/internal/store/pgstore"
-	"github.com/caisse/caisse/internal/store/sqlitestore"
 )
 
 // listsTarget is the list measurements' target (issue 14), shown as their baseline.
@@ -36,40 +31,6 @@ type listQuery struct {
 	what string // its name in the row
 	path func(i int) string
 	deep bool // also measured at listsDeep
-}
-
-// benchStore is a store the bench seeds and queries itself, with its reader pool.
-type benchStore interface {
-	store.Store
-	reader() *sql.DB
-}
-
-// pgReader and sqliteReader are the stores with their reader pool, for the
-// measurements' own queries.
-type pgReader struct{ *pgstore.Store }
-
-func (s pgReader) reader() *sql.DB { return s.Reader }
-
-type sqliteReader struct{ *sqlitestore.Store }
-
-func (s sqliteReader) reader() *sql.DB { return s.Reader }
-
-// openStore opens the store of a caisse database URL (postgres://… or
-// sqlite:PATH); postgres is the URL again when it is PostgreSQL (Seed copies
-// rows there), empty for SQLite.
-func openStore(database string) (st benchStore, postgres string, err error) {
-	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {
-		s, err := sqlitestore.Open(path)
-		if err != nil {
-			return nil, "", err
-		}
-		return sqliteReader{s}, "", nil
-	}
-	s, err := pgstore.Open(database)
-	if err != nil {
-		return nil, "", err
-	}
-	return pgReader{s}, database, nil
 }
 
 // listsPostgres measures the lists on a throw-away PostgreSQL database.
@@ -111,12 +72,15 @@ func (b *runner) lists(ctx context.Context, r *Report, engine, database string) 
 	if err != nil {
 		return err
 	}
-	st, postgres, err := openStore(database)
+	st, err := openStore(database)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	so := SeedOptions{Sessions: n, PostgresURL: postgres, Progress: b.o.Progress}
+	so := SeedOptions{Sessions: n, Progress: b.o.Progress}
+	if st.postgres {
+		so.PostgresURL = database
+	}
 	if so.Merchant, err = st.MerchantGet(ctx, m.ID); err != nil {
 		return err
 	}
@@ -125,14 +89,14 @@ func (b *runner) lists(ctx context.Context, r *Report, engine, database string) 
 		return err
 	}
 	b.progress("  seeded in %s", res.Elapsed.Round(time.Second))
-	if postgres != "" {
+	if st.postgres {
 		start := time.Now()
-		if err := execAll(ctx, postgres, []string{"VACUUM ANALYZE sessions"}); err != nil {
+		if err := execAll(ctx, database, []string{"VACUUM ANALYZE sessions"}); err != nil {
 			return err
 		}
 		b.progress("  VACUUM ANALYZE in %s", time.Since(start).Round(time.Millisecond))
 	}
-	db := st.reader()
+	db := st.db
 	var phones []string
 	rows, err := db.QueryContext(ctx, `SELECT user_phone FROM sessions WHERE merchant_id = $1 AND user_phone <> '' AND seq % 997 = 0 LIMIT 200`, m.ID)
 	if err != nil {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -75,8 +76,12 @@ func newClient(conns int) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
+// errEnough is what an op returns to end its worker's closed load early (a
+// load of a fixed number of operations); it is not counted as a failure.
+var errEnough = errors.New("bench: enough operations")
+
 // closedLoad runs workers back to back for d (no new request starts after d;
-// those in flight finish and count).
+// those in flight finish and count), or until each worker's op says errEnough.
 func closedLoad(ctx context.Context, label string, workers int, d time.Duration, client *http.Client, do op) Stats {
 	start := time.Now()
 	deadline := start.Add(d)
@@ -98,6 +103,9 @@ func closedLoad(ctx context.Context, label string, workers int, d time.Duration,
 					break
 				}
 				if err := do(ctx, client, w, i); err != nil {
+					if errors.Is(err, errEnough) {
+						break
+					}
 					bad++
 					if firstMine == nil {
 						firstMine = err

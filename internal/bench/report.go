@@ -66,6 +66,15 @@ func (r Row) cell(s *Stats, label bool) string {
 	if label && s.Label != "caisse" {
 		prefix = s.Label + " "
 	}
+	if r.Webhooks {
+		dups := ""
+		if r.Duplicates > 0 {
+			dups = fmt.Sprintf(", **%s duplicates**", thousands(int64(r.Duplicates)))
+		}
+		return fmt.Sprintf("%sp50 %s, p99 %s, max %s; %s of %s delivered, %s/s, events written at %s/s%s", prefix,
+			ms(s.P50), ms(s.P99), ms(s.Max), thousands(int64(s.Ops)), thousands(int64(s.Ops+s.Errors)),
+			thousands(int64(s.PerSecond+0.5)), thousands(int64(r.EventRate+0.5)), dups)
+	}
 	if r.Expiry {
 		return fmt.Sprintf("%sp50 %s, p99 %s, max %s; %s of %s expired", prefix, ms(s.P50), ms(s.P99), ms(s.Max),
 			thousands(int64(s.Ops)), thousands(int64(s.Ops+s.Errors)))
@@ -194,7 +203,14 @@ keeps no statistics unless asked, and caisse does not ask), served by one ` + "`
 read by 4 clients for each row: ` + "`GET /v1/checkouts`" + `, and searches by ` + "`status=completed`" + `, by
 an amount range that most sessions fall in, and by one customer's phone, at page 1 and at
 ` + "`offset=100000`" + ` (a tenth of the sessions when fewer), each page checked to hold sessions
-(` + "`--lists-only`" + ` runs them alone). The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
+(` + "`--lists-only`" + ` runs them alone). The webhook rows have no baseline but their target either: one
+` + "`caisse serve`" + `, a merchant with one test-mode endpoint for every event type, served by the bench itself on
+127.0.0.1 and answering 200 at once; first a burst of ` + "`--webhooks`" + ` sessions (2 000) created and confirmed through
+the API by 16 clients back to back, each paid by the test connector a second later (four events: pending,
+processing, completed, async_payment_succeeded), then an open model, for the measurement's duration, at half the
+rate the burst's events were written at (in paid sessions a second). An event's latency is its first delivery's
+arrival minus its ` + "`created_at`" + ` as the database holds it; deliveries and events a second are each counted from
+the first to the last (` + "`--webhooks-only`" + ` runs these rows alone). The client, caisse, PostgreSQL and pgbench share the machine's cores, so absolute figures
 depend on it; the ratios are the point. With ` + "`--write`" + `, the run already in the file is kept beside the
 new one, to show the noise between two runs.
 `

@@ -29,7 +29,7 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	var o bench.Options
 	var engines, sqliteClients, write string
 	var quick, asJSON bool
-	var expiry, lists int
+	var expiry, lists, webhooks int
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each measurement runs")
 	fs.BoolVar(&quick, "quick", false, "a smoke run: 2 s per measurement")
 	fs.StringVar(&pgURL, "database-url", pgURL, "the PostgreSQL server's administrative database, where throw-away databases are made and dropped (CAISSE_BENCH_DATABASE_URL)")
@@ -40,15 +40,17 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of Markdown")
 	fs.IntVar(&expiry, "expiry", 10_000, "how many sessions the expiry measurements make due within --expiry-within (0: no expiry measurement)")
 	fs.DurationVar(&o.ExpiryWindow, "expiry-within", time.Minute, "the time over which the expiry measurements' sessions fall due")
-	fs.BoolVar(&o.ExpiryOnly, "expiry-only", false, "run the expiry measurements alone (with --lists-only: those and the list measurements)")
+	fs.BoolVar(&o.ExpiryOnly, "expiry-only", false, "run the expiry measurements alone (with --lists-only or --webhooks-only: those together)")
 	fs.IntVar(&lists, "lists", 1_000_000, "how many sessions of one merchant the list and search measurements seed (0: no list measurement)")
 	fs.IntVar(&o.ListsClients, "lists-clients", 4, "the list and search measurements' client count")
-	fs.BoolVar(&o.ListsOnly, "lists-only", false, "run the list and search measurements alone (with --expiry-only: those and the expiry measurements)")
+	fs.BoolVar(&o.ListsOnly, "lists-only", false, "run the list and search measurements alone (with --expiry-only or --webhooks-only: those together)")
+	fs.IntVar(&webhooks, "webhooks", 2000, "how many sessions the webhook measurements' burst creates and pays, four events each (0: no webhook measurement)")
+	fs.BoolVar(&o.WebhooksOnly, "webhooks-only", false, "run the webhook measurements alone (with --expiry-only or --lists-only: those together)")
 	fs.Func("note", "a line to add to the report's settings (repeatable): what was built, what else ran", func(v string) error {
 		o.Notes = append(o.Notes, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -65,6 +67,9 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 		if !flagSet(fs, "lists") {
 			lists = 100_000
 		}
+		if !flagSet(fs, "webhooks") {
+			webhooks = 200
+		}
 	}
 	if expiry < 0 || expiry > 10_000_000 || o.ExpiryWindow <= 0 || o.ExpiryWindow > time.Hour {
 		return usageError{"--expiry must be between 0 and 10000000, --expiry-within between 0 and 1h"}
@@ -79,6 +84,13 @@ func benchCmd(ctx context.Context, args []string, env Env) error {
 	o.Lists = lists
 	if lists == 0 {
 		o.Lists = -1 // none
+	}
+	if webhooks < 0 || webhooks > 1_000_000 {
+		return usageError{"--webhooks must be between 0 and 1000000"}
+	}
+	o.Webhooks = webhooks
+	if webhooks == 0 {
+		o.Webhooks = -1 // none
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour {
 		return usageError{"--duration must be between 0 and 1h"}

@@ -35,7 +35,8 @@ Usage:
                   [--operator-url URL] [--operator-name NAME] [--operator-timeout 10s]
                   [--idempotency-takeover 5m] [--request-timeout 5s] [--write-timeout 30s]
                   [--max-connections 1000] [--auth-failure-rate 10] [--trusted-proxies CIDRS]
-                  [--secret-key-file PATH] [--webhook-private-test-targets=false] [--debug-addr ADDR]
+                  [--secret-key-file PATH] [--webhook-private-test-targets=false] [--webhook-workers 100]
+                  [--debug-addr ADDR] [--log-format json|text] [--log-level info]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
@@ -50,13 +51,16 @@ Usage:
   caisse fake-operator [--kind http|mtn_momo|orange_money|wave] [--addr 127.0.0.1:9099] [--secret S]
                        [--delay 1s] [--stall 15s] [--public-url URL] [--webhook-url URL] [--webhook-secret S]
   caisse bench [--duration 10s] [--quick] [--database-url POSTGRES_URL] [--engines postgres,sqlite] [--write FILE] [--json]
+               [--expiry 10000] [--expiry-only] [--lists 1000000] [--lists-clients 4] [--lists-only]
+               [--webhooks 2000] [--webhooks-only]
   caisse seed  --sessions N [--merchant ID] [--mode test|live] [--database-url URL]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
 CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_OPERATOR_TIMEOUT,
 CAISSE_IDEMPOTENCY_TAKEOVER, CAISSE_REQUEST_TIMEOUT, CAISSE_WRITE_TIMEOUT,
 CAISSE_MAX_CONNECTIONS, CAISSE_AUTH_FAILURE_RATE, CAISSE_TRUSTED_PROXIES,
-CAISSE_SECRET_KEY_FILE, CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, CAISSE_DEBUG_ADDR, CAISSE_LOG_FORMAT and
+CAISSE_SECRET_KEY_FILE, CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, CAISSE_WEBHOOK_WORKERS, CAISSE_DEBUG_ADDR,
+CAISSE_LOG_FORMAT and
 CAISSE_LOG_LEVEL; flags win.
 CAISSE_SECRET_KEY is read from the environment only. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);

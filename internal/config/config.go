@@ -43,6 +43,9 @@ type Config struct {
 	// trusted. The zero value, the default, lets test mode reach localhost.
 	WebhookNoPrivateTestTargets bool
 	badPrivateTestTargets       string // an unreadable CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, refused by Validate
+	// WebhookWorkers is how many webhook deliveries each process makes at
+	// once (CAISSE_WEBHOOK_WORKERS); 0 means DefaultWebhookWorkers.
+	WebhookWorkers int
 
 	// Limits on what comes from outside (the "limits" settings).
 	RequestTimeout time.Duration // CAISSE_REQUEST_TIMEOUT: the deadline of each API request
@@ -72,6 +75,8 @@ const (
 	DefaultWriteTimeout        = 30 * time.Second
 	DefaultMaxConnections      = 1000
 	DefaultAuthFailureRate     = 10
+	DefaultWebhookWorkers      = 100
+	MaxWebhookWorkers          = 10_000
 )
 
 // Database engines a URL can name.
@@ -150,6 +155,11 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, which ...string) *Config
 			if v := getenv("CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS"); v != "" && c.setPrivateTestTargets(v) != nil {
 				c.badPrivateTestTargets = v
 			}
+			n, err := strconv.Atoi(env("CAISSE_WEBHOOK_WORKERS", strconv.Itoa(DefaultWebhookWorkers)))
+			if err != nil {
+				n = -1 // refused by Validate
+			}
+			fs.IntVar(&c.WebhookWorkers, "webhook-workers", n, "webhook deliveries each process makes at once (CAISSE_WEBHOOK_WORKERS)")
 		case "log":
 			fs.StringVar(&c.LogFormat, "log-format", env("CAISSE_LOG_FORMAT", "json"), "json or text (CAISSE_LOG_FORMAT)")
 			fs.StringVar(&c.LogLevel, "log-level", env("CAISSE_LOG_LEVEL", "info"), "debug, info, warn or error (CAISSE_LOG_LEVEL)")
@@ -248,6 +258,10 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit < 0 {
 		return errors.New("config: CAISSE_RATE_LIMIT must be a number ≥ 0")
+	}
+	if c.WebhookWorkers < 0 || c.WebhookWorkers > MaxWebhookWorkers {
+		return fmt.Errorf("config: CAISSE_WEBHOOK_WORKERS must be a whole number from 1 to %d (0: the default, %d)",
+			MaxWebhookWorkers, DefaultWebhookWorkers)
 	}
 	if c.badPrivateTestTargets != "" {
 		return fmt.Errorf("config: CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS %q must be true or false", c.badPrivateTestTargets)

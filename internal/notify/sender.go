@@ -20,6 +20,9 @@ import (
 // Timeout is how long an endpoint has to answer a delivery.
 const Timeout = 10 * time.Second
 
+// maxIdlePerHost is how many idle connections a Sender keeps to one endpoint host.
+const maxIdlePerHost = 100
+
 // Sender posts signed deliveries. An endpoint held to the public rule is
 // reached only at public addresses, checked when connecting (see ssrf.go);
 // others, test-mode endpoints while private test targets are allowed, may be
@@ -39,6 +42,11 @@ func NewSender(resolver *net.Resolver) *Sender {
 	client := func(control func(network, address string, c syscall.RawConn) error) *http.Client {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
+		// Keep a connection to an endpoint for each delivery that may be
+		// posting to it at once, not net/http's two: a backlog of
+		// deliveries to one endpoint then reuses its connections instead
+		// of opening (and checking) one for nearly every delivery.
+		tr.MaxIdleConnsPerHost = maxIdlePerHost
 		tr.DialContext = (&net.Dialer{Timeout: Timeout, Resolver: resolver, Control: control}).DialContext
 		return &http.Client{Timeout: Timeout, Transport: tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

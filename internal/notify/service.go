@@ -60,6 +60,14 @@ type DeliverArgs struct {
 // Kind names the job in River's tables.
 func (DeliverArgs) Kind() string { return "deliver_webhook" }
 
+// Queue is the River queue deliveries run in, apart from the other jobs: a
+// backlog of deliveries or endpoints slow to answer do not hold up payments,
+// and payments do not hold up deliveries.
+const Queue = "webhooks"
+
+// InsertOpts puts every delivery in Queue, however it is inserted.
+func (DeliverArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
 // Service is webhook endpoints and the delivery of events to them.
 type Service struct {
 	Store store.Store
@@ -79,6 +87,8 @@ type Service struct {
 	// addresses only (CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS=false, for a shared
 	// deployment). By default test mode may reach any address, localhost included.
 	NoPrivateTestTargets bool
+
+	attempts attemptLog // records the attempts of concurrent deliveries together
 }
 
 // ErrNotFound means no such endpoint or event in the caller's scope.
@@ -433,24 +443,20 @@ var ErrDropped = errors.New("notify: delivery dropped")
 // crash). An error means the attempt failed and should be retried, except
 // ErrGone and ErrDropped.
 func (s *Service) Deliver(ctx context.Context, a DeliverArgs, jobID int64, attempt int) error {
-	done, err := s.Store.AttemptSucceeded(ctx, jobID)
-	if err != nil || done {
-		return err
-	}
 	scope := store.Scope{MerchantID: a.MerchantID, Livemode: a.Livemode}
-	ep, err := s.Store.EndpointGet(ctx, scope, a.EndpointID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && ep.Status != StatusEnabled) {
+	d, err := s.Store.DeliveryGet(ctx, scope, a.EndpointID, a.EventID, jobID)
+	if errors.Is(err, store.ErrNotFound) { // the endpoint or the event is gone
+		if done, err := s.Store.AttemptSucceeded(ctx, jobID); err != nil || done {
+			return err
+		}
 		return ErrDropped
 	}
-	if err != nil {
+	if err != nil || d.Done {
 		return err
 	}
-	e, err := s.Store.EventGet(ctx, scope, a.EventID)
-	if errors.Is(err, store.ErrNotFound) {
+	ep, e := d.Endpoint, d.Event
+	if ep.Status != StatusEnabled {
 		return ErrDropped
-	}
-	if err != nil {
-		return err
 	}
 	payload, err := s.Payload(ep.PayloadFormat, e, ep.APIVersion)
 	if err != nil {
@@ -464,7 +470,7 @@ func (s *Service) Deliver(ctx context.Context, a DeliverArgs, jobID int64, attem
 	rec := store.Attempt{ID: randid.New("wha_"), Scope: scope, EventID: e.ID, EndpointID: ep.ID, JobID: jobID,
 		Attempt: attempt, StatusCode: res.StatusCode, Latency: res.Latency, Error: res.Error, Succeeded: res.OK(),
 		CreatedAt: s.now()}
-	if err := s.Store.AttemptCreate(ctx, rec); err != nil {
+	if err := s.attempts.record(ctx, s.Store, rec); err != nil {
 		return err
 	}
 	switch {

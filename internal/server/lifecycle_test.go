@@ -18,6 +18,7 @@ import (
 	stripewebhook "github.com/stripe/stripe-go/v85/webhook"
 
 	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/notify"
 	"github.com/caisse/caisse/internal/store"
 	"github.com/caisse/caisse/internal/testdb"
 	"github.com/caisse/caisse/internal/testserver"
@@ -198,6 +199,25 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 		got = l.rcv.Wait(t, 4, 20*time.Second)[3:]
 		if ty := types(t, got, secret, expiring); !slices.Equal(ty, []checkout.EventType{checkout.EventExpired}) {
 			t.Fatalf("expired session delivered %v", ty)
+		}
+
+		// Deliveries ran in a queue of their own, the test operator's answers in the default one.
+		rows, err := rawDB(t, l.env.Server.Store).QueryContext(context.Background(),
+			`SELECT DISTINCT kind, queue FROM river_job WHERE kind IN ('deliver_webhook', 'test_connector_outcome') ORDER BY kind`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var queues []string
+		for rows.Next() {
+			var kind, queue string
+			if err := rows.Scan(&kind, &queue); err != nil {
+				t.Fatal(err)
+			}
+			queues = append(queues, kind+" in "+queue)
+		}
+		if want := []string{"deliver_webhook in " + notify.Queue, "test_connector_outcome in default"}; !slices.Equal(queues, want) {
+			t.Errorf("jobs ran in %v, want %v", queues, want)
 		}
 	})
 }

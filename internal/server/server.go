@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -93,6 +94,15 @@ const (
 	RescueAfter = 13 * time.Second
 )
 
+// JobPollInterval is how often each process looks for jobs of the default
+// queue (payments, test outcomes, periodic jobs), and WebhookPollInterval for
+// webhook deliveries (notify.Queue): River, on database/sql, polls rather than
+// listens, so a job inserted by a commit starts within about this long.
+const (
+	JobPollInterval     = 200 * time.Millisecond
+	WebhookPollInterval = 100 * time.Millisecond
+)
+
 // MaxHeaderBytes bounds a request's headers.
 const MaxHeaderBytes = 64 << 10
 
@@ -135,11 +145,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.Checkout.Notifier = s.Notify
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover, Box: box}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
-		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
+		// Deliveries have a queue of their own, worked by more workers and
+		// looked for more often (docs/operations.md, "Background jobs").
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 20},
+			notify.Queue:       {MaxWorkers: cmp.Or(cfg.WebhookWorkers, config.DefaultWebhookWorkers), FetchPollInterval: WebhookPollInterval},
+		},
 		Workers: jobs.Workers(jobs.Deps{Keeper: keeper, Checkout: s.Checkout, Notify: s.Notify, Log: opts.Log,
 			OperatorTimeout: cfg.OperatorTimeout}),
 		PeriodicJobs:      jobs.Periodic(),
-		FetchPollInterval: 200 * time.Millisecond,
+		FetchPollInterval: JobPollInterval,
 		// A job left running by a dead node is retried once its attempt is
 		// RescueAfter old (and past its worker's own timeout): see
 		// docs/operations.md for the bound this gives.

@@ -233,6 +233,13 @@ type Attempt struct {
 	CreatedAt  time.Time
 }
 
+// Delivery is what one attempt to deliver an event to an endpoint reads.
+type Delivery struct {
+	Endpoint Endpoint
+	Event    Event
+	Done     bool // the delivery's job has already recorded a successful attempt
+}
+
 // Event is a change worth telling a merchant about: a session's status moved.
 // Session is the session as it was right after the change.
 type Event struct {
@@ -403,12 +410,18 @@ type Store interface {
 	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
 	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
 
-	// AttemptCreate records a delivery attempt.
-	AttemptCreate(ctx context.Context, a Attempt) error
+	// AttemptCreate records delivery attempts, in one statement: all of
+	// them, or none and an error.
+	AttemptCreate(ctx context.Context, attempts ...Attempt) error
 	// AttemptList lists the attempts to deliver one of the scope's events, oldest first.
 	AttemptList(ctx context.Context, scope Scope, eventID string) ([]Attempt, error)
 	// AttemptSucceeded reports whether the River job has already delivered.
 	AttemptSucceeded(ctx context.Context, jobID int64) (bool, error)
+	// DeliveryGet reads in one query what a delivery attempt needs: the
+	// scope's endpoint and event, and whether the River job has already
+	// delivered (AttemptSucceeded). ErrNotFound when the endpoint or the
+	// event is not there.
+	DeliveryGet(ctx context.Context, scope Scope, endpointID, eventID string, jobID int64) (Delivery, error)
 
 	// IdempotencyBegin claims a key for a request. It returns (rec, true) when the
 	// caller now owns the key: it was free, or its owner stopped before lockedBefore.

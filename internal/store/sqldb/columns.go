@@ -28,27 +28,49 @@ type table[T any] struct {
 }
 
 // list is the columns a SELECT or RETURNING reads, in scan order: "seq, id, …".
-func (t table[T]) list() string {
+func (t table[T]) list() string { return t.listOf("") }
+
+// listOf is list with each column named as alias's: "e.seq, e.id, …".
+func (t table[T]) listOf(alias string) string {
 	var names []string
 	for _, c := range t.columns {
 		if c.dest != nil {
-			names = append(names, c.name)
+			names = append(names, qualify(alias, c.name))
 		}
 	}
 	return strings.Join(names, ", ")
 }
 
+// qualify is column as alias's, or as it is without an alias.
+func qualify(alias, column string) string {
+	if alias == "" {
+		return column
+	}
+	return alias + "." + column
+}
+
 // insert is the INSERT of every column that has an argument, bound to $1, $2, …
 // in the order args gives them.
-func (t table[T]) insert() string {
-	var names, marks []string
+func (t table[T]) insert() string { return t.insertRows(1) }
+
+// insertRows is insert of n rows in one statement: the first row's arguments
+// bound to $1, $2, …, then the next row's, and so on.
+func (t table[T]) insertRows(n int) string {
+	var names []string
 	for _, c := range t.columns {
 		if c.arg != nil {
 			names = append(names, c.name)
-			marks = append(marks, fmt.Sprintf("$%d", len(names)))
 		}
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.name, strings.Join(names, ", "), strings.Join(marks, ", "))
+	rows := make([]string, n)
+	for r := range rows {
+		marks := make([]string, len(names))
+		for i := range marks {
+			marks[i] = fmt.Sprintf("$%d", r*len(names)+i+1)
+		}
+		rows[r] = "(" + strings.Join(marks, ", ") + ")"
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", t.name, strings.Join(names, ", "), strings.Join(rows, ", "))
 }
 
 // args are row's INSERT arguments, in the order of insert's placeholders.
@@ -70,14 +92,20 @@ func (t table[T]) args(e Engine, row *T) ([]any, error) {
 // scan reads one row of list's columns.
 func (t table[T]) scan(row scanner) (T, error) {
 	var v T
+	err := row.Scan(t.dests(&v)...)
+	return v, err
+}
+
+// dests are the scan destinations of list's columns in v, for a row that
+// reads them beside others.
+func (t table[T]) dests(v *T) []any {
 	dests := make([]any, 0, len(t.columns))
 	for _, c := range t.columns {
 		if c.dest != nil {
-			dests = append(dests, c.dest(&v))
+			dests = append(dests, c.dest(v))
 		}
 	}
-	err := row.Scan(dests...)
-	return v, err
+	return dests
 }
 
 // scoped are the columns every scoped row begins with (seq, id, merchant_id,

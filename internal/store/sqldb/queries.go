@@ -38,9 +38,10 @@ type Queries struct {
 	ConnectorList   string // merchant_id
 	ConnectorDelete string // merchant_id, livemode, channel
 
-	AttemptInsert    string // attemptTable.args
+	AttemptInsert    string // attemptTable.args (of one attempt; several go in attemptTable.insertRows)
 	AttemptList      string // merchant_id, livemode, event_id
 	AttemptSucceeded string // job_id; a count
+	DeliveryGet      string // merchant_id, livemode, endpoint id, event id, job_id; EndpointColumns, EventColumns, done
 
 	IdempotencyInsert   string // merchant_id, livemode, key, request_hash, created_at, locked_at; DO NOTHING on conflict
 	IdempotencyGet      string // merchant_id, livemode, key
@@ -135,6 +136,10 @@ func PortableQueries() Queries {
 		AttemptList: `SELECT ` + AttemptColumns + ` FROM webhook_attempts
 			WHERE merchant_id = $1 AND livemode = $2 AND event_id = $3 ORDER BY seq`,
 		AttemptSucceeded: `SELECT count(*) FROM webhook_attempts WHERE job_id = $1 AND succeeded`,
+		DeliveryGet: `SELECT ` + endpointTable.listOf("w") + `, ` + eventTable.listOf("e") + `,
+				EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.job_id = $5 AND a.succeeded)
+			FROM webhook_endpoints w JOIN events e ON e.merchant_id = w.merchant_id AND e.livemode = w.livemode AND e.id = $4
+			WHERE w.merchant_id = $1 AND w.livemode = $2 AND w.id = $3`,
 
 		IdempotencyInsert: `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, created_at, locked_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,

@@ -757,13 +757,24 @@ func (s *Store) EndpointsEnabled(ctx context.Context, scope store.Scope) ([]stor
 	return queryAll(ctx, s, s.Q.EndpointEnabled, scanEndpoint, scope.MerchantID, scope.Livemode)
 }
 
-// AttemptCreate records a delivery attempt.
-func (s *Store) AttemptCreate(ctx context.Context, a store.Attempt) error {
-	args, err := attemptTable.args(s.Engine, &a)
-	if err != nil {
-		return err
+// AttemptCreate records delivery attempts in one statement: all or none.
+func (s *Store) AttemptCreate(ctx context.Context, attempts ...store.Attempt) error {
+	if len(attempts) == 0 {
+		return nil
 	}
-	_, err = s.exec(ctx, s.Q.AttemptInsert, args...)
+	query := s.Q.AttemptInsert
+	if len(attempts) > 1 {
+		query = attemptTable.insertRows(len(attempts))
+	}
+	var args []any
+	for i := range attempts {
+		row, err := attemptTable.args(s.Engine, &attempts[i])
+		if err != nil {
+			return err
+		}
+		args = append(args, row...)
+	}
+	_, err := s.exec(ctx, query, args...)
 	return err
 }
 
@@ -781,6 +792,19 @@ func (s *Store) AttemptSucceeded(ctx context.Context, jobID int64) (bool, error)
 		return false, s.translate(err)
 	}
 	return n > 0, nil
+}
+
+// DeliveryGet reads a delivery's endpoint and event, and whether its job has
+// already delivered, in one query.
+func (s *Store) DeliveryGet(ctx context.Context, scope store.Scope, endpointID, eventID string, jobID int64) (store.Delivery, error) {
+	var d store.Delivery
+	dests := append(endpointTable.dests(&d.Endpoint), eventTable.dests(&d.Event)...)
+	err := s.read(ctx).QueryRowContext(ctx, s.Q.DeliveryGet, scope.MerchantID, scope.Livemode, endpointID, eventID, jobID).
+		Scan(append(dests, &d.Done)...)
+	if err != nil {
+		return store.Delivery{}, s.translate(err)
+	}
+	return d, nil
 }
 
 // marks appends values to args and returns their placeholders: "$3, $4".

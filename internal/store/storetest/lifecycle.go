@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -26,6 +27,8 @@ func lifecycleCases() map[string]func(*testing.T, store.Store) {
 		"EndpointsEnabled":         testEndpointsEnabled,
 		"Attempts":                 testAttempts,
 		"AttemptSucceeded":         testAttemptSucceeded,
+		"AttemptsTogether":         testAttemptsTogether,
+		"DeliveryGet":              testDeliveryGet,
 		"InTxLifecycle":            testInTxLifecycle,
 	}
 }
@@ -563,6 +566,41 @@ func testAttempts(t *testing.T, s store.Store) {
 	}
 }
 
+// testAttemptsTogether records several attempts in one call, each as if
+// recorded alone, and none of them when the database refuses one.
+func testAttemptsTogether(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID, Livemode: true}
+	eventID := randid.New("evt_")
+	mk := func(n int, ok bool, errText string) store.Attempt {
+		return store.Attempt{ID: randid.New("wa_"), Scope: scope, EventID: eventID, EndpointID: randid.New("we_"),
+			JobID: uniqueJobID(), Attempt: n, StatusCode: map[bool]int{true: 204, false: 0}[ok], Latency: time.Duration(n) * time.Millisecond,
+			Error: errText, Succeeded: ok, CreatedAt: time.Date(2024, 6, 7, 8, 9, 10, n*1000, wat)}
+	}
+	together := []store.Attempt{mk(1, true, ""), mk(2, false, "connection refused"), mk(3, true, "")}
+	must(t, s.AttemptCreate(ctx, together...))
+	got, err := s.AttemptList(ctx, scope, eventID)
+	must(t, err)
+	if len(got) != len(together) {
+		t.Fatalf("AttemptList = %+v, want the %d recorded together", got, len(together))
+	}
+	for i, a := range got {
+		want := together[i]
+		want.Seq, want.CreatedAt = a.Seq, want.CreatedAt.UTC()
+		same(t, fmt.Sprintf("attempt %d", i), a, want)
+	}
+	refused := []store.Attempt{mk(4, true, ""), together[1], mk(5, true, "")} // an id already recorded
+	if err := s.AttemptCreate(ctx, refused...); err == nil {
+		t.Fatal("AttemptCreate recorded an attempt id twice")
+	}
+	got, err = s.AttemptList(ctx, scope, eventID)
+	must(t, err)
+	if len(got) != len(together) {
+		t.Errorf("after a refused call, AttemptList has %d attempts, want still %d", len(got), len(together))
+	}
+	must(t, s.AttemptCreate(ctx)) // nothing to record
+}
+
 // testAttemptSucceeded is true for a job once one of its attempts succeeded.
 func testAttemptSucceeded(t *testing.T, s store.Store) {
 	ctx := context.Background()
@@ -593,6 +631,60 @@ func testAttemptSucceeded(t *testing.T, s store.Store) {
 	succeeded(job, true, "a successful attempt")
 	attempt(job, 3, false)
 	succeeded(job, true, "a failure after a success")
+}
+
+// testDeliveryGet reads a delivery's endpoint and event as EndpointGet and
+// EventGet do, and whether its job has delivered as AttemptSucceeded does,
+// all within the scope; ErrNotFound when either is missing.
+func testDeliveryGet(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID, Livemode: true}
+	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	event, err := s.EventCreate(ctx, store.Event{ID: randid.New("evt_"), Scope: scope, Type: "checkout.session.completed",
+		Session: sess, CreatedAt: time.Date(2024, 6, 7, 8, 9, 10, 654321000, wat)})
+	must(t, err)
+	endpoint, err := s.EndpointCreate(ctx, newEndpoint(scope, time.Date(2024, 4, 5, 6, 7, 8, 123456000, wat)))
+	must(t, err)
+	wantEvent, err := s.EventGet(ctx, scope, event.ID)
+	must(t, err)
+	wantEndpoint, err := s.EndpointGet(ctx, scope, endpoint.ID)
+	must(t, err)
+	job := uniqueJobID()
+	get := func(what string, done bool) {
+		t.Helper()
+		d, err := s.DeliveryGet(ctx, scope, endpoint.ID, event.ID, job)
+		must(t, err)
+		same(t, what+": DeliveryGet", d, store.Delivery{Endpoint: wantEndpoint, Event: wantEvent, Done: done})
+	}
+	attempt := func(job int64, ok bool) {
+		t.Helper()
+		must(t, s.AttemptCreate(ctx, store.Attempt{ID: randid.New("wa_"), Scope: scope, EventID: event.ID,
+			EndpointID: endpoint.ID, JobID: job, Attempt: 1, StatusCode: map[bool]int{true: 200, false: 500}[ok],
+			Succeeded: ok, CreatedAt: now()}))
+	}
+	get("no attempt", false)
+	attempt(job, false)
+	attempt(uniqueJobID(), true)
+	get("a failed attempt, and another job's success", false)
+	attempt(job, true)
+	get("a successful attempt", true)
+
+	for _, c := range []struct {
+		what              string
+		scope             store.Scope
+		endpoint, eventID string
+	}{
+		{"another mode", store.Scope{MerchantID: scope.MerchantID}, endpoint.ID, event.ID},
+		{"another merchant", otherScopes(t, s, scope)[0], endpoint.ID, event.ID},
+		{"no such endpoint", scope, "we_missing", event.ID},
+		{"no such event", scope, endpoint.ID, "evt_missing"},
+	} {
+		_, err := s.DeliveryGet(ctx, c.scope, c.endpoint, c.eventID, job)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: DeliveryGet: %v, want ErrNotFound", c.what, err)
+		}
+	}
 }
 
 // testInTxLifecycle creates a session inside a transaction (kept on commit,

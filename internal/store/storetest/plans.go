@@ -93,12 +93,12 @@ type Planner struct {
 
 // CheckPlans explains the page and the two counts (from the newest, and after
 // a page ending at deep) of every PlanCase, the page of every ListCase, every
-// DueCase and the two attempt queries on the engine's store (the scope's
-// merchant is mer_big; deep is the creation time of a session about 10 000
-// deep in its newest-first list) and fails the test for each plan that reads
-// the whole table, for a covered PlanCase reads table rows (but the page's
-// own, by primary key), for a keyset page or a sweep sorts, and for a sweep or
-// an attempts query does not read its index (sessions_due,
+// DueCase, the two attempt queries and a delivery's on the engine's store (the
+// scope's merchant is mer_big; deep is the creation time of a session about
+// 10 000 deep in its newest-first list) and fails the test for each plan that
+// reads the whole table, for a covered PlanCase reads table rows (but the
+// page's own, by primary key), for a keyset page or a sweep sorts, and for a
+// sweep, an attempts query or a delivery's does not read its index (sessions_due,
 // webhook_attempts_event, webhook_attempts_job).
 func CheckPlans(t *testing.T, s *sqldb.Store, deep time.Time, p Planner) {
 	t.Helper()
@@ -149,6 +149,8 @@ func CheckPlans(t *testing.T, s *sqldb.Store, deep time.Time, p Planner) {
 	check("attempts of an event", s.Q.AttemptList, []any{scope.MerchantID, scope.Livemode, "evt_77"}, false, false,
 		"webhook_attempts_event")
 	check("success of a job", s.Q.AttemptSucceeded, []any{int64(77)}, false, false, "webhook_attempts_job")
+	check("a delivery's endpoint, event and success", s.Q.DeliveryGet, []any{scope.MerchantID, scope.Livemode, "we_77", "evt_77", int64(77)},
+		false, false, "webhook_attempts_job")
 	for _, k := range []*store.Keyset{nil, {CreatedAt: deep, Seq: 77}, {CreatedAt: deep, Seq: 77, Newer: true}} {
 		query, args := sqldb.EndpointListSQL(s.Engine, scope, 10, k)
 		check(fmt.Sprintf("endpoints page after %v", k), query, args, true, false, "webhook_endpoints_newest")
