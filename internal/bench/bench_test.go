@@ -105,54 +105,24 @@ func TestRunSQLite(t *testing.T) {
 // TestExpirySQLite runs the expiry measurement alone on SQLite, small: every
 // seeded session expires, each soon after its deadline, and the table says so.
 func TestExpirySQLite(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var progress bytes.Buffer
-	r, err := bench.Run(ctx, bench.Options{
-		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
-		Dir: t.TempDir(), Progress: &progress, Expiry: 300, ExpiryWindow: 2 * time.Second, ExpiryOnly: true,
-	})
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, progress.String())
-	}
+	r, md, progress := runAlone(t, 90*time.Second, bench.Options{Expiry: 300, ExpiryWindow: 2 * time.Second, ExpiryOnly: true})
 	if len(r.Rows) != 1 || r.Rows[0].Caisse == nil {
 		t.Fatalf("rows: %+v", r.Rows)
 	}
 	s := r.Rows[0].Caisse
 	if s.Ops != 300 || s.Errors != 0 || s.P50 < 0 || s.P99 < s.P50 || s.Max < s.P99 || s.Max > 10*time.Second {
-		t.Errorf("inconsistent figures %+v\n%s", s, progress.String())
-	}
-	var md bytes.Buffer
-	if err := r.Markdown(&md); err != nil {
-		t.Fatal(err)
+		t.Errorf("inconsistent figures %+v\n%s", s, progress)
 	}
 	want := "| expiry lateness, SQLite, 300 due within 2s | p50 "
-	if !strings.Contains(md.String(), want) || !strings.Contains(md.String(), "; 300 of 300 expired | target p99 ≤ 1 s | — |") {
-		t.Errorf("the table lacks the expiry row:\n%s", md.String())
+	if !strings.Contains(md, want) || !strings.Contains(md, "; 300 of 300 expired | target p99 ≤ 1 s | — |") {
+		t.Errorf("the table lacks the expiry row:\n%s", md)
 	}
 }
 
 // TestListsSQLite runs the list measurements alone on SQLite, small: a row
 // per list and search, at page 1 and deep, each of pages that hold sessions.
 func TestListsSQLite(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var progress bytes.Buffer
-	r, err := bench.Run(ctx, bench.Options{
-		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
-		Dir: t.TempDir(), Progress: &progress, Duration: 300 * time.Millisecond, Lists: 3000, ListsClients: 2, ListsOnly: true,
-	})
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, progress.String())
-	}
+	r, md, _ := runAlone(t, 90*time.Second, bench.Options{Duration: 300 * time.Millisecond, Lists: 3000, ListsClients: 2, ListsOnly: true})
 	if len(r.Rows) != 7 {
 		t.Fatalf("%d rows, want 7: %+v", len(r.Rows), r.Rows)
 	}
@@ -161,17 +131,13 @@ func TestListsSQLite(t *testing.T) {
 			t.Errorf("%s: %+v", row.Measurement, s)
 		}
 	}
-	var md bytes.Buffer
-	if err := r.Markdown(&md); err != nil {
-		t.Fatal(err)
-	}
 	for _, want := range []string{
 		"| SQLite list `GET /v1/checkouts`, 3 000 sessions, offset 300, 2 clients | ",
 		"| SQLite search `user_phone` (a customer's few sessions), 3 000 sessions, page 1, 2 clients | ",
 		"| target p50 ≤ 10 ms, p99 ≤ 50 ms | — |",
 	} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, md.String())
+		if !strings.Contains(md, want) {
+			t.Errorf("the table lacks %q:\n%s", want, md)
 		}
 	}
 }
@@ -180,22 +146,9 @@ func TestListsSQLite(t *testing.T) {
 // every event of the burst and of the open model reaches the bench's
 // receiver, and the table says how soon and how fast.
 func TestWebhooksSQLite(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	var progress bytes.Buffer
-	r, err := bench.Run(ctx, bench.Options{
-		Executable: exe, Env: []string{childEnv + "=1"}, Engines: []string{"sqlite"}, Command: "caisse bench --test",
-		Dir: t.TempDir(), Progress: &progress, Duration: time.Second, Webhooks: 20, WebhooksOnly: true,
-	})
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, progress.String())
-	}
+	r, md, progress := runAlone(t, 120*time.Second, bench.Options{Duration: time.Second, Webhooks: 20, WebhooksOnly: true})
 	if len(r.Rows) != 2 {
-		t.Fatalf("rows: %+v\n%s", r.Rows, progress.String())
+		t.Fatalf("rows: %+v\n%s", r.Rows, progress)
 	}
 	for i, row := range r.Rows {
 		s := row.Caisse
@@ -203,20 +156,41 @@ func TestWebhooksSQLite(t *testing.T) {
 			t.Fatalf("row %d: %+v", i, row)
 		}
 		if s.Ops == 0 || s.Ops%4 != 0 || s.Errors != 0 || (i == 0 && s.Ops != 80) || row.Duplicates != 0 {
-			t.Errorf("%s: %d delivered, %d not, %d twice\n%s", row.Measurement, s.Ops, s.Errors, row.Duplicates, progress.String())
+			t.Errorf("%s: %d delivered, %d not, %d twice\n%s", row.Measurement, s.Ops, s.Errors, row.Duplicates, progress)
 		}
 		if s.P50 <= 0 || s.P99 < s.P50 || s.Max < s.P99 || s.Max > time.Minute || s.PerSecond <= 0 || row.EventRate <= 0 {
 			t.Errorf("%s: inconsistent figures %+v, events at %.0f/s", row.Measurement, s, row.EventRate)
 		}
 	}
+	for _, want := range []string{"| webhooks, SQLite, burst of 20 paid sessions (80 events) | p50 ", "; 80 of 80 delivered, ",
+		"/s, events written at ", "| target p99 ≤ 500 ms, keeps up | — |", "| webhooks, SQLite, open model at "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the table lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// runAlone runs the measurements o asks for alone on SQLite, as a test: the
+// children are this test binary (childEnv), within timeout. It returns the
+// report, its Markdown and the progress lines.
+func runAlone(t *testing.T, timeout time.Duration, o bench.Options) (bench.Report, string, string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var progress bytes.Buffer
+	o.Executable, o.Env, o.Engines, o.Command = exe, []string{childEnv + "=1"}, []string{"sqlite"}, "caisse bench --test"
+	o.Dir, o.Progress = t.TempDir(), &progress
+	r, err := bench.Run(ctx, o)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
 	var md bytes.Buffer
 	if err := r.Markdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| webhooks, SQLite, burst of 20 paid sessions (80 events) | p50 ", "; 80 of 80 delivered, ",
-		"/s, events written at ", "| target p99 ≤ 500 ms, keeps up | — |", "| webhooks, SQLite, open model at "} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("the table lacks %q:\n%s", want, md.String())
-		}
-	}
+	return r, md.String(), progress.String()
 }

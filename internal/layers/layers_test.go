@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	// Domain: use-cases over the storage seam; jobs are River's workers over them.
 	"internal/jobs":        {"internal/checkout", "internal/connector", "internal/idempotency", "internal/notify", "internal/store"},
 	"internal/checkout":    {"internal/connector", "internal/merchant", "internal/money", "internal/randid", "internal/store"},
-	"internal/notify":      {"internal/checkout", "internal/merchant", "internal/randid", "internal/seal", "internal/store", "internal/webhook"},
+	"internal/notify":      {"internal/batch", "internal/checkout", "internal/merchant", "internal/randid", "internal/seal", "internal/store", "internal/webhook"},
 	"internal/merchant":    {"internal/money", "internal/randid", "internal/store"},
 	"internal/idempotency": {"internal/seal", "internal/store"},
 	"internal/connector":   {"internal/webhook"},
@@ -49,10 +49,11 @@ var allowed = map[string][]string{
 	"internal/store":             {},
 	"internal/store/sqldb":       {"internal/store"},
 	"internal/store/pgstore":     {"internal/store", "internal/store/sqldb"},
-	"internal/store/sqlitestore": {"internal/store", "internal/store/sqldb"},
+	"internal/store/sqlitestore": {"internal/batch", "internal/store", "internal/store/sqldb"},
 	"internal/store/storetest":   {"internal/randid", "internal/store", "internal/store/sqldb"},
 
 	// Leaves.
+	"internal/batch":   {},
 	"internal/config":  {},
 	"internal/money":   {},
 	"internal/randid":  {},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/caisse/caisse/internal/batch"
 	"github.com/caisse/caisse/internal/store"
 )
 
@@ -17,73 +18,42 @@ import (
 // transaction of one INSERT per attempt, one after the other, was slower
 // there than each delivery's own commit).
 type attemptLog struct {
-	mu      sync.Mutex
-	queue   []queuedAttempt
-	writing bool // a writer goroutine is committing the queue
-}
-
-type queuedAttempt struct {
-	a    store.Attempt
-	done chan error
+	once sync.Once
+	g    batch.Group[store.Attempt]
 }
 
 // maxAttemptBatch bounds how many attempts one statement records.
 const maxAttemptBatch = 200
 
-// record writes a and returns once it is committed, or once ctx ends (the
-// attempt may then still be recorded).
+// record writes a with st and returns once it is committed, or once ctx ends
+// (the attempt may then still be recorded).
 func (l *attemptLog) record(ctx context.Context, st store.Store, a store.Attempt) error {
-	done := make(chan error, 1)
-	l.mu.Lock()
-	l.queue = append(l.queue, queuedAttempt{a, done})
-	start := !l.writing
-	l.writing = true
-	l.mu.Unlock()
-	if start {
-		go l.write(st)
-	}
+	l.once.Do(func() {
+		l.g.Max = maxAttemptBatch
+		l.g.Do = func(attempts []store.Attempt) []error {
+			// The attempts' own deliveries may give up waiting; their records are still written.
+			return commit(context.Background(), st, attempts)
+		}
+	})
 	select {
-	case err := <-done:
+	case err := <-l.g.Submit(a):
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// write commits the queue, a batch at a time, until it is empty.
-func (l *attemptLog) write(st store.Store) {
-	ctx := context.Background() // the attempts' own deliveries may give up waiting; their records are still written
-	for {
-		l.mu.Lock()
-		n := min(len(l.queue), maxAttemptBatch)
-		if n == 0 {
-			l.queue, l.writing = nil, false
-			l.mu.Unlock()
-			return
-		}
-		batch := l.queue[:n:n]
-		l.queue = l.queue[n:]
-		l.mu.Unlock()
-		commit(ctx, st, batch)
-	}
-}
-
-// commit records a batch of attempts in one statement and tells each its
-// outcome. If the statement fails, each is written alone, so that one
-// attempt the database refuses does not fail the others.
-func commit(ctx context.Context, st store.Store, batch []queuedAttempt) {
-	attempts := make([]store.Attempt, len(batch))
-	for i, q := range batch {
-		attempts[i] = q.a
-	}
+// commit records attempts in one statement and returns each one's outcome.
+// If the statement fails, each is written alone, so that one attempt the
+// database refuses does not fail the others.
+func commit(ctx context.Context, st store.Store, attempts []store.Attempt) []error {
+	errs := make([]error, len(attempts))
 	err := st.AttemptCreate(ctx, attempts...)
-	if err == nil || len(batch) == 1 {
-		for _, q := range batch {
-			q.done <- err
+	for i, a := range attempts {
+		errs[i] = err
+		if err != nil && len(attempts) > 1 {
+			errs[i] = st.AttemptCreate(ctx, a)
 		}
-		return
 	}
-	for _, q := range batch {
-		q.done <- st.AttemptCreate(ctx, q.a)
-	}
+	return errs
 }

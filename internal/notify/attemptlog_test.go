@@ -34,10 +34,7 @@ func (s *statements) AttemptCreate(ctx context.Context, attempts ...store.Attemp
 func (l *attemptLog) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		l.mu.Lock()
-		ok := cond()
-		l.mu.Unlock()
-		if ok {
+		if cond() {
 			return
 		}
 	}
@@ -72,10 +69,10 @@ func recordWhileHeld(t *testing.T, attempts func(scope store.Scope) []store.Atte
 			}
 		})
 		if i == 0 {
-			l.waitFor(t, "the writer takes the first attempt", func() bool { return l.writing && len(l.queue) == 0 })
+			l.waitFor(t, "the writer takes the first attempt", func() bool { waiting, busy := l.g.State(); return busy && waiting == 0 })
 		}
 	}
-	l.waitFor(t, "the others wait", func() bool { return len(l.queue) == len(list)-1 })
+	l.waitFor(t, "the others wait", func() bool { waiting, _ := l.g.State(); return waiting == len(list)-1 })
 	held.Close()
 	wg.Wait()
 	return st, list, errs

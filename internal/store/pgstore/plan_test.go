@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"strconv"
@@ -56,19 +57,7 @@ func TestQueryPlans(t *testing.T) {
 	}
 	explain := func(q string, args []any) string {
 		rows, err := s.Writer.QueryContext(ctx, "EXPLAIN "+q, args...)
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		defer rows.Close()
-		var b strings.Builder
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(line + "\n")
-		}
-		return b.String()
+		return planText(t, q, rows, err)
 	}
 	// mer_big's test-mode sessions are every i ≡ 1 or 5 (mod 6), 10 s apart:
 	// 10 000 of them span the newest 30 000 values of i.
@@ -127,19 +116,7 @@ func TestQueryPlans(t *testing.T) {
 		}
 		defer conn.ExecContext(ctx, "DEALLOCATE plan_case") //nolint:errcheck // the connection is closed at the end
 		rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE plan_case("+strings.Join(params, ", ")+")")
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		defer rows.Close()
-		var b strings.Builder
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(line + "\n")
-		}
-		return "(generic plan)\n" + b.String()
+		return "(generic plan)\n" + planText(t, q, rows, err)
 	}
 	storetest.CheckPlans(t, s.Store, deep, planner)
 	byID := explain(`SELECT `+sqldb.SessionColumns+` FROM sessions WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
@@ -147,4 +124,22 @@ func TestQueryPlans(t *testing.T) {
 	if strings.Contains(byID, "Seq Scan") {
 		t.Errorf("lookup by id reads sessions sequentially:\n%s", byID)
 	}
+}
+
+// planText is the plan EXPLAIN gave for q, a line per row.
+func planText(t *testing.T, q string, rows *sql.Rows, err error) string {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }

@@ -3,29 +3,34 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"sync"
 
+	"github.com/caisse/caisse/internal/batch"
 	"github.com/caisse/caisse/internal/store/sqldb"
 )
 
 // group commits the write-only transactions of concurrent requests together
 // (sqldb.Pipeliner): SQLite has one writer and each commit waits for an
-// fsync, so while one group commits the next gathers, and it costs one
-// commit whatever its size. Each request's writes run in a savepoint of the
-// group's transaction: a request whose statement fails (a taken idempotency
-// key) is rolled back alone; the others commit.
+// fsync, so while one group commits the next gathers (batch.Group), and it
+// costs one commit whatever its size. Each request's writes run in a
+// savepoint of the group's transaction: a request whose statement fails (a
+// taken idempotency key) is rolled back alone; the others commit.
 type group struct {
-	stmts   *sqldb.Statements
-	mu      sync.Mutex
-	pending []*groupWrite
-	running bool // a goroutine is committing groups
+	stmts *sqldb.Statements
+	g     batch.Group[groupWrite]
+}
+
+// newGroup is the group commit of the writer whose statements stmts keeps.
+func newGroup(stmts *sqldb.Statements) *group {
+	g := &group{stmts: stmts}
+	g.g = batch.Group[groupWrite]{Max: maxGroup, Do: g.commit}
+	return g
 }
 
 // groupWrite is one request's transaction waiting for its group.
 type groupWrite struct {
 	ctx   context.Context
+	db    *sql.DB
 	stmts []sqldb.Deferred
-	done  chan error
 }
 
 // maxGroup bounds a group, so that one commit's work stays short.
@@ -36,59 +41,33 @@ const maxGroup = 64
 // and an answer before it would be a guess (a request whose ctx has ended
 // before its group starts is dropped, with ctx's error).
 func (g *group) Pipeline(ctx context.Context, db *sql.DB, stmts []sqldb.Deferred) error {
-	w := &groupWrite{ctx: ctx, stmts: stmts, done: make(chan error, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, w)
-	if !g.running {
-		g.running = true
-		go g.commitAll(db)
-	}
-	g.mu.Unlock()
-	return <-w.done
-}
-
-// commitAll commits groups until none is waiting.
-func (g *group) commitAll(db *sql.DB) {
-	for {
-		g.mu.Lock()
-		n := min(len(g.pending), maxGroup)
-		batch := g.pending[:n:n]
-		g.pending = g.pending[n:]
-		if n == 0 {
-			g.running = false
-			g.pending = nil
-			g.mu.Unlock()
-			return
-		}
-		g.mu.Unlock()
-		g.commit(db, batch)
-	}
+	return <-g.g.Submit(groupWrite{ctx: ctx, db: db, stmts: stmts})
 }
 
 // commit runs one group in one transaction.
-func (g *group) commit(db *sql.DB, batch []*groupWrite) {
-	errs := make([]error, len(batch))
+func (g *group) commit(writes []groupWrite) []error {
+	errs := make([]error, len(writes))
 	ctx := context.Background() // the group outlives any one request
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := writes[0].db.BeginTx(ctx, nil)
 	if err != nil {
-		for _, w := range batch {
-			w.done <- err
+		for i := range errs {
+			errs[i] = err
 		}
-		return
+		return errs
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for i, w := range batch {
+	for i, w := range writes {
 		if errs[i] = w.ctx.Err(); errs[i] == nil {
 			errs[i] = g.run(ctx, tx, w.stmts)
 		}
 	}
 	err = tx.Commit()
-	for i, w := range batch {
+	for i := range errs {
 		if errs[i] == nil {
 			errs[i] = err
 		}
-		w.done <- errs[i]
 	}
+	return errs
 }
 
 // run runs one request's statements in a savepoint: released when they all

@@ -59,7 +59,7 @@ func Open(path string) (*Store, error) {
 	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	// modernc's driver parses each statement it runs: keep them prepared.
 	writes := sqldb.NewStatements(writer)
-	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: &engine{group{stmts: writes}},
+	s := &Store{&sqldb.Store{Reader: reader, Writer: writer, Q: &queries, Engine: &engine{newGroup(writes)},
 		ReadStatements: sqldb.NewStatements(reader), WriteStatements: writes}}
 	if err := s.Ping(context.Background()); err != nil {
 		s.Close()
@@ -86,7 +86,7 @@ func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New
 
 // engine is SQLite's conventions, and its group commit of write-only
 // transactions (sqldb.Pipeliner).
-type engine struct{ group }
+type engine struct{ *group }
 
 func (*engine) TimeArg(t time.Time) any { return t.UnixMicro() }
 
