@@ -5,8 +5,8 @@
 // Go loop of the same inserts on SQLite, and stripe-mock when present — and
 // it loads realistic sessions into a store fast, for measurements at scale.
 // Load is its own HTTP client on 127.0.0.1: closed model (workers back to
-// back) and open model (a fixed arrival rate, each latency measured from its
-// scheduled send time); percentiles are exact, from every sample.
+// back) and open model (Poisson arrivals at a mean rate, each latency
+// measured from its scheduled send time); percentiles are exact, from every sample.
 package bench
 
 import (

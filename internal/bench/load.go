@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -135,12 +136,15 @@ func closedLoad(ctx context.Context, label string, workers int, d time.Duration,
 // scheduled send is dropped (and counted) rather than queued without end.
 const maxInFlight = 2048
 
-// openLoad sends at a fixed rate (per second) for d. Each request's latency
-// runs from the time it was scheduled, not the time it was sent, so a slow
-// server cannot hide its queue (no coordinated omission).
+// openLoad sends requests arriving at random at a mean rate (per second)
+// for d: a Poisson process, exponential gaps between arrivals, as pgbench
+// --rate schedules its transactions, so both face the same bursts. Each
+// request's latency runs from the time it was scheduled, not the time it was
+// sent, so a slow server cannot hide its queue (no coordinated omission).
 func openLoad(ctx context.Context, label string, rate float64, d time.Duration, client *http.Client, do op) Stats {
-	interval := time.Duration(float64(time.Second) / rate)
+	mean := float64(time.Second) / rate
 	start := time.Now()
+	next := start // the latest arrival scheduled
 	var mu sync.Mutex
 	var all []time.Duration
 	errs, dropped := 0, 0
@@ -148,7 +152,8 @@ func openLoad(ctx context.Context, label string, rate float64, d time.Duration, 
 	slots := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
 	for i := 0; ctx.Err() == nil; i++ {
-		at := start.Add(time.Duration(i) * interval)
+		next = next.Add(time.Duration(rand.ExpFloat64() * mean))
+		at := next // this request's arrival
 		if at.Sub(start) >= d {
 			break
 		}
