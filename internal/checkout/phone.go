@@ -23,7 +23,7 @@ const UnknownRegion = "ZZ"
 // that region ("07 07 00 00 01" in "CI" is +2250707000001).
 //
 // Côte d'Ivoire's 8-digit mobile numbers (before the 2021 renumbering, as in
-// seed 001's "+22507987654", or "07 98 76 54" typed in "CI") are rewritten to
+// the mobile-money API's "+22507987654", or "07 98 76 54" typed in "CI") are rewritten to
 // the 10-digit plan by the ARTCI rule: the second digit picks the operator
 // prefix (0–3 → 01, 4–6 → 05, 7–9 → 07).
 func NormalizePhone(s, region string) (string, bool) {

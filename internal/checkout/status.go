@@ -12,7 +12,7 @@ type Status = store.Status
 // EventType names a kind of event.
 type EventType = store.EventType
 
-// The seven canonical statuses (seed 001).
+// The seven canonical statuses (the mobile-money API's).
 const (
 	StatusCreated    Status = "created"
 	StatusPending    Status = "pending"

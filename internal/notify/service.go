@@ -32,7 +32,7 @@ const DefaultAPIVersion = "2026-08-26.dahlia"
 // Payload formats: the shape of an event's data.object.
 const (
 	FormatStripe      = "stripe"       // a Stripe checkout.session
-	FormatMobileMoney = "mobile_money" // the mobile-money session of seed 001
+	FormatMobileMoney = "mobile_money" // the session object of the mobile-money API
 )
 
 // Endpoint statuses.

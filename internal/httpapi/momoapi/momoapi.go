@@ -1,4 +1,4 @@
-// Package momoapi serves the mobile-money JSON dialect of seeds 000 and 001:
+// Package momoapi serves the mobile-money JSON dialect (a mobile-money provider's create and search API):
 // /v1/checkouts and /v1/checkout/search, errors as {"error": {code, message, param}}.
 // It imports httpapi and the domain packages, never another dialect or an engine.
 package momoapi
@@ -15,7 +15,7 @@ import (
 	"github.com/caisse/caisse/internal/httpapi"
 )
 
-// MaxIdempotencyKey is the longest idempotency-key header accepted (seed 001).
+// MaxIdempotencyKey is the longest idempotency-key header accepted (the mobile-money API's).
 const MaxIdempotencyKey = 1000
 
 // API is the mobile-money dialect's handlers.
@@ -43,7 +43,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/checkout/search", api(a.search(searchParams)))
 }
 
-// session is the wire shape of seed 001's response schema, field for field.
+// session is the wire shape of the mobile-money API's response schema, field for field.
 type session struct {
 	ID             string  `json:"id"`
 	Status         string  `json:"status"`
@@ -133,7 +133,7 @@ func reply(w http.ResponseWriter, s checkout.Session, err error) error {
 	return nil
 }
 
-// page is the search and list response of seed 000, with TotalCountExact:
+// page is the provider's search and list response, with TotalCountExact:
 // false when total_count is a lower bound (docs/api-momo.md, Paging).
 type page struct {
 	Sessions        []session `json:"sessions"`

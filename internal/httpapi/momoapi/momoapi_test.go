@@ -19,11 +19,11 @@ import (
 	"github.com/caisse/caisse/internal/testserver"
 )
 
-// seedCreate is seed 001's request built from its schema examples.
+// seedCreate is the mobile-money API's request built from its schema examples.
 const seedCreate = `{"amount": 5000, "currency": "XOF", "user_phone": "+22507987654", "description": "Commande 123",
 	"expires_in": 1800, "payment_id": "ORDER_123"}`
 
-// seedFields are the fields and JSON types of seed 001's response schema ("null" where it may be null).
+// seedFields are the fields and JSON types of the mobile-money API's response schema ("null" where it may be null).
 var seedFields = map[string][]string{
 	"id": {"string"}, "status": {"string"}, "amount": {"number"}, "currency": {"string"},
 	"user_phone": {"string"}, "payment_id": {"string"}, "description": {"string"},
@@ -47,7 +47,7 @@ func jsonType(v any) string {
 	return "object"
 }
 
-// assertSeedShape checks a session has exactly seed 001's fields with its types.
+// assertSeedShape checks a session has exactly the mobile-money API's fields with its types.
 func assertSeedShape(t *testing.T, s map[string]any) {
 	t.Helper()
 	for name, types := range seedFields {
@@ -60,7 +60,7 @@ func assertSeedShape(t *testing.T, s map[string]any) {
 	}
 	for name := range s {
 		if _, ok := seedFields[name]; !ok {
-			t.Errorf("field %s is not in seed 001's schema", name)
+			t.Errorf("field %s is not in the mobile-money API's schema", name)
 		}
 	}
 	for _, ts := range []string{"created_at", "expires_at"} {
@@ -92,7 +92,7 @@ func TestSeedRequests(t *testing.T) {
 			t.Fatalf("expires_at - created_at = %v", expires.Sub(created))
 		}
 
-		// Seed 000's search: the response envelope and each session in seed 001's shape.
+		// The provider's search: the response envelope and each session in the mobile-money API's shape.
 		today := e.Clock.Now().Format(time.DateOnly)
 		r := e.do("GET", "/v1/checkout/search?status=created&start_date="+today+"&end_date="+today+
 			"&reference=ORDER_123&user_phone=%2B22507987654&amount_min=100&amount_max=5000&limit=50", key, "")

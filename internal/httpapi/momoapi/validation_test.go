@@ -25,7 +25,7 @@ import (
 
 const (
 	okPhone     = "+2250707000001"
-	legacyPhone = "+22507987654"   // seed 001's 8-digit Ivorian number
+	legacyPhone = "+22507987654"   // the mobile-money API's 8-digit Ivorian number
 	legacyNorm  = "+2250707987654" // … after the 2021 renumbering
 )
 
@@ -329,7 +329,7 @@ func TestValidationCreateAccepted(t *testing.T) {
 		{"currency enabled xaf lowercase", true, body("currency", "xaf"), field("currency", "XAF")},
 		{"currency XOF for xaf merchant", true, body("currency", "XOF"), field("currency", "XOF")},
 		{"phone E.164", false, body("user_phone", okPhone), field("user_phone", okPhone)},
-		{"phone legacy seed 001", false, body("user_phone", legacyPhone), field("user_phone", legacyNorm)},
+		{"phone legacy, the provider's example", false, body("user_phone", legacyPhone), field("user_phone", legacyNorm)},
 		{"phone other country", false, body("user_phone", "+221771234567"), field("user_phone", "+221771234567")},
 		{"description 200 characters", false, body("description", strings.Repeat("a", 200)), field("description", strings.Repeat("a", 200))},
 		{"description 200 accented characters", false, body("description", strings.Repeat("é", 200)), field("description", strings.Repeat("é", 200))},

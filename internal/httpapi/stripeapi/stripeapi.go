@@ -1,5 +1,5 @@
-// Package stripeapi serves the Stripe dialect (seed 002) and WooshPay's list
-// (seed 003) over caisse's sessions: /v1/checkout/sessions…, form-encoded or
+// Package stripeapi serves the Stripe dialect (Stripe's Checkout Sessions API) and
+// WooshPay's list over caisse's sessions: /v1/checkout/sessions…, form-encoded or
 // JSON parameters in Stripe's bracket notation, Stripe objects and Stripe error
 // envelopes, cursor (keyset) pagination. It imports httpapi and the domain
 // packages, never another dialect or an engine.

@@ -1,6 +1,6 @@
 package stripeapi_test
 
-// Seed 003: WooshPay's GET /v1/checkout/sessions/list, filters in a JSON body
+// WooshPay's GET /v1/checkout/sessions/list, filters in a JSON body
 // (or the query string), Basic auth with the key as user name.
 
 import (
@@ -17,11 +17,11 @@ import (
 	"github.com/caisse/caisse/internal/testdb"
 )
 
-// wooshpayPath is seed 003's endpoint, also the url of its lists.
+// wooshpayPath is WooshPay's endpoint, also the url of its lists.
 const wooshpayPath = "/v1/checkout/sessions/list"
 
-// wooshpayFields are the 29 fields of each session in seed 003's list response.
-// All but line_items are always there; line_items, as seed 003 says ("This field
+// wooshpayFields are the 29 fields of each session in WooshPay's list response.
+// All but line_items are always there; line_items, as WooshPay's documentation says ("This field
 // is not included by default"), only with expand data.line_items.
 var wooshpayFields = []string{
 	"id", "object", "amount_subtotal", "amount_total", "billing_address_collection", "cancel_url",
@@ -31,7 +31,7 @@ var wooshpayFields = []string{
 	"success_url", "url", "line_items", "customer_creation", "customer_details",
 }
 
-// wooshpayList sends seed 003's request: GET, filters in query and/or JSON body, Basic auth.
+// wooshpayList sends WooshPay's request: GET, filters in query and/or JSON body, Basic auth.
 func (e *env) wooshpayList(t *testing.T, key, query, body string) response {
 	t.Helper()
 	path := wooshpayPath
@@ -142,7 +142,7 @@ func TestWooshPayList(t *testing.T) {
 			want        []string
 			hasMore     bool
 		}{
-			{"seed 003 request (customer and email never meet)",
+			{"WooshPay's request (customer and email never meet)",
 				`{` + window + `,"limit":2,"customer":"cus_1","customer_details":{"email":"a@b.co"}}`,
 				windowQ + "&limit=2&customer=cus_1&customer_details[email]=a%40b.co", nil, false},
 			{"customer, first page", `{` + window + `,"limit":2,"customer":"cus_1"}`,
