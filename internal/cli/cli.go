@@ -15,8 +15,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -139,7 +137,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stdout, usage)
 		return nil
 	case "version", "--version":
-		fmt.Fprintln(env.Stdout, Version())
+		fmt.Fprintln(env.Stdout, config.Version())
 		return nil
 	}
 	if near := closest(cmd, commands); near != "" {
@@ -184,26 +182,6 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// Version is caisse's version as the binary knows it: the module version
-// (or "devel"), the commit it was built from, and the Go release.
-func Version() string {
-	v, commit, dirty := "devel", "", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch {
-			case s.Key == "vcs.revision" && len(s.Value) >= 12:
-				commit = " " + s.Value[:12]
-			case s.Key == "vcs.modified" && s.Value == "true":
-				dirty = "-dirty"
-			}
-		}
-	}
-	return "caisse " + v + commit + dirty + " " + runtime.Version()
 }
 
 // flags is a command's flag set. --help prints its flags on stdout, as

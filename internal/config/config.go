@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,4 +318,24 @@ func Redact(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// Version is caisse's version as the binary knows it: the module version
+// (or "devel"), the commit it was built from, and the Go release.
+func Version() string {
+	v, commit, dirty := "devel", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				commit = " " + s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "-dirty"
+			}
+		}
+	}
+	return "caisse " + v + commit + dirty + " " + runtime.Version()
 }

@@ -228,6 +228,7 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	(&connectorapi.API{Checkout: s.Checkout, Log: s.log}).Register(mux)
 	(&hosted.Page{Checkout: s.Checkout, Log: s.log, Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), PublicURL: s.Config.PublicURL}).Register(mux)
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
+	mux.HandleFunc("GET /{$}", home)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
 	reg := prometheus.NewRegistry()
@@ -251,6 +252,26 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"status": status}) //nolint:errcheck // the client went away
+}
+
+// home answers GET /: what this server is and where to start, so that a
+// browser or curl pointed at the bare address learns more than a 404.
+func home(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck // the client went away
+		"name":    "caisse",
+		"version": config.Version(),
+		"apis": map[string]string{
+			"mobile_money": "/v1/checkouts",
+			"stripe":       "/v1/checkout/sessions",
+			"wooshpay":     "/v1/checkout/sessions/list",
+		},
+		"hosted_pages": "/pay/{session id}",
+		"health":       "/healthz",
+		"readiness":    "/readyz",
+		"metrics":      "/metrics",
+		"docs":         "README.md and docs/ in caisse's source: docs/api-momo.md, docs/api-stripe.md, docs/webhooks.md",
+	})
 }
 
 // Handler is the whole HTTP surface.

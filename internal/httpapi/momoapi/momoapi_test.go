@@ -495,6 +495,14 @@ func TestHealthAndRoutes(t *testing.T) {
 			t.Fatalf("%s: %d %s", p, r.status, r.raw)
 		}
 	}
+	// The bare address says what it is and where the APIs are.
+	if r := e.do("GET", "/", "", ""); r.status != 200 || r.json(t)["name"] != "caisse" ||
+		!strings.Contains(string(r.raw), `"mobile_money":"/v1/checkouts"`) || !strings.Contains(string(r.raw), "docs/api-momo.md") {
+		t.Fatalf("GET /: %d %s", r.status, r.raw)
+	}
+	if r := e.do("GET", "/nothing-here", "", ""); r.status != http.StatusNotFound {
+		t.Fatalf("GET /nothing-here: %d, want 404", r.status)
+	}
 	key, _ := e.merchant()
 	wantError(t, e.do("GET", "/v1/nothing-here", key, ""), http.StatusNotFound, "resource_missing", "")
 	e.Server.Store.Close()
