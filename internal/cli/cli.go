@@ -38,6 +38,8 @@ Usage:
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
+  caisse merchants update --merchant ID [--name NAME] [--currencies XOF,USD] [--fee-bps N] [--fee-fixed N]
+                          [--fee-min N] [--fee-max N] [--json]
   caisse keys create --merchant ID --mode test|live [--json]
   caisse keys list   --merchant ID [--json]
   caisse keys revoke --key KEY_ID
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return migrate(ctx, rest, env)
 	case "merchants create":
 		return merchantsCreate(ctx, rest, env)
+	case "merchants update":
+		return merchantsUpdate(ctx, rest, env)
 	case "keys create":
 		return keysCreate(ctx, rest, env)
 	case "keys list":
@@ -147,7 +151,7 @@ func run(ctx context.Context, args []string, env Env) error {
 }
 
 // commands are the command lines run knows, for "did you mean".
-var commands = []string{"serve", "migrate", "merchants create", "keys create", "keys list", "keys revoke",
+var commands = []string{"serve", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
 	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
 	"help", "version"}
 
@@ -359,6 +363,64 @@ func merchantsCreate(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "merchant %s (%s)\ntest secret key: %s\nlive secret key: %s\n"+
 			"The keys are shown only this once; caisse keeps only their hashes.\n",
 			c.Merchant.ID, c.Merchant.Name, c.TestSecretKey, c.LiveSecretKey)
+		return nil
+	})
+}
+
+// merchantsUpdate changes what the flags given say of a merchant, and keeps the rest.
+func merchantsUpdate(ctx context.Context, args []string, env Env) error {
+	var id, name, currencies string
+	var asJSON bool
+	var fee store.FeeSchedule
+	var fs *flag.FlagSet
+	define := func(f *flag.FlagSet) {
+		fs = f
+		fs.StringVar(&id, "merchant", "", "the merchant's id (required)")
+		fs.StringVar(&name, "name", "", "a new name")
+		fs.StringVar(&currencies, "currencies", "", "the comma-separated ISO 4217 codes the merchant may charge in, all of them")
+		fs.Int64Var(&fee.BasisPoints, "fee-bps", 0, "transaction fee in basis points (50 = 0.5 %)")
+		fs.Int64Var(&fee.Fixed, "fee-fixed", 0, "fixed fee added, in minor units")
+		fs.Int64Var(&fee.Minimum, "fee-min", 0, "minimum fee, in minor units")
+		fs.Int64Var(&fee.Maximum, "fee-max", 0, "maximum fee, in minor units (0: no cap)")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	}
+	return withStore(ctx, "merchants update", args, env, define, func(st store.Store) error {
+		if id == "" {
+			return usageError{"--merchant is required"}
+		}
+		m, err := st.MerchantGet(ctx, id)
+		if err != nil {
+			return fmt.Errorf("merchant %s: %w", id, err)
+		}
+		var c merchant.Changes
+		if flagSet(fs, "name") {
+			c.Name = &name
+		}
+		if flagSet(fs, "currencies") {
+			c.Currencies = strings.Split(currencies, ",")
+		}
+		f := m.Fee // the fee flags given change their part of the schedule
+		for _, o := range []struct {
+			flag string
+			to   *int64
+			v    int64
+		}{{"fee-bps", &f.BasisPoints, fee.BasisPoints}, {"fee-fixed", &f.Fixed, fee.Fixed},
+			{"fee-min", &f.Minimum, fee.Minimum}, {"fee-max", &f.Maximum, fee.Maximum}} {
+			if flagSet(fs, o.flag) {
+				*o.to, c.Fee = o.v, &f
+			}
+		}
+		svc := &merchant.Service{Store: st, Now: time.Now}
+		if m, err = svc.Update(ctx, id, c); err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(map[string]any{"id": m.ID, "name": m.Name, "currencies": m.Currencies,
+				"fee_bps": m.Fee.BasisPoints, "fee_fixed": m.Fee.Fixed, "fee_min": m.Fee.Minimum, "fee_max": m.Fee.Maximum})
+		}
+		fmt.Fprintf(env.Stdout, "merchant %s (%s): currencies %s; fee %d bps + %d, at least %d, at most %d (0: no cap)\n"+
+			"Running servers use it from their next look-up of one of its keys (within a second).\n",
+			m.ID, m.Name, strings.Join(m.Currencies, ","), m.Fee.BasisPoints, m.Fee.Fixed, m.Fee.Minimum, m.Fee.Maximum)
 		return nil
 	})
 }

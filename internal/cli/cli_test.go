@@ -67,3 +67,34 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestMerchantsUpdate changes a merchant's currencies and one part of its
+// fee schedule, and keeps what no flag names.
+func TestMerchantsUpdate(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/caisse.db"
+	code, out, errOut := runMain(t, "merchants", "create", "--name", "Boutique", "--fee-bps", "150", "--fee-min", "25", "--json", "--database-url", db)
+	if code != 0 {
+		t.Fatalf("merchants create: %d %s", code, errOut)
+	}
+	id := strings.Split(strings.SplitN(out, `"id":"`, 2)[1], `"`)[0]
+	code, out, errOut = runMain(t, "merchants", "update", "--merchant", id, "--currencies", "xof,usd", "--fee-max", "5000",
+		"--json", "--database-url", db)
+	want := `{"currencies":["XOF","USD"],"fee_bps":150,"fee_fixed":0,"fee_max":5000,"fee_min":25,"id":"` + id + `","name":"Boutique"}`
+	if code != 0 || strings.TrimSpace(out) != want {
+		t.Fatalf("merchants update: %d %s %s, want %s", code, out, errOut, want)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--merchant", "mer_missing", "--name", "X"}, "not found"},
+		{[]string{"--merchant", id, "--currencies", "EURO"}, "EURO"},
+		{[]string{"--merchant", id, "--fee-min", "9000"}, "maximum is below the minimum"},
+		{[]string{"--merchant", id, "--name", " "}, "a name is required"},
+	} {
+		code, _, errOut := runMain(t, append(append([]string{"merchants", "update"}, c.args...), "--database-url", db)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("merchants update %v: exit %d, %q; want an error about %q", c.args, code, errOut, c.want)
+		}
+	}
+}

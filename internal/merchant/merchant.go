@@ -75,26 +75,16 @@ type Created struct {
 // Create makes a merchant with a test key and a live key. Currencies default
 // to XOF and the fee schedule to DefaultFee.
 func (s *Service) Create(ctx context.Context, name string, currencies []string, fee *store.FeeSchedule) (Created, error) {
-	if strings.TrimSpace(name) == "" {
-		return Created{}, errors.New("merchant: a name is required")
-	}
 	if len(currencies) == 0 {
 		currencies = []string{"XOF"}
-	}
-	for i, c := range currencies {
-		cur, err := money.ParseCurrency(c)
-		if err != nil {
-			return Created{}, err
-		}
-		currencies[i] = string(cur)
 	}
 	if fee == nil {
 		fee = &DefaultFee
 	}
-	if err := validateFee(*fee); err != nil {
+	m := store.Merchant{ID: randid.New("mer_"), Name: name, Currencies: currencies, Fee: *fee, CreatedAt: s.Now().UTC()}
+	if err := validate(&m); err != nil {
 		return Created{}, err
 	}
-	m := store.Merchant{ID: randid.New("mer_"), Name: name, Currencies: currencies, Fee: *fee, CreatedAt: s.Now().UTC()}
 	if err := s.Store.MerchantCreate(ctx, m); err != nil {
 		return Created{}, err
 	}
@@ -105,6 +95,55 @@ func (s *Service) Create(ctx context.Context, name string, currencies []string, 
 	}
 	out.LiveSecretKey, _, err = s.KeyCreate(ctx, m.ID, true)
 	return out, err
+}
+
+// Changes are what Update changes of a merchant; a nil field is kept.
+type Changes struct {
+	Name       *string
+	Currencies []string
+	Fee        *store.FeeSchedule
+}
+
+// Update changes a merchant's name, currencies or fee schedule, checked as
+// Create checks them, and returns the merchant as stored. Servers see the
+// change with the merchant's next key look-up: within PrincipalTTL.
+func (s *Service) Update(ctx context.Context, id string, c Changes) (store.Merchant, error) {
+	m, err := s.Store.MerchantGet(ctx, id)
+	if err != nil {
+		return m, fmt.Errorf("merchant %s: %w", id, err)
+	}
+	if c.Name != nil {
+		m.Name = *c.Name
+	}
+	if c.Currencies != nil {
+		m.Currencies = c.Currencies
+	}
+	if c.Fee != nil {
+		m.Fee = *c.Fee
+	}
+	if err := validate(&m); err != nil {
+		return m, err
+	}
+	return m, s.Store.MerchantUpdate(ctx, m)
+}
+
+// validate checks a merchant's name, currencies (made canonical, upper case)
+// and fee schedule.
+func validate(m *store.Merchant) error {
+	if strings.TrimSpace(m.Name) == "" {
+		return errors.New("merchant: a name is required")
+	}
+	if len(m.Currencies) == 0 {
+		return errors.New("merchant: at least one currency is required")
+	}
+	for i, c := range m.Currencies {
+		cur, err := money.ParseCurrency(c)
+		if err != nil {
+			return err
+		}
+		m.Currencies[i] = string(cur)
+	}
+	return validateFee(m.Fee)
 }
 
 func validateFee(f store.FeeSchedule) error {

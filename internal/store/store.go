@@ -327,6 +327,9 @@ type Store interface {
 	MerchantCreate(ctx context.Context, m Merchant) error
 	// MerchantGet reads a merchant by id.
 	MerchantGet(ctx context.Context, id string) (Merchant, error)
+	// MerchantUpdate stores m's name, currencies and fee schedule over those
+	// of the merchant with m.ID; ErrNotFound if there is none.
+	MerchantUpdate(ctx context.Context, m Merchant) error
 
 	// KeyCreate inserts an API key.
 	KeyCreate(ctx context.Context, k APIKey) error

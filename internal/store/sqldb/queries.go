@@ -6,6 +6,7 @@ package sqldb
 type Queries struct {
 	MerchantInsert string // id, name, currencies, fee bps, fixed, min, max, created_at
 	MerchantGet    string // id
+	MerchantUpdate string // id, name, currencies, fee bps, fixed, min, max
 
 	KeyInsert    string // id, merchant_id, livemode, hash, last4, created_at
 	KeyGetByHash string // hash; the key's columns, then the merchant's
@@ -64,6 +65,8 @@ func PortableQueries() Queries {
 	return Queries{
 		MerchantInsert: `INSERT INTO merchants (id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		MerchantUpdate: `UPDATE merchants SET name = $2, currencies = $3, fee_basis_points = $4, fee_fixed = $5,
+			fee_minimum = $6, fee_maximum = $7 WHERE id = $1`,
 		MerchantGet: `SELECT id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at
 			FROM merchants WHERE id = $1`,
 

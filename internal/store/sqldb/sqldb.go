@@ -221,6 +221,16 @@ func (s *Store) MerchantCreate(ctx context.Context, m store.Merchant) error {
 	return err
 }
 
+// MerchantUpdate stores m's name, currencies and fee schedule.
+func (s *Store) MerchantUpdate(ctx context.Context, m store.Merchant) error {
+	n, err := s.exec(ctx, s.Q.MerchantUpdate, m.ID, m.Name, strings.Join(m.Currencies, ","),
+		m.Fee.BasisPoints, m.Fee.Fixed, m.Fee.Minimum, m.Fee.Maximum)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
 // MerchantGet reads a merchant by id.
 func (s *Store) MerchantGet(ctx context.Context, id string) (store.Merchant, error) {
 	var m merchantRow

@@ -115,6 +115,15 @@ func testMerchant(t *testing.T, s store.Store) {
 	_, err = s.MerchantGet(ctx, "mer_missing")
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.MerchantCreate(ctx, m), store.ErrConflict)
+	m.Name, m.Currencies = "Boutique Dakar", []string{"XOF", "USD"}
+	m.Fee = store.FeeSchedule{BasisPoints: 120, Fixed: 10, Minimum: 25, Maximum: 5000}
+	must(t, s.MerchantUpdate(ctx, m))
+	got, err = s.MerchantGet(ctx, m.ID)
+	must(t, err)
+	same(t, "MerchantGet after MerchantUpdate", got, m)
+	missing := m
+	missing.ID = "mer_missing"
+	wantErr(t, s.MerchantUpdate(ctx, missing), store.ErrNotFound)
 }
 
 func testKeys(t *testing.T, s store.Store) {
