@@ -67,6 +67,7 @@ type Server struct {
 	log        *slog.Logger
 	handler    http.Handler
 	stripe     *stripeapi.API
+	momo       *momoapi.API
 	sweeping   sync.WaitGroup
 	stopSweep  context.CancelFunc
 }
@@ -131,6 +132,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Checkout: &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log,
 			CountBound: opts.SearchCountBound},
 		stripe: &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
+		momo:   &momoapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 	}
 	box, err := SecretBox(cfg, opts.Log)
 	if err != nil {
@@ -212,7 +214,7 @@ func liveConnector(cfg config.Config) connector.Connector {
 func (s *Server) payload(format string, e store.Event, apiVersion string) ([]byte, error) {
 	object := s.stripe.SessionObject(e.Session)
 	if format == notify.FormatMobileMoney {
-		object = momoapi.SessionObject(e.Session)
+		object = s.momo.SessionObject(e.Session)
 	}
 	return json.Marshal(stripeapi.EventObject(e, apiVersion, object))
 }
@@ -222,7 +224,8 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	auth := &httpapi.Auth{Merchants: s.Merchants, Limiter: httpapi.NewLimiter(s.Config.RateLimit),
 		Failures: httpapi.NewLimiter(s.Config.AuthFailureRate), Proxies: s.Config.TrustedProxies, Log: s.log}
 	idem := &httpapi.Idempotency{Keeper: keeper, Log: s.log}
-	(&momoapi.API{Checkout: s.Checkout, Auth: auth, Idem: idem, Log: s.log}).Register(mux)
+	s.momo.Checkout, s.momo.Auth, s.momo.Idem, s.momo.Log = s.Checkout, auth, idem, s.log
+	s.momo.Register(mux)
 	s.stripe.Checkout, s.stripe.Notify, s.stripe.Auth, s.stripe.Idem, s.stripe.Log = s.Checkout, s.Notify, auth, idem, s.log
 	s.stripe.Register(mux)
 	(&connectorapi.API{Checkout: s.Checkout, Log: s.log}).Register(mux)

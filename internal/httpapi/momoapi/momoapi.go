@@ -24,6 +24,9 @@ type API struct {
 	Auth     *httpapi.Auth
 	Idem     *httpapi.Idempotency
 	Log      *slog.Logger
+	// HostedURL is the base of a session's url, its hosted payment page:
+	// the session id is appended.
+	HostedURL string
 }
 
 // Register adds the dialect's routes to mux.
@@ -57,6 +60,9 @@ type session struct {
 	CompletedAt    *string `json:"completed_at"`
 	FailureReason  *string `json:"failure_reason"`
 	TransactionFee int64   `json:"transaction_fee"`
+	// URL is the session's hosted payment page, which caisse adds to the
+	// provider's fields: send the customer there to choose how to pay.
+	URL string `json:"url"`
 	// Channel and OperatorReference say how a confirmed session is paid;
 	// RedirectURL is where a redirect channel's customer pays (Orange
 	// Money, Wave), once the operator has answered. Absent until known.
@@ -67,8 +73,8 @@ type session struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func toWire(s checkout.Session) session {
-	out := session{
+func (a *API) toWire(s checkout.Session) session {
+	out := session{URL: a.HostedURL + s.ID,
 		ID: s.ID, Status: string(s.Status), Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
 		PaymentID: s.PaymentID, Description: s.Description, CreatedAt: rfc3339(s.CreatedAt),
 		ExpiresAt: rfc3339(s.ExpiresAt), TransactionFee: s.TransactionFee,
@@ -85,7 +91,7 @@ func toWire(s checkout.Session) session {
 }
 
 // SessionObject renders a session in the mobile-money shape, as events carry it.
-func SessionObject(s checkout.Session) any { return toWire(s) }
+func (a *API) SessionObject(s checkout.Session) any { return a.toWire(s) }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	params, err := decodeCreate(httpapi.Body(r))
@@ -96,13 +102,13 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toWire(s))
+	writeJSON(w, http.StatusCreated, a.toWire(s))
 	return nil
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	return reply(w, s, err)
+	return a.reply(w, s, err)
 }
 
 func (a *API) cancel(w http.ResponseWriter, r *http.Request) error {
@@ -112,7 +118,7 @@ func (a *API) cancel(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s, err := a.Checkout.Cancel(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	return reply(w, s, err)
+	return a.reply(w, s, err)
 }
 
 func (a *API) confirm(w http.ResponseWriter, r *http.Request) error {
@@ -121,15 +127,15 @@ func (a *API) confirm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s, err := a.Checkout.Confirm(r.Context(), httpapi.Principal(r), r.PathValue("id"), params)
-	return reply(w, s, err)
+	return a.reply(w, s, err)
 }
 
 // reply writes the session, or returns err.
-func reply(w http.ResponseWriter, s checkout.Session, err error) error {
+func (a *API) reply(w http.ResponseWriter, s checkout.Session, err error) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toWire(s))
+	writeJSON(w, http.StatusOK, a.toWire(s))
 	return nil
 }
 
@@ -155,7 +161,7 @@ func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
 		}
 		out := page{Sessions: make([]session, 0, len(list)), TotalCount: total.Count, TotalCountExact: !total.Capped}
 		for _, s := range list {
-			out.Sessions = append(out.Sessions, toWire(s))
+			out.Sessions = append(out.Sessions, a.toWire(s))
 		}
 		if next := f.Offset + int64(len(list)); next < total.Count && len(list) > 0 {
 			out.HasMore, out.NextOffset = true, &next
