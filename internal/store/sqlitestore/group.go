@@ -47,18 +47,28 @@ func (g *group) Pipeline(ctx context.Context, db *sql.DB, stmts []sqldb.Deferred
 // commit runs one group in one transaction.
 func (g *group) commit(writes []groupWrite) []error {
 	errs := make([]error, len(writes))
-	ctx := context.Background() // the group outlives any one request
-	tx, err := writes[0].db.BeginTx(ctx, nil)
-	if err != nil {
+	fail := func(err error) []error {
 		for i := range errs {
 			errs[i] = err
 		}
 		return errs
 	}
+	ctx := context.Background() // the group outlives any one request
+	tx, err := writes[0].db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for i, w := range writes {
-		if errs[i] = w.ctx.Err(); errs[i] == nil {
-			errs[i] = g.run(ctx, tx, w.stmts)
+		if errs[i] = w.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		var broken error
+		if errs[i], broken = g.run(ctx, tx, w.stmts); broken != nil {
+			// SQLite rolled the whole transaction back (a full disk, an I/O
+			// error): every write of the group is undone, and the next
+			// statements would each commit alone. Nothing of the group stands.
+			return fail(broken)
 		}
 	}
 	err = tx.Commit()
@@ -71,12 +81,13 @@ func (g *group) commit(writes []groupWrite) []error {
 }
 
 // run runs one request's statements in a savepoint: released when they all
-// succeed, rolled back to otherwise.
-func (g *group) run(ctx context.Context, tx *sql.Tx, stmts []sqldb.Deferred) error {
+// succeed, rolled back to otherwise (err says why). broken is set when the
+// savepoint cannot be rolled back to or released: the group's transaction is
+// no longer the one the savepoint was made in.
+func (g *group) run(ctx context.Context, tx *sql.Tx, stmts []sqldb.Deferred) (err, broken error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT caisse_group"); err != nil {
-		return err
+		return err, err
 	}
-	var err error
 	for _, d := range stmts {
 		if _, err = g.stmts.Exec(ctx, tx, d.Query, d.Args...); err != nil {
 			break
@@ -84,11 +95,11 @@ func (g *group) run(ctx context.Context, tx *sql.Tx, stmts []sqldb.Deferred) err
 	}
 	if err != nil {
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO caisse_group"); rerr != nil {
-			return rerr // the group's transaction fails: Commit will say so to the others
+			return err, rerr
 		}
 	}
-	if _, rerr := tx.ExecContext(ctx, "RELEASE caisse_group"); rerr != nil && err == nil {
-		err = rerr
+	if _, rerr := tx.ExecContext(ctx, "RELEASE caisse_group"); rerr != nil {
+		return err, rerr
 	}
-	return err
+	return err, nil
 }
