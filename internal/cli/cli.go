@@ -338,10 +338,7 @@ func merchantsCreate(ctx context.Context, args []string, env Env) error {
 	define := func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "the merchant's name (required)")
 		fs.StringVar(&currencies, "currencies", "XOF", "comma-separated ISO 4217 codes the merchant may charge in")
-		fs.Int64Var(&fee.BasisPoints, "fee-bps", merchant.DefaultFee.BasisPoints, "transaction fee in basis points (50 = 0.5 %)")
-		fs.Int64Var(&fee.Fixed, "fee-fixed", 0, "fixed fee added, in minor units")
-		fs.Int64Var(&fee.Minimum, "fee-min", 0, "minimum fee, in minor units")
-		fs.Int64Var(&fee.Maximum, "fee-max", 0, "maximum fee, in minor units (0: no cap)")
+		defineFee(fs, &fee, merchant.DefaultFee)
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	}
 	return withStore(ctx, "merchants create", args, env, define, func(st store.Store) error {
@@ -367,6 +364,24 @@ func merchantsCreate(ctx context.Context, args []string, env Env) error {
 	})
 }
 
+// feeFlags are the fee schedule's flags, each naming its part of it.
+var feeFlags = []struct {
+	name, usage string
+	part        func(*store.FeeSchedule) *int64
+}{
+	{"fee-bps", "transaction fee in basis points (50 = 0.5 %)", func(f *store.FeeSchedule) *int64 { return &f.BasisPoints }},
+	{"fee-fixed", "fixed fee added, in minor units", func(f *store.FeeSchedule) *int64 { return &f.Fixed }},
+	{"fee-min", "minimum fee, in minor units", func(f *store.FeeSchedule) *int64 { return &f.Minimum }},
+	{"fee-max", "maximum fee, in minor units (0: no cap)", func(f *store.FeeSchedule) *int64 { return &f.Maximum }},
+}
+
+// defineFee binds the fee flags to fee, with def's parts as defaults.
+func defineFee(fs *flag.FlagSet, fee *store.FeeSchedule, def store.FeeSchedule) {
+	for _, ff := range feeFlags {
+		fs.Int64Var(ff.part(fee), ff.name, *ff.part(&def), ff.usage)
+	}
+}
+
 // merchantsUpdate changes what the flags given say of a merchant, and keeps the rest.
 func merchantsUpdate(ctx context.Context, args []string, env Env) error {
 	var id, name, currencies string
@@ -378,10 +393,7 @@ func merchantsUpdate(ctx context.Context, args []string, env Env) error {
 		fs.StringVar(&id, "merchant", "", "the merchant's id (required)")
 		fs.StringVar(&name, "name", "", "a new name")
 		fs.StringVar(&currencies, "currencies", "", "the comma-separated ISO 4217 codes the merchant may charge in, all of them")
-		fs.Int64Var(&fee.BasisPoints, "fee-bps", 0, "transaction fee in basis points (50 = 0.5 %)")
-		fs.Int64Var(&fee.Fixed, "fee-fixed", 0, "fixed fee added, in minor units")
-		fs.Int64Var(&fee.Minimum, "fee-min", 0, "minimum fee, in minor units")
-		fs.Int64Var(&fee.Maximum, "fee-max", 0, "maximum fee, in minor units (0: no cap)")
+		defineFee(fs, &fee, store.FeeSchedule{})
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	}
 	return withStore(ctx, "merchants update", args, env, define, func(st store.Store) error {
@@ -400,14 +412,9 @@ func merchantsUpdate(ctx context.Context, args []string, env Env) error {
 			c.Currencies = strings.Split(currencies, ",")
 		}
 		f := m.Fee // the fee flags given change their part of the schedule
-		for _, o := range []struct {
-			flag string
-			to   *int64
-			v    int64
-		}{{"fee-bps", &f.BasisPoints, fee.BasisPoints}, {"fee-fixed", &f.Fixed, fee.Fixed},
-			{"fee-min", &f.Minimum, fee.Minimum}, {"fee-max", &f.Maximum, fee.Maximum}} {
-			if flagSet(fs, o.flag) {
-				*o.to, c.Fee = o.v, &f
+		for _, ff := range feeFlags {
+			if flagSet(fs, ff.name) {
+				*ff.part(&f), c.Fee = *ff.part(&fee), &f
 			}
 		}
 		svc := &merchant.Service{Store: st, Now: time.Now}
