@@ -158,7 +158,13 @@ func (c *cluster) signal(t *testing.T, sig syscall.Signal) {
 		return // stopped
 	}
 	master := strings.SplitN(string(raw), "\n", 2)[0]
-	pids := []string{master}
+	// The postmaster first: stopped, it forks no backend after the scan
+	// below (a backend forked between a scan and the signal would go on
+	// serving a "frozen" cluster).
+	if pid, err := strconv.Atoi(master); err == nil {
+		syscall.Kill(pid, sig) //nolint:errcheck // it may have exited
+	}
+	var pids []string
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range procs {
 		stat, err := os.ReadFile(p)

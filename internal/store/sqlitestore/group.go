@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 
 	"github.com/caisse/caisse/internal/batch"
 	"github.com/caisse/caisse/internal/store/sqldb"
@@ -31,17 +32,37 @@ type groupWrite struct {
 	ctx   context.Context
 	db    *sql.DB
 	stmts []sqldb.Deferred
+	state *atomic.Int32 // waiting, then taken by its group or given up by its request
 }
+
+// The states of a groupWrite: whichever of its group and its request moves it
+// from waiting first decides whether its writes run.
+const (
+	waiting int32 = iota
+	taken
+	givenUp
+)
 
 // maxGroup bounds a group, so that one commit's work stays short.
 const maxGroup = 64
 
-// Pipeline queues stmts for the next group and waits for its commit. It waits
-// even when ctx ends meanwhile: a group that started them decides their fate,
-// and an answer before it would be a guess (a request whose ctx has ended
-// before its group starts is dropped, with ctx's error).
+// Pipeline queues stmts for the next group and waits for its commit, or for
+// ctx to end while they still wait (a database locked by another process
+// holds the group at BEGIN): then they are given up and never run. Once its
+// group has taken them, their fate is the group's, and Pipeline waits for it
+// (an answer before would be a guess).
 func (g *group) Pipeline(ctx context.Context, db *sql.DB, stmts []sqldb.Deferred) error {
-	return <-g.g.Submit(groupWrite{ctx: ctx, db: db, stmts: stmts})
+	w := groupWrite{ctx: ctx, db: db, stmts: stmts, state: new(atomic.Int32)}
+	done := g.g.Submit(w)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(waiting, givenUp) {
+			return ctx.Err()
+		}
+		return <-done
+	}
 }
 
 // commit runs one group in one transaction.
@@ -60,6 +81,10 @@ func (g *group) commit(writes []groupWrite) []error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for i, w := range writes {
+		if !w.state.CompareAndSwap(waiting, taken) {
+			errs[i] = w.ctx.Err() // its request gave up: nobody reads this
+			continue
+		}
 		if errs[i] = w.ctx.Err(); errs[i] != nil {
 			continue
 		}
