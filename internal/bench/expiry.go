@@ -131,6 +131,11 @@ type benchDB struct {
 	postgres bool
 }
 
+// SessionArgs gives a session's column values as the store keeps them, for Seed.
+func (d *benchDB) SessionArgs(s *store.Session) ([]any, error) {
+	return d.Store.(sessionRows).SessionArgs(s)
+}
+
 // openStore opens the store of a caisse database URL (postgres://… or sqlite:PATH).
 func openStore(database string) (*benchDB, error) {
 	if path, ok := strings.CutPrefix(database, "sqlite:"); ok {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -86,11 +85,15 @@ func Seed(ctx context.Context, st store.Store, o SeedOptions) (SeedResult, error
 	}
 	g := &generator{o: o, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
 		res: SeedResult{ByStatus: map[store.Status]int{}}, start: time.Now()}
+	rows, ok := st.(sessionRows)
+	if !ok {
+		return SeedResult{}, fmt.Errorf("seed: %T does not give sessions' column values", st)
+	}
 	var err error
 	if o.PostgresURL != "" {
-		err = g.copyPG(ctx)
+		err = g.copyPG(ctx, rows)
 	} else {
-		err = g.batches(ctx, st)
+		err = g.batches(ctx, st, rows)
 	}
 	g.res.Elapsed = time.Since(g.start)
 	g.report(true)
@@ -122,13 +125,16 @@ func (g *generator) report(final bool) {
 	}
 }
 
+// sessionRows is a store that gives a session's values for the columns
+// sqldb.SessionWritten names, as it stores them (sqldb.Store.SessionArgs).
+type sessionRows interface {
+	SessionArgs(s *store.Session) ([]any, error)
+}
+
 // batches writes the sessions through the store's transactions, SeedBatch
-// to a transaction, with one prepared INSERT of sessionColumns each.
-func (g *generator) batches(ctx context.Context, st store.Store) error {
-	cols, err := sessionColumns()
-	if err != nil {
-		return err
-	}
+// to a transaction, with one prepared INSERT of sqldb.SessionWritten each.
+func (g *generator) batches(ctx context.Context, st store.Store, rows sessionRows) error {
+	cols := sqldb.SessionWritten
 	insert := "INSERT INTO sessions (" + strings.Join(cols, ", ") + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	for g.i < g.o.Sessions {
@@ -146,7 +152,7 @@ func (g *generator) batches(ctx context.Context, st store.Store) error {
 			defer stmt.Close()
 			for range n {
 				s := g.next()
-				row, err := rowValues(cols, &s, sqliteTime)
+				row, err := rows.SessionArgs(&s)
 				if err != nil {
 					return err
 				}
@@ -169,33 +175,9 @@ func (g *generator) batches(ctx context.Context, st store.Store) error {
 	return nil
 }
 
-// sessionColumns are the columns of sqldb.SessionColumns an INSERT names (all
-// but seq, which the database fills), checked against rowValues so that a new
-// sessions column fails before any row is written.
-func sessionColumns() ([]string, error) {
-	var cols []string
-	for _, c := range strings.Split(sqldb.SessionColumns, ", ") {
-		if c != "seq" {
-			cols = append(cols, c)
-		}
-	}
-	var s store.Session
-	_, err := rowValues(cols, &s, pgTime)
-	return cols, err
-}
-
-// sqliteTime and pgTime are a time as each engine stores it (sqlitestore:
-// Unix microseconds; pgstore: timestamptz).
-func sqliteTime(t time.Time) any { return t.UnixMicro() }
-func pgTime(t time.Time) any     { return t }
-
-// copyPG writes the sessions with one COPY into sessions, naming the
-// columns of sqldb.SessionColumns (all but seq, which the database fills).
-func (g *generator) copyPG(ctx context.Context) error {
-	cols, err := sessionColumns()
-	if err != nil {
-		return err
-	}
+// copyPG writes the sessions with one COPY into sessions, of the columns
+// sqldb.SessionWritten names (all but seq, which the database fills).
+func (g *generator) copyPG(ctx context.Context, rows sessionRows) error {
 	conn, err := pgx.Connect(ctx, g.o.PostgresURL)
 	if err != nil {
 		return err
@@ -207,7 +189,7 @@ func (g *generator) copyPG(ctx context.Context) error {
 			return nil, rowErr
 		}
 		s := g.next()
-		row, err := rowValues(cols, &s, pgTime)
+		row, err := rows.SessionArgs(&s)
 		if err != nil {
 			rowErr = err
 			return nil, err
@@ -217,7 +199,7 @@ func (g *generator) copyPG(ctx context.Context) error {
 		g.report(false)
 		return row, nil
 	})
-	n, err := conn.CopyFrom(ctx, pgx.Identifier{"sessions"}, cols, src)
+	n, err := conn.CopyFrom(ctx, pgx.Identifier{"sessions"}, sqldb.SessionWritten, src)
 	if err != nil {
 		g.res.Sessions, g.res.ByStatus = 0, map[store.Status]int{}
 		return err
@@ -226,89 +208,6 @@ func (g *generator) copyPG(ctx context.Context) error {
 		return fmt.Errorf("seed: COPY wrote %d rows of %d", n, g.res.Sessions)
 	}
 	return nil
-}
-
-// rowValues is s as the values of cols, as caisse's engines store them (times
-// by timeArg); a column it does not know is an error, so that a new sessions
-// column cannot be left out silently.
-func rowValues(cols []string, s *store.Session, timeArg func(time.Time) any) ([]any, error) {
-	row := make([]any, len(cols))
-	for i, c := range cols {
-		var v any
-		switch c {
-		case "id":
-			v = s.ID
-		case "merchant_id":
-			v = s.MerchantID
-		case "livemode":
-			v = s.Livemode
-		case "status":
-			v = string(s.Status)
-		case "amount":
-			v = s.Amount
-		case "currency":
-			v = s.Currency
-		case "user_phone":
-			v = s.UserPhone
-		case "payment_id":
-			v = s.PaymentID
-		case "customer_id":
-			v = s.CustomerID
-		case "description":
-			v = s.Description
-		case "metadata":
-			v = jsonOr(s.Metadata, "{}")
-		case "transaction_fee":
-			v = s.TransactionFee
-		case "failure_reason":
-			v = s.FailureReason
-		case "created_at":
-			v = timeArg(s.CreatedAt)
-		case "updated_at":
-			v = timeArg(s.UpdatedAt)
-		case "expires_at":
-			v = timeArg(s.ExpiresAt)
-		case "completed_at":
-			if s.CompletedAt != nil {
-				v = timeArg(*s.CompletedAt)
-			}
-		case "success_url":
-			v = s.SuccessURL
-		case "cancel_url":
-			v = s.CancelURL
-		case "customer_email":
-			v = s.CustomerEmail
-		case "locale":
-			v = s.Locale
-		case "payment_method_types":
-			v = strings.Join(s.PaymentMethodTypes, ",")
-		case "line_items":
-			v = jsonOr(s.LineItems, "[]")
-		case "channel":
-			v = s.Channel
-		case "connector_ref":
-			v = s.ConnectorRef
-		case "attempt":
-			v = s.Attempt
-		case "connector_url":
-			v = s.ConnectorURL
-		case "connector_check":
-			v = s.ConnectorCheck
-		default:
-			return nil, fmt.Errorf("seed: no value for sessions column %q: add it to bench.rowValues", c)
-		}
-		row[i] = v
-	}
-	return row, nil
-}
-
-// jsonOr is v as JSON text, or empty for a nil map or slice, as caisse stores them.
-func jsonOr(v any, empty string) string {
-	b, err := json.Marshal(v)
-	if err != nil || string(b) == "null" {
-		return empty
-	}
-	return string(b)
 }
 
 var (

@@ -56,12 +56,7 @@ func (t table[T]) insert() string { return t.insertRows(1) }
 // insertRows is insert of n rows in one statement: the first row's arguments
 // bound to $1, $2, …, then the next row's, and so on.
 func (t table[T]) insertRows(n int) string {
-	var names []string
-	for _, c := range t.columns {
-		if c.arg != nil {
-			names = append(names, c.name)
-		}
-	}
+	names := t.written()
 	rows := make([]string, n)
 	for r := range rows {
 		marks := make([]string, len(names))
@@ -71,6 +66,18 @@ func (t table[T]) insertRows(n int) string {
 		rows[r] = "(" + strings.Join(marks, ", ") + ")"
 	}
 	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", t.name, strings.Join(names, ", "), strings.Join(rows, ", "))
+}
+
+// written are the columns an INSERT writes (those with an argument), in the
+// order args gives their values.
+func (t table[T]) written() []string {
+	var names []string
+	for _, c := range t.columns {
+		if c.arg != nil {
+			names = append(names, c.name)
+		}
+	}
+	return names
 }
 
 // args are row's INSERT arguments, in the order of insert's placeholders.

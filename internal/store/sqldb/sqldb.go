@@ -336,6 +336,11 @@ func (s *Store) SessionCreate(ctx context.Context, in store.Session) (store.Sess
 	return in, nil
 }
 
+// SessionArgs are in's values for the columns SessionWritten names, as this
+// engine stores them: for a bulk load (caisse seed) that writes sessions
+// its own way.
+func (s *Store) SessionArgs(in *store.Session) ([]any, error) { return sessionTable.args(s.Engine, in) }
+
 // metadataArg encodes metadata as the JSON text both engines store; Go sorts
 // map keys, so equal maps encode to equal text (SessionSetMetadata compares it).
 func metadataArg(m map[string]string) (string, error) { return jsonArg(m, "{}") }

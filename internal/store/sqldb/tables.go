@@ -92,6 +92,9 @@ var attemptTable = table[store.Attempt]{name: "webhook_attempts", columns: scope
 var (
 	// SessionColumns are the sessions columns.
 	SessionColumns = sessionTable.list()
+	// SessionWritten are the sessions columns an insert writes (all but
+	// seq), in the order of Store.SessionArgs.
+	SessionWritten = sessionTable.written()
 	// EventColumns are the events columns (session_id is written, not read).
 	EventColumns = eventTable.list()
 	// EndpointColumns are the webhook_endpoints columns.
