@@ -15,6 +15,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -37,7 +38,7 @@ Usage:
                   [--debug-addr ADDR] [--log-format json|text] [--log-level info]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
-                          [--fee-min 0] [--fee-max 0] [--json]
+                          [--fee-min 0] [--fee-max 0] [--json | --print id|test-key|live-key]
   caisse merchants update --merchant ID [--name NAME] [--currencies XOF,USD] [--fee-bps N] [--fee-fixed N]
                           [--fee-min N] [--fee-max N] [--json]
   caisse keys create --merchant ID --mode test|live [--json]
@@ -332,7 +333,7 @@ func migrate(ctx context.Context, args []string, env Env) error {
 }
 
 func merchantsCreate(ctx context.Context, args []string, env Env) error {
-	var name, currencies string
+	var name, currencies, only string
 	var asJSON bool
 	var fee store.FeeSchedule
 	define := func(fs *flag.FlagSet) {
@@ -340,10 +341,14 @@ func merchantsCreate(ctx context.Context, args []string, env Env) error {
 		fs.StringVar(&currencies, "currencies", "XOF", "comma-separated ISO 4217 codes the merchant may charge in")
 		defineFee(fs, &fee, merchant.DefaultFee)
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+		fs.StringVar(&only, "print", "", "print only this: id, test-key or live-key (for a shell variable)")
 	}
 	return withStore(ctx, "merchants create", args, env, define, func(st store.Store) error {
 		if name == "" {
 			return usageError{"--name is required"}
+		}
+		if only != "" && (asJSON || !slices.Contains([]string{"id", "test-key", "live-key"}, only)) {
+			return usageError{"--print takes id, test-key or live-key, without --json"}
 		}
 		svc := &merchant.Service{Store: st, Now: time.Now}
 		c, err := svc.Create(ctx, name, strings.Split(currencies, ","), &fee)
@@ -354,8 +359,13 @@ func merchantsCreate(ctx context.Context, args []string, env Env) error {
 			"id": c.Merchant.ID, "name": c.Merchant.Name, "currencies": c.Merchant.Currencies,
 			"test_secret_key": c.TestSecretKey, "live_secret_key": c.LiveSecretKey,
 		}
-		if asJSON {
+		switch {
+		case asJSON:
 			return json.NewEncoder(env.Stdout).Encode(out)
+		case only != "":
+			fmt.Fprintln(env.Stdout, map[string]string{"id": c.Merchant.ID, "test-key": c.TestSecretKey, "live-key": c.LiveSecretKey}[only])
+			fmt.Fprintf(env.Stderr, "merchant %s created; its other key was not shown (caisse keys create makes another)\n", c.Merchant.ID)
+			return nil
 		}
 		fmt.Fprintf(env.Stdout, "merchant %s (%s)\ntest secret key: %s\nlive secret key: %s\n"+
 			"The keys are shown only this once; caisse keeps only their hashes.\n",

@@ -98,3 +98,21 @@ func TestMerchantsUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestMerchantsCreatePrint prints the one value asked for, alone on its line,
+// so that a shell variable can take it.
+func TestMerchantsCreatePrint(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/caisse.db"
+	for _, c := range []struct{ what, prefix string }{{"id", "mer_"}, {"test-key", "sk_test_"}, {"live-key", "sk_live_"}} {
+		code, out, errOut := runMain(t, "merchants", "create", "--name", "Boutique", "--print", c.what, "--database-url", db)
+		if code != 0 || !strings.HasPrefix(out, c.prefix) || strings.Count(out, "\n") != 1 || strings.Contains(strings.TrimSpace(out), " ") {
+			t.Errorf("--print %s: exit %d, stdout %q, stderr %q", c.what, code, out, errOut)
+		}
+	}
+	for _, args := range [][]string{{"--print", "secret"}, {"--print", "id", "--json"}} {
+		code, out, _ := runMain(t, append([]string{"merchants", "create", "--name", "B", "--database-url", db}, args...)...)
+		if code != 2 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q; want a usage error", args, code, out)
+		}
+	}
+}
