@@ -154,10 +154,14 @@ type SessionFilter struct {
 	CustomerEmail string
 	AmountMin     *int64
 	AmountMax     *int64
-	CreatedFrom   *time.Time // inclusive
-	CreatedBefore *time.Time // exclusive
-	Limit         int
-	Offset        int64
+	// PaymentStarted keeps the sessions whose payment has started: a payment
+	// attempt was made, or the status is pending, processing, completed or
+	// failed (checkout.PaymentStarted).
+	PaymentStarted bool
+	CreatedFrom    *time.Time // inclusive
+	CreatedBefore  *time.Time // exclusive
+	Limit          int
+	Offset         int64
 	// CountBound bounds the count of a search (Store.SessionSearch): it
 	// counts the matches past the page up to this many, and past that says
 	// only that more match (Total.Capped); 0 counts every match.
@@ -266,10 +270,11 @@ type Customer struct {
 
 // CatalogFilter selects products, prices or customers within a scope, newest
 // first; zero fields do not filter, and each list reads only the fields of
-// its own objects (Active and IDs: products and prices; ProductID, Currency
-// and LookupKeys: prices; Email: customers).
+// its own objects (Active: products and prices; IDs: products; ProductID,
+// Currency, LookupKeys and Recurring: prices; Email: customers).
 type CatalogFilter struct {
 	Active        *bool
+	Recurring     *bool // prices with an interval, or without
 	IDs           []string
 	ProductID     string
 	Currency      string

@@ -68,6 +68,9 @@ func CatalogListSQL(e Engine, tableName, columns string, scope store.Scope, f st
 	if f.Active != nil {
 		add("active = $%d", *f.Active)
 	}
+	if f.Recurring != nil {
+		conds = append(conds, map[bool]string{true: "recurring_interval <> ''", false: "recurring_interval = ''"}[*f.Recurring])
+	}
 	for _, eq := range []struct{ col, v string }{{"product_id", f.ProductID}, {"currency", f.Currency}, {"email", f.Email}} {
 		if eq.v != "" {
 			add(eq.col+" = $%d", eq.v)
