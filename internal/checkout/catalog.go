@@ -291,7 +291,16 @@ func (s *Service) PriceCreate(ctx context.Context, p merchant.Principal, in Pric
 		out, err = s.Store.PriceCreate(ctx, out)
 		return err
 	})
-	return out, err
+	return out, lookupKeyTaken(err)
+}
+
+// lookupKeyTaken turns the store's conflict on a price's lookup key (another
+// request took it in the meantime) into the caller's error.
+func lookupKeyTaken(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return Invalid("lookup_key", "another price already uses this lookup key; pass transfer_lookup_key=true to move it")
+	}
+	return err
 }
 
 // missingParam turns a not-found error (the store's ErrNotFound or a
@@ -354,7 +363,7 @@ func (s *Service) PriceUpdate(ctx context.Context, p merchant.Principal, id stri
 		out, err = s.Store.PriceUpdate(ctx, cur)
 		return err
 	})
-	return out, err
+	return out, lookupKeyTaken(err)
 }
 
 // PriceList returns a keyset page of the principal's prices, newest first.
