@@ -32,6 +32,10 @@ const (
 	MaxPhone         = 20
 )
 
+// CustomerAlways is the customer_creation that makes a customer when a
+// session that names none completes, from its email and phone.
+const CustomerAlways = "always"
+
 // Intervals are a recurring price's billing intervals.
 var Intervals = []string{"day", "week", "month", "year"}
 

@@ -149,7 +149,10 @@ type CreateParams struct {
 	// CheckCustomer makes CustomerID name one of the merchant's customers
 	// (Stripe's customer), not a free reference (the mobile-money API's).
 	CheckCustomer bool
-	Metadata      map[string]string
+	// CustomerCreation "always" makes a customer at completion when the
+	// session names none (Stripe's customer_creation).
+	CustomerCreation string
+	Metadata         map[string]string
 
 	Items              []ItemParams
 	SuccessURL         string
@@ -181,7 +184,7 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		TransactionFee: merchant.Fee(p.Merchant.Fee, in.Amount),
 		CreatedAt:      now, UpdatedAt: now, ExpiresAt: in.ExpiresAt,
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, CustomerEmail: in.CustomerEmail, Locale: in.Locale,
-		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items,
+		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items, CustomerCreation: in.CustomerCreation,
 	}
 	// No job goes with it: every node's sweep reads the deadlines from the
 	// sessions themselves (SessionsDue), restarts included.

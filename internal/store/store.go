@@ -105,6 +105,9 @@ type Session struct {
 	// ConnectorCheck is the hex SHA-256 of the secret the operator's
 	// notifications about the attempt must carry (Orange's notif_token).
 	ConnectorCheck string
+	// CustomerCreation is Stripe's customer_creation: "always" makes a
+	// customer at completion when the session names none.
+	CustomerCreation string
 }
 
 // PaymentStart is what an operator answered to an attempt's start request.
@@ -198,6 +201,7 @@ type StatusChange struct {
 	FailureReason string
 	UserPhone     string // replaces the session's phone when set
 	Channel       string // replaces the session's channel when set
+	CustomerID    string // replaces the session's customer when set
 	// Attempt, when set, starts a new payment attempt: it replaces the
 	// session's attempt and clears connector_ref, connector_url and
 	// connector_check.
@@ -356,6 +360,8 @@ type Tx interface {
 	SessionCreate(ctx context.Context, s Session) (Session, error)
 	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
 	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
+	// CustomerCreate inserts a customer and returns it with Seq set.
+	CustomerCreate(ctx context.Context, c Customer) (Customer, error)
 	// IdempotencyFinish stores the response of the request that owns the key
 	// (rec.LockedAt is its claim); ErrStale if another request took the key over.
 	IdempotencyFinish(ctx context.Context, rec IdempotencyRecord) error

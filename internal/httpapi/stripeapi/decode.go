@@ -63,6 +63,11 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 		p.Fail("customer_email", httpapi.Invalid("customer_email", "parameters_exclusive",
 			"You may only specify one of these parameters: customer, customer_email."))
 	}
+	if in.CustomerCreation, ok = p.String("customer_creation"); ok && in.CustomerCreation != checkout.CustomerAlways &&
+		in.CustomerCreation != "if_required" {
+		p.Fail("customer_creation", httpapi.Invalid("customer_creation", "",
+			"Invalid customer_creation: %q. It must be always or if_required.", in.CustomerCreation))
+	}
 	in.PaymentID, _ = p.String("client_reference_id")
 	in.Metadata, _ = p.Metadata("metadata")
 	in.PaymentMethodTypes, _ = p.Strings("payment_method_types")

@@ -1,6 +1,7 @@
 package stripeapi
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -208,7 +209,7 @@ func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
 		ID: s.ID, Object: "checkout.session", AmountSubtotal: s.Amount, AmountTotal: s.Amount,
 		CancelURL: orNull(s.CancelURL), ClientReferenceID: orNull(s.PaymentID), Created: s.CreatedAt.Unix(),
 		Currency: strings.ToLower(s.Currency), CustomFields: []struct{}{}, Customer: orNull(s.CustomerID),
-		CustomerCreation: "if_required", CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
+		CustomerCreation: cmp.Or(s.CustomerCreation, "if_required"), CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
 		ExpiresAt: s.ExpiresAt.Unix(), InvoiceCreation: invoiceCreation{InvoiceData: invoiceData{Metadata: map[string]string{}}},
 		Livemode: s.Livemode, Locale: orNull(s.Locale), Metadata: s.Metadata, Mode: "payment",
 		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,

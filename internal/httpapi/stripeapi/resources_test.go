@@ -294,3 +294,49 @@ func TestCatalogIdempotency(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerCreation: customer_creation=always makes a customer when the
+// session completes, from its email, and sets the session's customer; by
+// default no customer is made.
+func TestCustomerCreation(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		ctx := context.Background()
+		always := params()
+		always.CustomerCreation = stripe.String("always")
+		always.CustomerEmail = stripe.String("fatou@example.com")
+		s := a.create(t, always)
+		if s.Customer != nil || s.CustomerCreation != "always" {
+			t.Fatalf("new session: customer %+v, customer_creation %q", s.Customer, s.CustomerCreation)
+		}
+		plain := params()
+		plain.CustomerEmail = stripe.String("moussa@example.com")
+		p := a.create(t, plain)
+		e.complete(t, a, s.ID)
+		e.complete(t, a, p.ID)
+		got, err := a.sc.V1CheckoutSessions.Retrieve(ctx, s.ID, nil)
+		if err != nil || got.Customer == nil {
+			t.Fatalf("completed session: %+v %v", got, err)
+		}
+		c, err := a.sc.V1Customers.Retrieve(ctx, got.Customer.ID, nil)
+		if err != nil || c.Email != "fatou@example.com" {
+			t.Fatalf("made customer: %+v %v", c, err)
+		}
+		other, err := a.sc.V1CheckoutSessions.Retrieve(ctx, p.ID, nil)
+		if err != nil || other.Customer != nil {
+			t.Fatalf("session without customer_creation: customer %+v %v", other.Customer, err)
+		}
+		all := collect(t, a.sc.V1Customers.List(ctx, nil))
+		if len(all) != 1 {
+			t.Fatalf("%d customers, want the one made", len(all))
+		}
+		_, err = a.sc.V1CheckoutSessions.Create(ctx, func() *stripe.CheckoutSessionCreateParams {
+			p := params()
+			p.CustomerCreation = stripe.String("sometimes")
+			return p
+		}())
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "customer_creation", "customer_creation"})
+	})
+}

@@ -16,7 +16,7 @@ type Queries struct {
 	SessionInsert       string // sessionTable.args; RETURNING seq
 	SessionInsertLater  string // SessionInsert without RETURNING, for a lazy transaction's queue
 	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or ''
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or '', customer_id or ''
 	SessionLookup       string // id
 	SessionSetStart     string // merchant_id, livemode, id, attempt, connector_ref, connector_url, connector_check
 	SessionsToReconcile string // merchant_id or '', since, after seq, limit
@@ -100,7 +100,8 @@ func PortableQueries() Queries {
 				attempt = CASE WHEN $11 = '' THEN attempt ELSE $11 END,
 				connector_ref = CASE WHEN $11 = '' THEN connector_ref ELSE '' END,
 				connector_url = CASE WHEN $11 = '' THEN connector_url ELSE '' END,
-				connector_check = CASE WHEN $11 = '' THEN connector_check ELSE '' END
+				connector_check = CASE WHEN $11 = '' THEN connector_check ELSE '' END,
+				customer_id = CASE WHEN $12 = '' THEN customer_id ELSE $12 END
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
 			RETURNING ` + SessionColumns,
 		SessionLookup: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = $1`,

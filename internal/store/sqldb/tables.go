@@ -37,6 +37,7 @@ var sessionTable = table[store.Session]{name: "sessions", columns: scoped(
 	value("attempt", func(s *store.Session) *string { return &s.Attempt }),
 	value("connector_url", func(s *store.Session) *string { return &s.ConnectorURL }),
 	value("connector_check", func(s *store.Session) *string { return &s.ConnectorCheck }),
+	value("customer_creation", func(s *store.Session) *string { return &s.CustomerCreation }),
 )}
 
 // connectorTable is the connectors table.

@@ -12,9 +12,10 @@ import (
 // catalogCases are the cases of products, prices and customers.
 func catalogCases() map[string]func(*testing.T, store.Store) {
 	return map[string]func(*testing.T, store.Store){
-		"Products":  testProducts,
-		"Prices":    testPrices,
-		"Customers": testCustomers,
+		"Products":             testProducts,
+		"Prices":               testPrices,
+		"Customers":            testCustomers,
+		"CustomerAtCompletion": testCustomerAtCompletion,
 	}
 }
 
@@ -229,4 +230,37 @@ func testCustomers(t *testing.T, s store.Store) {
 	_, err = s.CustomerGet(ctx, scope, in.ID)
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.CustomerDelete(ctx, scope, in.ID), store.ErrNotFound)
+}
+
+// testCustomerAtCompletion: in one transaction a customer is made and a
+// status change sets it as the session's customer; a change without a
+// customer leaves the session's as it is.
+func testCustomerAtCompletion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scope := store.Scope{MerchantID: newMerchant(t, s).ID}
+	sess, err := s.SessionCreate(ctx, newSession(scope, now()))
+	must(t, err)
+	moved, err := s.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "created", To: "pending", At: now()})
+	must(t, err)
+	if moved.CustomerID != sess.CustomerID {
+		t.Fatalf("a change without a customer set customer %q, want %q", moved.CustomerID, sess.CustomerID)
+	}
+	var made store.Customer
+	must(t, s.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if made, err = tx.CustomerCreate(ctx, store.Customer{ID: randid.New("cus_"), Scope: scope, Email: "a@b.example",
+			CreatedAt: now(), UpdatedAt: now()}); err != nil {
+			return err
+		}
+		_, err = tx.SessionChangeStatus(ctx, scope, store.StatusChange{ID: sess.ID, From: "pending", To: "completed", At: now(), CustomerID: made.ID})
+		return err
+	}))
+	got, err := s.SessionGet(ctx, scope, sess.ID)
+	must(t, err)
+	if got.CustomerID != made.ID || got.Status != "completed" {
+		t.Fatalf("session after completion: customer %q status %q, want %q completed", got.CustomerID, got.Status, made.ID)
+	}
+	if _, err := s.CustomerGet(ctx, scope, made.ID); err != nil {
+		t.Fatalf("the customer made in the transaction: %v", err)
+	}
 }

@@ -50,3 +50,6 @@ CREATE TABLE customers (
 );
 CREATE INDEX customers_newest ON customers (merchant_id, livemode, created_at DESC, seq DESC);
 CREATE INDEX customers_email ON customers (merchant_id, livemode, email);
+
+-- Stripe's customer_creation of a session: "always" makes a customer at completion.
+ALTER TABLE sessions ADD COLUMN customer_creation TEXT NOT NULL DEFAULT '';
