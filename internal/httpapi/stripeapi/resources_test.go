@@ -55,6 +55,11 @@ func TestQuickstart(t *testing.T) {
 			t.Fatalf("new session: amount %d %s, payment_intent %+v", s.AmountTotal, s.Currency, s.PaymentIntent)
 		}
 		e.complete(t, a, s.ID)
+		// The line item shows the stored price as it now is, not a copy made with the session.
+		up := &stripe.PriceUpdateParams{LookupKey: stripe.String("tshirt")}
+		if _, err := a.sc.V1Prices.Update(ctx, pr.ID, up); err != nil {
+			t.Fatal(err)
+		}
 
 		rp := &stripe.CheckoutSessionRetrieveParams{}
 		rp.AddExpand("payment_intent")
@@ -69,7 +74,7 @@ func TestQuickstart(t *testing.T) {
 			t.Fatalf("expanded payment_intent = %+v", pi)
 		}
 		li := got.LineItems.Data[0]
-		if li.Price.ID != pr.ID || li.Price.Product.ID != prod.ID || li.Price.Product.Name != "T-shirt" || li.Quantity != 3 {
+		if li.Price.ID != pr.ID || li.Price.LookupKey != "tshirt" || li.Price.Product.ID != prod.ID || li.Price.Product.Name != "T-shirt" || li.Quantity != 3 {
 			t.Fatalf("line item = %+v, price %+v, product %+v", li, li.Price, li.Price.Product)
 		}
 		again, err := a.sc.V1PaymentIntents.Retrieve(ctx, pi.ID, nil)
