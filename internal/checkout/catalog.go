@@ -45,6 +45,9 @@ type MissingError struct{ Kind, ID string }
 
 func (e *MissingError) Error() string { return fmt.Sprintf("checkout: no such %s %q", e.Kind, e.ID) }
 
+// Is makes a MissingError match the store's ErrNotFound.
+func (e *MissingError) Is(target error) bool { return target == store.ErrNotFound }
+
 // missing turns the store's ErrNotFound into a MissingError about id.
 func missing(kind, id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
@@ -61,39 +64,59 @@ type CatalogPage struct {
 	EndingBefore  string
 }
 
-// page reads one keyset page through list, one row more than the limit to
-// tell whether there is more; get reads a cursor's row.
-func page[T any](ctx context.Context, kind string, in CatalogPage, get func(id string) (T, error),
-	at func(T) (time.Time, int64), list func(store.CatalogFilter, *store.Keyset) ([]T, error)) ([]T, bool, error) {
-	var k *store.Keyset
+// Cursor places a keyset page next to the row a cursor names: after
+// startingAfter (older) or before endingBefore (newer); nil without either.
+// find reads the row; an error that is notFound means there is none, which
+// is the caller's error on the cursor's parameter.
+func Cursor(kind, startingAfter, endingBefore string, notFound error, find func(id string) (int64, time.Time, error)) (*store.Keyset, error) {
 	for _, c := range []struct {
 		param, id string
 		newer     bool
-	}{{"starting_after", in.StartingAfter, false}, {"ending_before", in.EndingBefore, true}} {
+	}{{"starting_after", startingAfter, false}, {"ending_before", endingBefore, true}} {
 		if c.id == "" {
 			continue
 		}
-		row, err := get(c.id)
-		var miss *MissingError
-		if errors.As(err, &miss) {
-			return nil, false, Unknown(c.param, kind, c.id)
+		seq, created, err := find(c.id)
+		if errors.Is(err, notFound) {
+			return nil, Unknown(c.param, kind, c.id)
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		created, seq := at(row)
-		k = &store.Keyset{CreatedAt: created, Seq: seq, Newer: c.newer}
+		return &store.Keyset{CreatedAt: created, Seq: seq, Newer: c.newer}, nil
+	}
+	return nil, nil
+}
+
+// Trim cuts a page read with one row more than limit to limit, and says
+// whether more lie beyond it in the paging direction.
+func Trim[T any](list []T, limit int, k *store.Keyset) ([]T, bool) {
+	if len(list) <= limit {
+		return list, false
+	}
+	if k != nil && k.Newer {
+		return list[1:], true // a backward page's extra row is its oldest
+	}
+	return list[:limit], true
+}
+
+// page reads one keyset page of a catalog list: get reads a cursor's row,
+// at gives its keyset, list reads the page (one row more than the limit).
+func page[T any](kind string, in CatalogPage, get func(id string) (T, error),
+	at func(T) (int64, time.Time), list func(store.CatalogFilter, *store.Keyset) ([]T, error)) ([]T, bool, error) {
+	k, err := Cursor(kind, in.StartingAfter, in.EndingBefore, store.ErrNotFound, func(id string) (int64, time.Time, error) {
+		row, err := get(id)
+		seq, created := at(row)
+		return seq, created, err
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	f := in.Filter
 	f.Limit++
 	rows, err := list(f, k)
-	if err != nil || len(rows) < f.Limit {
-		return rows, false, err
-	}
-	if k != nil && k.Newer {
-		return rows[1:], true, nil // a backward page's extra row is its oldest
-	}
-	return rows[:in.Filter.Limit], true, nil
+	out, more := Trim(rows, in.Filter.Limit, k)
+	return out, more, err
 }
 
 // mergeMetadata is cur with set merged in (an empty value removes its key),
@@ -199,8 +222,8 @@ func (s *Service) ProductUpdate(ctx context.Context, p merchant.Principal, id st
 
 // ProductList returns a keyset page of the principal's products, newest first.
 func (s *Service) ProductList(ctx context.Context, p merchant.Principal, in CatalogPage) ([]Product, bool, error) {
-	return page(ctx, KindProduct, in, func(id string) (Product, error) { return s.ProductGet(ctx, p, id) },
-		func(v Product) (time.Time, int64) { return v.CreatedAt, v.Seq },
+	return page(KindProduct, in, func(id string) (Product, error) { return s.ProductGet(ctx, p, id) },
+		func(v Product) (int64, time.Time) { return v.Seq, v.CreatedAt },
 		func(f store.CatalogFilter, k *store.Keyset) ([]Product, error) {
 			return s.Store.ProductList(ctx, p.Scope(), f, k)
 		})
@@ -307,12 +330,10 @@ func lookupKeyTaken(err error) error {
 	return err
 }
 
-// missingParam turns a not-found error (the store's ErrNotFound or a
-// MissingError) about an object a parameter names into an InvalidError saying
+// missingParam turns the store's ErrNotFound (or a MissingError) about an object a parameter names into an InvalidError saying
 // there is no such object.
 func missingParam(field, kind, id string, err error) error {
-	var miss *MissingError
-	if errors.Is(err, store.ErrNotFound) || errors.As(err, &miss) {
+	if errors.Is(err, store.ErrNotFound) { // a MissingError too
 		return Unknown(field, kind, id)
 	}
 	return err
@@ -379,8 +400,8 @@ func (s *Service) PriceList(ctx context.Context, p merchant.Principal, in Catalo
 		}
 		in.Filter.Currency = string(cur)
 	}
-	return page(ctx, KindPrice, in, func(id string) (Price, error) { return s.PriceGet(ctx, p, id) },
-		func(v Price) (time.Time, int64) { return v.CreatedAt, v.Seq },
+	return page(KindPrice, in, func(id string) (Price, error) { return s.PriceGet(ctx, p, id) },
+		func(v Price) (int64, time.Time) { return v.Seq, v.CreatedAt },
 		func(f store.CatalogFilter, k *store.Keyset) ([]Price, error) {
 			return s.Store.PriceList(ctx, p.Scope(), f, k)
 		})
@@ -463,8 +484,8 @@ func (s *Service) CustomerDelete(ctx context.Context, p merchant.Principal, id s
 
 // CustomerList returns a keyset page of the principal's customers, newest first.
 func (s *Service) CustomerList(ctx context.Context, p merchant.Principal, in CatalogPage) ([]Customer, bool, error) {
-	return page(ctx, KindCustomer, in, func(id string) (Customer, error) { return s.CustomerGet(ctx, p, id) },
-		func(v Customer) (time.Time, int64) { return v.CreatedAt, v.Seq },
+	return page(KindCustomer, in, func(id string) (Customer, error) { return s.CustomerGet(ctx, p, id) },
+		func(v Customer) (int64, time.Time) { return v.Seq, v.CreatedAt },
 		func(f store.CatalogFilter, k *store.Keyset) ([]Customer, error) {
 			return s.Store.CustomerList(ctx, p.Scope(), f, k)
 		})

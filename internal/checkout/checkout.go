@@ -399,35 +399,19 @@ type ListParams struct {
 // List returns one keyset page of the principal's sessions matching p.Filter,
 // newest first, and whether more lie beyond it in the paging direction.
 func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams) ([]Session, bool, error) {
-	var k *store.Keyset
-	for _, c := range []struct {
-		param, id string
-		newer     bool
-	}{{"starting_after", in.StartingAfter, false}, {"ending_before", in.EndingBefore, true}} {
-		if c.id == "" {
-			continue
-		}
-		cur, err := s.Get(ctx, p, c.id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, false, Unknown(c.param, KindSession, c.id)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		k = &store.Keyset{CreatedAt: cur.CreatedAt, Seq: cur.Seq, Newer: c.newer}
+	k, err := Cursor(KindSession, in.StartingAfter, in.EndingBefore, ErrNotFound, func(id string) (int64, time.Time, error) {
+		cur, err := s.Get(ctx, p, id)
+		return cur.Seq, cur.CreatedAt, err
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	f := in.Filter
 	f.Now = s.now()
 	f.Limit++ // one more tells whether there is a next page
 	list, err := s.Store.SessionList(ctx, p.Scope(), f, k)
-	list = s.views(list)
-	if err != nil || len(list) < f.Limit {
-		return list, false, err
-	}
-	if k != nil && k.Newer {
-		return list[1:], true, nil // the extra row is the oldest of a backward page: the one farthest from the cursor is the newest
-	}
-	return list[:in.Filter.Limit], true, nil
+	page, more := Trim(s.views(list), in.Filter.Limit, k)
+	return page, more, err
 }
 
 // UpdateMetadata merges set into a session's metadata: an empty value removes
