@@ -7,6 +7,7 @@ import (
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
+	"github.com/caisse/caisse/internal/store"
 )
 
 // A session's PaymentIntent is derived from the session, not stored: its id
@@ -196,9 +197,8 @@ func (a *API) itemsOf(r *http.Request, s checkout.Session, products bool) ([]lin
 			continue
 		}
 		if inline {
-			out[i].Price.Product = product{ID: li.ProductID, Object: "product", Active: true, Created: s.CreatedAt.Unix(),
-				Description: orNull(li.Description), Images: []string{}, Livemode: s.Livemode, MarketingFeatures: []struct{}{},
-				Metadata: map[string]string{}, Name: li.Name, Updated: s.CreatedAt.Unix()}
+			out[i].Price.Product = toProduct(store.Product{ID: li.ProductID, Scope: s.Scope, Name: li.Name,
+				Description: li.Description, Active: true, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt})
 		} else if out[i].Price.Product, err = a.productOf(r, pr.ProductID); err != nil {
 			return nil, err
 		}

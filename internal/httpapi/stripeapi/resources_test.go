@@ -345,3 +345,46 @@ func TestCustomerCreation(t *testing.T) {
 		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "customer_creation", "customer_creation"})
 	})
 }
+
+// TestExpansion: an inline price's product expands to one named as the
+// item; expand[]=payment_intent leaves a session whose payment has not
+// started at null and expands the others, on retrieve and on lists; any
+// other path is a 400 naming expand.
+func TestExpansion(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		ctx := context.Background()
+		open := a.create(t, params(item("Alloco", 1500, 2)))
+		e.Clock.Set(e.Clock.Now().Add(time.Second))
+		paid := a.create(t, params())
+		e.complete(t, a, paid.ID)
+
+		lp := &stripe.CheckoutSessionListLineItemsParams{Session: stripe.String(open.ID)}
+		lp.AddExpand("data.price.product")
+		items := collect(t, a.sc.V1CheckoutSessions.ListLineItems(ctx, lp))
+		if len(items) != 1 || items[0].Price.Product == nil || items[0].Price.Product.Name != "Alloco" ||
+			!strings.HasPrefix(items[0].Price.Product.ID, "prod_") {
+			t.Fatalf("inline item = %+v", items)
+		}
+
+		rp := &stripe.CheckoutSessionRetrieveParams{}
+		rp.AddExpand("payment_intent")
+		got, err := a.sc.V1CheckoutSessions.Retrieve(ctx, open.ID, rp)
+		if err != nil || got.PaymentIntent != nil {
+			t.Fatalf("open session's payment_intent = %+v, %v", got.PaymentIntent, err)
+		}
+		l := &stripe.CheckoutSessionListParams{}
+		l.AddExpand("data.payment_intent")
+		list := collect(t, a.sc.V1CheckoutSessions.List(ctx, l))
+		if len(list) != 2 || list[0].ID != paid.ID || list[0].PaymentIntent == nil ||
+			list[0].PaymentIntent.Status != stripe.PaymentIntentStatusSucceeded || list[1].PaymentIntent != nil {
+			t.Fatalf("listed with data.payment_intent: %+v", list)
+		}
+		bad := &stripe.CheckoutSessionRetrieveParams{}
+		bad.AddExpand("customer")
+		_, err = a.sc.V1CheckoutSessions.Retrieve(ctx, open.ID, bad)
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "expand", "cannot be expanded"})
+	})
+}
