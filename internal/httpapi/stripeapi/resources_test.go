@@ -97,6 +97,14 @@ func TestQuickstart(t *testing.T) {
 		if len(items) != 1 || items[0].Price.Product.Name != "T-shirt" {
 			t.Fatalf("line items = %+v", items)
 		}
+		// The completed event's session carries the PaymentIntent's id, unexpanded.
+		events := collect(t, a.sc.V1Events.List(ctx, &stripe.EventListParams{Type: stripe.String("checkout.session.completed")}))
+		if len(events) != 1 {
+			t.Fatalf("%d completed events", len(events))
+		}
+		if got := events[0].Data.Object["payment_intent"]; got != pi.ID {
+			t.Fatalf("the event's payment_intent = %v, want %s", got, pi.ID)
+		}
 	})
 }
 
