@@ -253,6 +253,23 @@ func TestResourceErrors(t *testing.T) {
 			checkErr(t, err, c.want)
 		}
 
+		// A price of an inactive product is refused too; a price must name a product of the merchant's.
+		retired, err := a.sc.V1Products.Create(ctx, &stripe.ProductCreateParams{Name: stripe.String("Ancien"), Active: stripe.Bool(false)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := a.sc.V1Prices.Create(ctx, &stripe.PriceCreateParams{Product: stripe.String(retired.ID), UnitAmount: stripe.Int64(1000), Currency: stripe.String("xof")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.sc.V1CheckoutSessions.Create(ctx, withPrice(old.ID))
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "line_items[0][price]", "inactive"})
+		_, err = other.sc.V1Prices.Create(ctx, &stripe.PriceCreateParams{Product: stripe.String(prod.ID), UnitAmount: stripe.Int64(1000), Currency: stripe.String("xof")})
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing, "product", "No such product: '" + prod.ID + "'"})
+		_, err = a.sc.V1Prices.Create(ctx, &stripe.PriceCreateParams{Product: stripe.String(prod.ID), UnitAmount: stripe.Int64(1000), Currency: stripe.String("xof"),
+			Recurring: &stripe.PriceCreateRecurringParams{Interval: stripe.String("fortnight")}})
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "recurring[interval]", "interval"})
+
 		notFound := func(kind, id string) wantErr {
 			return wantErr{404, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeResourceMissing, "id", "No such " + kind + ": '" + id + "'"}
 		}
