@@ -413,3 +413,27 @@ func TestExpansion(t *testing.T) {
 		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "expand", "cannot be expanded"})
 	})
 }
+
+// TestAdjustableQuantity: line_items[][adjustable_quantity] is accepted
+// when valid (and not applied), refused naming the bound at fault otherwise.
+func TestAdjustableQuantity(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		e := newEnv(t, dbURL)
+		a := e.account()
+		with := func(lo, hi int64) *stripe.CheckoutSessionCreateParams {
+			p := params()
+			p.LineItems[0].AdjustableQuantity = &stripe.CheckoutSessionCreateLineItemAdjustableQuantityParams{
+				Enabled: stripe.Bool(true), Minimum: stripe.Int64(lo), Maximum: stripe.Int64(hi)}
+			return p
+		}
+		s := a.create(t, with(1, 10))
+		if s.AmountTotal != total(params()) {
+			t.Fatalf("amount %d: the quantity asked for is sold", s.AmountTotal)
+		}
+		_, err := a.sc.V1CheckoutSessions.Create(context.Background(), with(5, 2))
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "line_items[0][adjustable_quantity][minimum]", "maximum"})
+		_, err = a.sc.V1CheckoutSessions.Create(context.Background(), with(1, 1_000_000))
+		checkErr(t, err, wantErr{400, stripe.ErrorTypeInvalidRequest, "", "line_items[0][adjustable_quantity][maximum]", "between"})
+	})
+}
