@@ -42,6 +42,7 @@ var baselineColumns = []baselineColumn{
 	{"attempt", "TEXT NOT NULL", "TEXT NOT NULL"},
 	{"connector_url", "TEXT NOT NULL", "TEXT NOT NULL"},
 	{"connector_check", "TEXT NOT NULL", "TEXT NOT NULL"},
+	{"customer_creation", "TEXT NOT NULL", "TEXT NOT NULL"},
 }
 
 // baselineIndexes are the secondary indexes of the baseline's sessions table:
@@ -114,7 +115,7 @@ BEGIN;
 INSERT INTO sessions (` + insertColumns() + `)
 	VALUES ('cs_test_' || :client_id || '_' || :a || '_' || :b, 'mer_bench', false, 'created', :amount, 'XOF',
 		'+2250707987654', 'ORDER_' || :a, '', 'Commande ' || :a, '{}', 25, '', now(), now(), now() + interval '30 minutes', NULL,
-		'', '', '', '', '', '[]', '', '', '', '', '');
+		'', '', '', '', '', '[]', '', '', '', '', '', '');
 INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, done, status_code, body, created_at, locked_at)
 	VALUES ('mer_bench', false, 'key_' || :client_id || '_' || :a || '_' || :b, decode('` + requestHash + `', 'hex'), true, 201,
 		decode('` + hex.EncodeToString([]byte(responseBody)) + `', 'hex'), now(), now());

@@ -47,7 +47,7 @@ func sqliteLoop(ctx context.Context, dir string, clients int, d time.Duration) (
 		_, err = tx.ExecContext(ctx, insertSession,
 			id, "mer_bench", 0, "created", int64(5000), "XOF", "+2250707987654", "ORDER_"+id[8:], "", "Commande",
 			"{}", int64(25), "", us, us, now.Add(30*time.Minute).UnixMicro(), nil,
-			"", "", "", "", "", "[]", "", "", "", "", "")
+			"", "", "", "", "", "[]", "", "", "", "", "", "")
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -61,6 +60,8 @@ const (
 const (
 	KindSession  = "session"
 	KindPrice    = "price"
+	KindProduct  = "product"
+	KindCustomer = "customer"
 	KindEndpoint = "webhook_endpoint"
 	KindEvent    = "event"
 )
@@ -145,7 +146,13 @@ type CreateParams struct {
 	ExpiresAt   time.Time // instead of ExpiresIn when set
 	PaymentID   string
 	CustomerID  string
-	Metadata    map[string]string
+	// CheckCustomer makes CustomerID name one of the merchant's customers
+	// (Stripe's customer), not a free reference (the mobile-money API's).
+	CheckCustomer bool
+	// CustomerCreation "always" makes a customer at completion when the
+	// session names none (Stripe's customer_creation).
+	CustomerCreation string
+	Metadata         map[string]string
 
 	Items              []ItemParams
 	SuccessURL         string
@@ -163,6 +170,9 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		prefix = "cs_live_"
 	}
 	id := randid.New(prefix)
+	if err := s.resolve(ctx, p, &in); err != nil {
+		return Session{}, err
+	}
 	items, err := validateCreate(p, &in, id, now)
 	if err != nil {
 		return Session{}, err
@@ -174,7 +184,7 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		TransactionFee: merchant.Fee(p.Merchant.Fee, in.Amount),
 		CreatedAt:      now, UpdatedAt: now, ExpiresAt: in.ExpiresAt,
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, CustomerEmail: in.CustomerEmail, Locale: in.Locale,
-		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items,
+		PaymentMethodTypes: in.PaymentMethodTypes, LineItems: items, CustomerCreation: in.CustomerCreation,
 	}
 	// No job goes with it: every node's sweep reads the deadlines from the
 	// sessions themselves (SessionsDue), restarts included.
@@ -389,35 +399,19 @@ type ListParams struct {
 // List returns one keyset page of the principal's sessions matching p.Filter,
 // newest first, and whether more lie beyond it in the paging direction.
 func (s *Service) List(ctx context.Context, p merchant.Principal, in ListParams) ([]Session, bool, error) {
-	var k *store.Keyset
-	for _, c := range []struct {
-		param, id string
-		newer     bool
-	}{{"starting_after", in.StartingAfter, false}, {"ending_before", in.EndingBefore, true}} {
-		if c.id == "" {
-			continue
-		}
-		cur, err := s.Get(ctx, p, c.id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, false, Unknown(c.param, KindSession, c.id)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		k = &store.Keyset{CreatedAt: cur.CreatedAt, Seq: cur.Seq, Newer: c.newer}
+	k, err := Cursor(KindSession, in.StartingAfter, in.EndingBefore, ErrNotFound, func(id string) (int64, time.Time, error) {
+		cur, err := s.Get(ctx, p, id)
+		return cur.Seq, cur.CreatedAt, err
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	f := in.Filter
 	f.Now = s.now()
 	f.Limit++ // one more tells whether there is a next page
 	list, err := s.Store.SessionList(ctx, p.Scope(), f, k)
-	list = s.views(list)
-	if err != nil || len(list) < f.Limit {
-		return list, false, err
-	}
-	if k != nil && k.Newer {
-		return list[1:], true, nil // the extra row is the oldest of a backward page: the one farthest from the cursor is the newest
-	}
-	return list[:in.Filter.Limit], true, nil
+	page, more := Trim(s.views(list), in.Filter.Limit, k)
+	return page, more, err
 }
 
 // UpdateMetadata merges set into a session's metadata: an empty value removes
@@ -428,18 +422,8 @@ func (s *Service) UpdateMetadata(ctx context.Context, p merchant.Principal, id s
 		if err != nil {
 			return cur, err
 		}
-		next := map[string]string{}
-		if !clear {
-			maps.Copy(next, cur.Metadata)
-		}
-		for k, v := range set {
-			if v == "" {
-				delete(next, k)
-			} else {
-				next[k] = v
-			}
-		}
-		if err := ValidateMetadata(next); err != nil {
+		next, err := mergeMetadata(cur.Metadata, set, clear)
+		if err != nil {
 			return cur, err
 		}
 		out, err := s.Store.SessionSetMetadata(ctx, p.Scope(), id, cur.Metadata, next, s.now())

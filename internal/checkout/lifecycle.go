@@ -155,6 +155,14 @@ func (s *Service) moveTx(ctx context.Context, tx store.Tx, cur Session, route []
 			c.FailureReason = ch.reason
 		case StatusCompleted:
 			c.CompletedAt = &now
+			if cur.CustomerCreation == CustomerAlways && cur.CustomerID == "" {
+				made, err := tx.CustomerCreate(ctx, Customer{ID: randid.New("cus_"), Scope: cur.Scope,
+					Email: cur.CustomerEmail, Phone: cur.UserPhone, CreatedAt: now, UpdatedAt: now})
+				if err != nil {
+					return cur, err
+				}
+				c.CustomerID = made.ID
+			}
 		}
 		next, err := tx.SessionChangeStatus(ctx, cur.Scope, c)
 		if err != nil {

@@ -259,7 +259,7 @@ func (s *Service) EndpointDelete(ctx context.Context, p merchant.Principal, id s
 
 // EndpointList returns a keyset page of the principal's endpoints, newest first.
 func (s *Service) EndpointList(ctx context.Context, p merchant.Principal, limit int, startingAfter, endingBefore string) ([]store.Endpoint, bool, error) {
-	k, err := keyset(checkout.KindEndpoint, startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+	k, err := checkout.Cursor(checkout.KindEndpoint, startingAfter, endingBefore, ErrNotFound, func(id string) (int64, time.Time, error) {
 		e, err := s.EndpointGet(ctx, p, id)
 		return e.Seq, e.CreatedAt, err
 	})
@@ -267,7 +267,7 @@ func (s *Service) EndpointList(ctx context.Context, p merchant.Principal, limit 
 		return nil, false, err
 	}
 	list, err := s.Store.EndpointList(ctx, p.Scope(), limit+1, k)
-	page, more := trim(list, limit, k)
+	page, more := checkout.Trim(list, limit, k)
 	return page, more, err
 }
 
@@ -287,7 +287,7 @@ func (s *Service) EventList(ctx context.Context, p merchant.Principal, f store.E
 			return nil, false, checkout.Invalid("type", "%q is not an event type caisse sends", t)
 		}
 	}
-	k, err := keyset(checkout.KindEvent, startingAfter, endingBefore, func(id string) (int64, time.Time, error) {
+	k, err := checkout.Cursor(checkout.KindEvent, startingAfter, endingBefore, ErrNotFound, func(id string) (int64, time.Time, error) {
 		e, err := s.EventGet(ctx, p, id)
 		return e.Seq, e.CreatedAt, err
 	})
@@ -297,40 +297,8 @@ func (s *Service) EventList(ctx context.Context, p merchant.Principal, f store.E
 	limit := f.Limit
 	f.Limit++
 	list, err := s.Store.EventList(ctx, p.Scope(), f, k)
-	page, more := trim(list, limit, k)
+	page, more := checkout.Trim(list, limit, k)
 	return page, more, err
-}
-
-// keyset places a page after or before a known row of a kind, looked up by find.
-func keyset(kind, startingAfter, endingBefore string, find func(id string) (int64, time.Time, error)) (*store.Keyset, error) {
-	for _, c := range []struct {
-		param, id string
-		newer     bool
-	}{{"starting_after", startingAfter, false}, {"ending_before", endingBefore, true}} {
-		if c.id == "" {
-			continue
-		}
-		seq, created, err := find(c.id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, checkout.Unknown(c.param, kind, c.id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &store.Keyset{CreatedAt: created, Seq: seq, Newer: c.newer}, nil
-	}
-	return nil, nil
-}
-
-// trim cuts a page fetched with one extra row to limit and says whether more lie beyond.
-func trim[T any](list []T, limit int, k *store.Keyset) ([]T, bool) {
-	if len(list) <= limit {
-		return list, false
-	}
-	if k != nil && k.Newer {
-		return list[1:], true // a backward page's extra row is its oldest
-	}
-	return list[:limit], true
 }
 
 // Attempts lists every attempt to deliver one of the principal's events, oldest first.

@@ -39,7 +39,7 @@ func (p *params) isObject(key string) bool {
 
 // decodeCreate reads a create request; errors are recorded in p. It reports
 // whether the line items are to be expanded in the response.
-func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
+func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 	var in checkout.CreateParams
 	switch mode, ok := p.String("mode"); {
 	case !ok:
@@ -57,11 +57,16 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
 	in.Currency, _ = p.String("currency")
 	in.SuccessURL, _ = p.String("success_url")
 	in.CancelURL, _ = p.String("cancel_url")
-	in.CustomerID, _ = p.String("customer")
+	in.CustomerID, in.CheckCustomer = p.String("customer")
 	in.CustomerEmail, _ = p.String("customer_email")
 	if in.CustomerID != "" && in.CustomerEmail != "" {
 		p.Fail("customer_email", httpapi.Invalid("customer_email", "parameters_exclusive",
 			"You may only specify one of these parameters: customer, customer_email."))
+	}
+	if in.CustomerCreation, ok = p.String("customer_creation"); ok && in.CustomerCreation != checkout.CustomerAlways &&
+		in.CustomerCreation != "if_required" {
+		p.Fail("customer_creation", httpapi.Invalid("customer_creation", "",
+			"Invalid customer_creation: %q. It must be always or if_required.", in.CustomerCreation))
 	}
 	in.PaymentID, _ = p.String("client_reference_id")
 	in.Metadata, _ = p.Metadata("metadata")
@@ -111,6 +116,7 @@ func decodeItem(it *params, path string) checkout.ItemParams {
 		it.Missing("quantity")
 	}
 	out.PriceID, _ = it.String("price")
+	decodeAdjustable(it)
 	pd, ok := it.Object("price_data")
 	if !ok {
 		if out.PriceID == "" {

@@ -1,6 +1,7 @@
 package stripeapi
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -77,7 +78,7 @@ type session struct {
 	Locale                            *string               `json:"locale"`
 	Metadata                          map[string]string     `json:"metadata"`
 	Mode                              string                `json:"mode"`
-	PaymentIntent                     *string               `json:"payment_intent"`
+	PaymentIntent                     any                   `json:"payment_intent"` // its id, or the object when expanded
 	PaymentLink                       *string               `json:"payment_link"`
 	PaymentMethodCollection           string                `json:"payment_method_collection"`
 	PaymentMethodConfigurationDetails *struct{}             `json:"payment_method_configuration_details"`
@@ -179,8 +180,8 @@ type price struct {
 	LookupKey         *string           `json:"lookup_key"`
 	Metadata          map[string]string `json:"metadata"`
 	Nickname          *string           `json:"nickname"`
-	Product           string            `json:"product"`
-	Recurring         *struct{}         `json:"recurring"`
+	Product           any               `json:"product"` // its id, or the object when expanded
+	Recurring         *recurring        `json:"recurring"`
 	TaxBehavior       string            `json:"tax_behavior"`
 	TiersMode         *string           `json:"tiers_mode"`
 	TransformQuantity *struct{}         `json:"transform_quantity"`
@@ -208,12 +209,13 @@ func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
 		ID: s.ID, Object: "checkout.session", AmountSubtotal: s.Amount, AmountTotal: s.Amount,
 		CancelURL: orNull(s.CancelURL), ClientReferenceID: orNull(s.PaymentID), Created: s.CreatedAt.Unix(),
 		Currency: strings.ToLower(s.Currency), CustomFields: []struct{}{}, Customer: orNull(s.CustomerID),
-		CustomerCreation: "if_required", CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
+		CustomerCreation: cmp.Or(s.CustomerCreation, "if_required"), CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
 		ExpiresAt: s.ExpiresAt.Unix(), InvoiceCreation: invoiceCreation{InvoiceData: invoiceData{Metadata: map[string]string{}}},
 		Livemode: s.Livemode, Locale: orNull(s.Locale), Metadata: s.Metadata, Mode: "payment",
 		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,
 		PhoneNumberCollection: phoneNumberCollection{Enabled: true}, ShippingOptions: []struct{}{},
 		Status: status, SuccessURL: orNull(s.SuccessURL), UIMode: "hosted_page",
+		PaymentIntent: orNull(paymentIntentID(s)),
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}

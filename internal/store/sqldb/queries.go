@@ -16,7 +16,7 @@ type Queries struct {
 	SessionInsert       string // sessionTable.args; RETURNING seq
 	SessionInsertLater  string // SessionInsert without RETURNING, for a lazy transaction's queue
 	SessionGet          string // merchant_id, livemode, id
-	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or ''
+	SessionChangeStatus string // merchant_id, livemode, id, from, to, updated_at, completed_at, failure_reason, phone or '', channel or '', attempt or '', customer_id or ''
 	SessionLookup       string // id
 	SessionSetStart     string // merchant_id, livemode, id, attempt, connector_ref, connector_url, connector_check
 	SessionsToReconcile string // merchant_id or '', since, after seq, limit
@@ -32,6 +32,17 @@ type Queries struct {
 	EndpointUpdate  string // merchant_id, livemode, id, url, description, enabled_events, status, metadata, updated_at; RETURNING EndpointColumns
 	EndpointDelete  string // merchant_id, livemode, id
 	EndpointEnabled string // merchant_id, livemode
+
+	ProductInsert  string // productTable.args; RETURNING seq
+	ProductGet     string // merchant_id, livemode, id
+	ProductUpdate  string // merchant_id, livemode, id, then productUpdated's columns; RETURNING ProductColumns
+	PriceInsert    string // priceTable.args; RETURNING seq
+	PriceGet       string // merchant_id, livemode, id
+	PriceUpdate    string // merchant_id, livemode, id, then priceUpdated's columns; RETURNING PriceColumns
+	CustomerInsert string // customerTable.args; RETURNING seq
+	CustomerGet    string // merchant_id, livemode, id
+	CustomerUpdate string // merchant_id, livemode, id, then customerUpdated's columns; RETURNING CustomerColumns
+	CustomerDelete string // merchant_id, livemode, id
 
 	ConnectorPut    string // connectorTable.args; upsert on merchant_id, livemode, channel; RETURNING ConnectorColumns
 	ConnectorGet    string // id
@@ -89,7 +100,8 @@ func PortableQueries() Queries {
 				attempt = CASE WHEN $11 = '' THEN attempt ELSE $11 END,
 				connector_ref = CASE WHEN $11 = '' THEN connector_ref ELSE '' END,
 				connector_url = CASE WHEN $11 = '' THEN connector_url ELSE '' END,
-				connector_check = CASE WHEN $11 = '' THEN connector_check ELSE '' END
+				connector_check = CASE WHEN $11 = '' THEN connector_check ELSE '' END,
+				customer_id = CASE WHEN $12 = '' THEN customer_id ELSE $12 END
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND status = $4
 			RETURNING ` + SessionColumns,
 		SessionLookup: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = $1`,
@@ -126,6 +138,17 @@ func PortableQueries() Queries {
 		EndpointDelete: `DELETE FROM webhook_endpoints WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		EndpointEnabled: `SELECT ` + EndpointColumns + ` FROM webhook_endpoints
 			WHERE merchant_id = $1 AND livemode = $2 AND status = 'enabled' ORDER BY seq`,
+
+		ProductInsert:  productTable.insert() + ` RETURNING seq`,
+		ProductGet:     `SELECT ` + ProductColumns + ` FROM products WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		ProductUpdate:  productTable.update(productUpdated...),
+		PriceInsert:    priceTable.insert() + ` RETURNING seq`,
+		PriceGet:       `SELECT ` + PriceColumns + ` FROM prices WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		PriceUpdate:    priceTable.update(priceUpdated...),
+		CustomerInsert: customerTable.insert() + ` RETURNING seq`,
+		CustomerGet:    `SELECT ` + CustomerColumns + ` FROM customers WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		CustomerUpdate: customerTable.update(customerUpdated...),
+		CustomerDelete: `DELETE FROM customers WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 
 		ConnectorPut: connectorTable.insert() + ` ON CONFLICT (merchant_id, livemode, channel) DO UPDATE
 			SET kind = excluded.kind, base_url = excluded.base_url, credentials = excluded.credentials, updated_at = excluded.updated_at

@@ -19,8 +19,9 @@ import (
 //     promoted, times in RFC 3339 with nanoseconds. Read by renaming its keys
 //     to v1's (v0Keys); events older than a field simply lack its key.
 //   - v1: times in UTC to the microsecond (snapshotTime).
-//   - v2: snapshotV2: v1 and the payment attempt (attempt, connector_url,
+//   - v2: v1 and the payment attempt (attempt, connector_url,
 //     connector_check); a v1 snapshot reads with them empty.
+//   - v3: snapshotV3: v2 and customer_creation; older snapshots read with it empty.
 //
 // Changing the shape (a new session field, a renamed key, another format):
 // bump snapshotVersion, add the field or key, write testdata/session_vN.json by
@@ -30,15 +31,15 @@ import (
 // and TestSnapshotCarriesEveryField fail until this is done.
 
 // snapshotVersion is the version encodeSnapshot writes.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // snapshotTime is how a snapshot writes a time: RFC 3339 in UTC with exactly
 // six fractional digits (every engine keeps microseconds).
 const snapshotTime = "2006-01-02T15:04:05.000000Z07:00"
 
-// snapshotV2 is version 2 of the session stored in an event. Its JSON keys
+// snapshotV3 is version 3 of the session stored in an event (and reads v1 and v2). Its JSON keys
 // are the stored shape: never rename, retype or drop one.
-type snapshotV2 struct {
+type snapshotV3 struct {
 	V                  int               `json:"v"`
 	Seq                int64             `json:"seq"`
 	ID                 string            `json:"id"`
@@ -69,6 +70,7 @@ type snapshotV2 struct {
 	Attempt            string            `json:"attempt"`
 	ConnectorURL       string            `json:"connector_url"`
 	ConnectorCheck     string            `json:"connector_check"`
+	CustomerCreation   string            `json:"customer_creation"`
 }
 
 // v0Keys freeze the v0 shape: each key encoding/json gave the untagged
@@ -92,7 +94,7 @@ func encodeSnapshot(s store.Session) (string, error) {
 		t := s.CompletedAt.UTC().Format(snapshotTime)
 		completed = &t
 	}
-	b, err := json.Marshal(snapshotV2{
+	b, err := json.Marshal(snapshotV3{
 		V: snapshotVersion, Seq: s.Seq, ID: s.ID, MerchantID: s.MerchantID, Livemode: s.Livemode,
 		Status: string(s.Status), Amount: s.Amount, Currency: s.Currency, UserPhone: s.UserPhone,
 		PaymentID: s.PaymentID, CustomerID: s.CustomerID, Description: s.Description, Metadata: s.Metadata,
@@ -104,20 +106,21 @@ func encodeSnapshot(s store.Session) (string, error) {
 		ExpiresAt:   s.ExpiresAt.UTC().Format(snapshotTime),
 		CompletedAt: completed, Channel: s.Channel, ConnectorRef: s.ConnectorRef,
 		Attempt: s.Attempt, ConnectorURL: s.ConnectorURL, ConnectorCheck: s.ConnectorCheck,
+		CustomerCreation: s.CustomerCreation,
 	})
 	return string(b), err
 }
 
 // decodeSnapshot reads a snapshot of any version this build knows into s.
 func decodeSnapshot(data []byte, s *store.Session) error {
-	var v snapshotV2
+	var v snapshotV3
 	if err := json.Unmarshal(data, &v); err != nil {
 		return fmt.Errorf("event snapshot: %w", err)
 	}
 	switch {
 	case v.V == 0:
 		// Key matching is case-insensitive, so some v0 keys filled v: read it again, renamed.
-		v = snapshotV2{}
+		v = snapshotV3{}
 		if err := decodeV0(data, &v); err != nil {
 			return fmt.Errorf("event snapshot v0: %w", err)
 		}
@@ -130,7 +133,7 @@ func decodeSnapshot(data []byte, s *store.Session) error {
 }
 
 // decodeV0 reads a v0 snapshot into v by renaming its keys.
-func decodeV0(data []byte, v *snapshotV2) error {
+func decodeV0(data []byte, v *snapshotV3) error {
 	var old map[string]json.RawMessage
 	if err := json.Unmarshal(data, &old); err != nil {
 		return err
@@ -149,7 +152,7 @@ func decodeV0(data []byte, v *snapshotV2) error {
 }
 
 // session is the store.Session v describes.
-func (v snapshotV2) session() (store.Session, error) {
+func (v snapshotV3) session() (store.Session, error) {
 	var s store.Session
 	var errs [4]error
 	s.CreatedAt, errs[0] = snapshotTimeParse(v.CreatedAt)
@@ -172,6 +175,7 @@ func (v snapshotV2) session() (store.Session, error) {
 	s.PaymentMethodTypes, s.LineItems, s.FailureReason = v.PaymentMethodTypes, v.LineItems, v.FailureReason
 	s.Channel, s.ConnectorRef = v.Channel, v.ConnectorRef
 	s.Attempt, s.ConnectorURL, s.ConnectorCheck = v.Attempt, v.ConnectorURL, v.ConnectorCheck
+	s.CustomerCreation = v.CustomerCreation
 	return s, nil
 }
 

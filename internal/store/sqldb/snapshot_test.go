@@ -42,7 +42,8 @@ func goldenSession() store.Session {
 		CreatedAt:     created, UpdatedAt: completed, ExpiresAt: created.Add(30 * time.Minute), CompletedAt: &completed,
 		Channel: "orange_money", ConnectorRef: "op_8f3a",
 		Attempt: "6f1c2b7e-3d4a-4f5b-9c8d-0e1f2a3b4c5d", ConnectorURL: "https://webpayment.orange.example/pay/v1?t=x&y=<1>",
-		ConnectorCheck: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		ConnectorCheck:   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		CustomerCreation: "always",
 	}
 }
 
@@ -85,14 +86,17 @@ func TestSnapshotDecode(t *testing.T) {
 	t.Parallel()
 	early := goldenSession() // before channel and connector_ref existed, an event of a pending session
 	early.Status, early.FailureReason, early.CompletedAt, early.Channel, early.ConnectorRef = "pending", "", nil, "", ""
-	v1 := goldenSession() // before payment attempts were kept
+	v2 := goldenSession() // before customer_creation was kept
+	v2.CustomerCreation, early.CustomerCreation = "", ""
+	v1 := v2 // before payment attempts were kept
 	v1.Attempt, v1.ConnectorURL, v1.ConnectorCheck = "", "", ""
 	early.Attempt, early.ConnectorURL, early.ConnectorCheck = "", "", ""
 	for _, c := range []struct {
 		file string
 		want store.Session
 	}{
-		{"session_v2.json", goldenSession()},
+		{"session_v3.json", goldenSession()},
+		{"session_v2.json", v2},
 		{"session_v1.json", v1},
 		{"session_v0.json", v1},
 		{"session_v0_early.json", early},

@@ -359,7 +359,7 @@ func (s *Store) SessionGet(ctx context.Context, scope store.Scope, id string) (s
 // SessionChangeStatus applies a status compare-and-set.
 func (s *Store) SessionChangeStatus(ctx context.Context, scope store.Scope, c store.StatusChange) (store.Session, error) {
 	return s.compareAndSet(ctx, scope, c.ID, s.Q.SessionChangeStatus,
-		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason, c.UserPhone, c.Channel, c.Attempt)
+		c.From, c.To, s.Engine.TimeArg(c.At), nullTimeArg(s.Engine, c.CompletedAt), c.FailureReason, c.UserPhone, c.Channel, c.Attempt, c.CustomerID)
 }
 
 // SessionLookup reads a session by id whatever its scope.
@@ -597,6 +597,9 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 		if eq.v != "" { // "<> ''" names the partial index's condition (0006_partial_indexes.sql)
 			add(eq.col+" = $%d AND "+eq.col+" <> ''", eq.v)
 		}
+	}
+	if f.PaymentStarted {
+		conds = append(conds, "(attempt <> '' OR status IN ('pending', 'processing', 'completed', 'failed'))")
 	}
 	if len(f.Statuses) > 0 {
 		conds = append(conds, statusCond(e, scope, f, &args))

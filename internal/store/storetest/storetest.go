@@ -44,6 +44,7 @@ func Run(t *testing.T, s store.Store) {
 	maps.Copy(cases, lifecycleCases())
 	maps.Copy(cases, connectorCases())
 	maps.Copy(cases, txnCases())
+	maps.Copy(cases, catalogCases())
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -197,6 +198,7 @@ func testSessionEveryField(t *testing.T, s store.Store) {
 	in.Status, in.CompletedAt, in.FailureReason = "completed", &completed, "paid_late"
 	in.Channel, in.ConnectorRef = "wave", "op_"+in.ID
 	in.Attempt, in.ConnectorURL, in.ConnectorCheck = "6f1c2b7e-3d4a-4f5b-9c8d-0e1f2a3b4c5d", "https://pay.wave.example/c/cos_1", "9f86d081"
+	in.CustomerCreation = "always"
 	out, err := s.SessionCreate(ctx, in)
 	must(t, err)
 	for _, name := range zeroFields(reflect.ValueOf(out)) {
