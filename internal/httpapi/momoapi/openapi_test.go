@@ -196,9 +196,10 @@ func TestOpenAPIMatchesLiveResponses(t *testing.T) {
 		model, v := openAPIDoc(t, served)
 		vt := newValidating(t, v)
 		httpc := &http.Client{Transport: vt}
+		base := env.URL // where send sends
 		send := func(method, path, key, body string, headers ...string) {
 			t.Helper()
-			req, err := http.NewRequest(method, env.URL+path, strings.NewReader(body))
+			req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +280,7 @@ func TestOpenAPIMatchesLiveResponses(t *testing.T) {
 		}
 		limited := testserver.Start(t, other(t), testserver.WithConfig(func(c *config.Config) { c.RateLimit = 0.001 }))
 		limitedKey, _ := limited.Merchant()
-		env.URL = limited.URL
+		base = limited.URL
 		send("GET", "/v1/checkouts/cs_test_nope", limitedKey, "") // the one token
 		validBody := map[string]string{
 			"POST /v1/checkouts":              `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`,
