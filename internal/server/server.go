@@ -230,7 +230,7 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	s.stripe.Register(mux)
 	(&connectorapi.API{Checkout: s.Checkout, Log: s.log}).Register(mux)
 	(&hosted.Page{Checkout: s.Checkout, Log: s.log, Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), PublicURL: s.Config.PublicURL}).Register(mux)
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
+	mux.HandleFunc("/v1/", stripeapi.UnrecognizedURL)
 	mux.HandleFunc("GET /{$}", home)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)

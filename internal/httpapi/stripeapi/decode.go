@@ -76,6 +76,7 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
 		p.Fail("locale", httpapi.Invalid("locale", "", "Invalid locale: %q is not one of Stripe's locales.", in.Locale))
 	}
 	a.expiry(p, &in)
+	acceptOthers(p)
 	return in, expansions(p, "")
 }
 
@@ -111,6 +112,11 @@ func decodeItem(it *params, path string) checkout.ItemParams {
 		it.Missing("quantity")
 	}
 	out.PriceID, _ = it.String("price")
+	for _, key := range []string{"adjustable_quantity", "dynamic_tax_rates", "tax_rates"} {
+		if it.take(key) != nil {
+			it.Fail(key, refused(it.Path(key), changesMoney))
+		}
+	}
 	pd, ok := it.Object("price_data")
 	if !ok {
 		if out.PriceID == "" {

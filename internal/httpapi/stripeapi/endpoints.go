@@ -2,6 +2,7 @@ package stripeapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
@@ -81,7 +82,9 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, r.Header.Get("Stripe-Version"))
+	// The header's version, without preview flags (checkVersion has checked it).
+	version, _, _ := strings.Cut(r.Header.Get("Stripe-Version"), ";")
+	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, strings.TrimSpace(version))
 	if err != nil {
 		return err
 	}
@@ -144,14 +147,14 @@ func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, newList("/v1/webhook_endpoints", data, hasMore))
 }
 
-// boolParam reads key as a boolean, true or false; nil when absent.
+// boolParam reads key as a boolean (parseBool); nil when absent.
 func boolParam(p *params, key string) *bool {
 	v, ok := p.String(key)
 	if !ok {
 		return nil
 	}
-	b := v == "true"
-	if !b && v != "false" {
+	b, ok := parseBool(v)
+	if !ok {
 		p.Fail(key, httpapi.Invalid(p.Path(key), "", "Invalid boolean: %s", v))
 		return nil
 	}

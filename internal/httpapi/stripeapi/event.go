@@ -6,11 +6,13 @@ import (
 )
 
 // event is Stripe's event object. caisse's events come from status changes,
-// not API requests, so request is null; account and context never apply.
+// not API requests, so request is null; account and context (Connect) are null.
 type event struct {
 	ID              string    `json:"id"`
 	Object          string    `json:"object"`
+	Account         *string   `json:"account"`
 	APIVersion      string    `json:"api_version"`
+	Context         *string   `json:"context"`
 	Created         int64     `json:"created"`
 	Data            eventData `json:"data"`
 	Livemode        bool      `json:"livemode"`
