@@ -48,7 +48,7 @@ func TestGoQuickstart(t *testing.T) {
 		}
 		// https://docs.stripe.com/checkout/quickstart
 		params := &stripe.CheckoutSessionCreateParams{
-			LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}},
+			LineItems:  []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}},
 			Mode:       stripe.String(string(stripe.CheckoutSessionModePayment)),
 			SuccessURL: stripe.String("http://localhost:4242/success.html"),
 		}
