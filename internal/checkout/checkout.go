@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -61,6 +60,8 @@ const (
 const (
 	KindSession  = "session"
 	KindPrice    = "price"
+	KindProduct  = "product"
+	KindCustomer = "customer"
 	KindEndpoint = "webhook_endpoint"
 	KindEvent    = "event"
 )
@@ -145,7 +146,10 @@ type CreateParams struct {
 	ExpiresAt   time.Time // instead of ExpiresIn when set
 	PaymentID   string
 	CustomerID  string
-	Metadata    map[string]string
+	// CheckCustomer makes CustomerID name one of the merchant's customers
+	// (Stripe's customer), not a free reference (the mobile-money API's).
+	CheckCustomer bool
+	Metadata      map[string]string
 
 	Items              []ItemParams
 	SuccessURL         string
@@ -163,6 +167,9 @@ func (s *Service) Create(ctx context.Context, p merchant.Principal, in CreatePar
 		prefix = "cs_live_"
 	}
 	id := randid.New(prefix)
+	if err := s.resolve(ctx, p, &in); err != nil {
+		return Session{}, err
+	}
 	items, err := validateCreate(p, &in, id, now)
 	if err != nil {
 		return Session{}, err
@@ -428,18 +435,8 @@ func (s *Service) UpdateMetadata(ctx context.Context, p merchant.Principal, id s
 		if err != nil {
 			return cur, err
 		}
-		next := map[string]string{}
-		if !clear {
-			maps.Copy(next, cur.Metadata)
-		}
-		for k, v := range set {
-			if v == "" {
-				delete(next, k)
-			} else {
-				next[k] = v
-			}
-		}
-		if err := ValidateMetadata(next); err != nil {
+		next, err := mergeMetadata(cur.Metadata, set, clear)
+		if err != nil {
 			return cur, err
 		}
 		out, err := s.Store.SessionSetMetadata(ctx, p.Scope(), id, cur.Metadata, next, s.now())

@@ -1,11 +1,13 @@
 package checkout
 
 import (
+	"context"
 	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
 
+	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/money"
 	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/store"
@@ -19,10 +21,12 @@ const (
 )
 
 // ItemParams is one line item as the caller asked for it: a price defined
-// inline (caisse stores no catalogue, so PriceID can only name a missing price).
+// inline, or PriceID naming one of the merchant's prices (Service.Create
+// fills the rest from it and its product).
 type ItemParams struct {
 	Param       string // how the caller names this item in errors: line_items[0]
 	PriceID     string
+	ProductID   string // set from the price named by PriceID
 	Currency    string
 	Name        string
 	Description string
@@ -67,18 +71,19 @@ func buildItems(in *CreateParams, sessionID string) ([]LineItem, error) {
 
 // buildItem validates one item; the first item with a currency sets the session's.
 func buildItem(it ItemParams, in *CreateParams) (LineItem, error) {
-	if it.PriceID != "" {
-		return LineItem{}, Unknown(it.Param+"[price]", KindPrice, it.PriceID)
+	currencyParam := it.Param + "[price_data][currency]"
+	if it.ProductID != "" {
+		currencyParam = it.Param + "[price]"
 	}
 	cur, err := money.ParseCurrency(it.Currency)
 	if err != nil {
-		return LineItem{}, Invalid(it.Param+"[price_data][currency]", "must be an ISO 4217 currency code")
+		return LineItem{}, Invalid(currencyParam, "must be an ISO 4217 currency code")
 	}
 	if in.Currency == "" {
 		in.Currency = string(cur)
 	}
 	if session, err := money.ParseCurrency(in.Currency); err == nil && session != cur {
-		return LineItem{}, Invalid(it.Param+"[price_data][currency]",
+		return LineItem{}, Invalid(currencyParam,
 			"must be the session's currency, %s, in every line item", strings.ToLower(string(session)))
 	}
 	switch {
@@ -95,8 +100,50 @@ func buildItem(it ItemParams, in *CreateParams) (LineItem, error) {
 	if err := validateText(it.Param+"[price_data][product_data][description]", it.Description, MaxItemName*2); err != nil {
 		return LineItem{}, err
 	}
-	return LineItem{ID: randid.New("li_"), PriceID: randid.New("price_"), ProductID: randid.New("prod_"),
-		Name: it.Name, Description: it.Description, UnitAmount: it.UnitAmount, Quantity: it.Quantity}, nil
+	li := LineItem{ID: randid.New("li_"), PriceID: it.PriceID, ProductID: it.ProductID,
+		Name: it.Name, Description: it.Description, UnitAmount: it.UnitAmount, Quantity: it.Quantity}
+	if it.ProductID == "" { // an inline price: its price and product exist only in the session
+		li.PriceID, li.ProductID = randid.New("price_"), randid.New("prod_")
+	}
+	return li, nil
+}
+
+// resolve fills each item that names a price from the principal's price and
+// its product, which must be active and the price paid once; with
+// in.CheckCustomer, the customer must be one of the principal's.
+func (s *Service) resolve(ctx context.Context, p merchant.Principal, in *CreateParams) error {
+	for i := range in.Items {
+		it := &in.Items[i]
+		if it.PriceID == "" {
+			continue
+		}
+		param := it.Param + "[price]"
+		pr, err := s.PriceGet(ctx, p, it.PriceID)
+		if err != nil {
+			return missingParam(param, KindPrice, it.PriceID, err)
+		}
+		switch {
+		case !pr.Active:
+			return Invalid(param, "The price specified is inactive. This field only accepts active prices.")
+		case pr.Interval != "":
+			return Invalid(param, "You specified `payment` mode but passed a recurring price. "+
+				"Either switch to `subscription` mode or use only one-time prices.")
+		}
+		prod, err := s.Store.ProductGet(ctx, p.Scope(), pr.ProductID)
+		if err != nil {
+			return err
+		}
+		if !prod.Active {
+			return Invalid(param, "The product of price %s, %s, is inactive.", pr.ID, prod.ID)
+		}
+		it.Currency, it.UnitAmount, it.ProductID, it.Name, it.Description = pr.Currency, pr.UnitAmount, prod.ID, prod.Name, prod.Description
+	}
+	if in.CheckCustomer && in.CustomerID != "" {
+		if _, err := s.CustomerGet(ctx, p, in.CustomerID); err != nil {
+			return missingParam("customer_id", KindCustomer, in.CustomerID, err)
+		}
+	}
+	return nil
 }
 
 // Items are the session's line items; a session created without any (the

@@ -128,3 +128,16 @@ func Route(from, to Status) []Transition {
 	}
 	return nil
 }
+
+// PaymentStarted reports whether a payment of the session has started: a
+// payment attempt was made, or its status is one only a payment reaches
+// (the test helpers walk to completed or failed without an attempt). A
+// session that expired or was cancelled before any attempt has none.
+// store.SessionFilter.PaymentStarted selects the same sessions.
+func PaymentStarted(s Session) bool {
+	switch s.Status {
+	case StatusPending, StatusProcessing, StatusCompleted, StatusFailed:
+		return true
+	}
+	return s.Attempt != ""
+}

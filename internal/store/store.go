@@ -154,10 +154,14 @@ type SessionFilter struct {
 	CustomerEmail string
 	AmountMin     *int64
 	AmountMax     *int64
-	CreatedFrom   *time.Time // inclusive
-	CreatedBefore *time.Time // exclusive
-	Limit         int
-	Offset        int64
+	// PaymentStarted keeps the sessions whose payment has started: a payment
+	// attempt was made, or the status is pending, processing, completed or
+	// failed (checkout.PaymentStarted).
+	PaymentStarted bool
+	CreatedFrom    *time.Time // inclusive
+	CreatedBefore  *time.Time // exclusive
+	Limit          int
+	Offset         int64
 	// CountBound bounds the count of a search (Store.SessionSearch): it
 	// counts the matches past the page up to this many, and past that says
 	// only that more match (Total.Capped); 0 counts every match.
@@ -215,6 +219,70 @@ type Endpoint struct {
 	Metadata      map[string]string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// Product is a merchant's product (Stripe's product object).
+type Product struct {
+	Seq int64
+	ID  string
+	Scope
+	Name        string
+	Description string
+	Active      bool
+	Metadata    map[string]string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Price is a merchant's price of a product (Stripe's price object): an
+// amount in minor units of its currency, paid once or, with Interval set,
+// every IntervalCount intervals.
+type Price struct {
+	Seq int64
+	ID  string
+	Scope
+	ProductID     string
+	Active        bool
+	Currency      string // ISO 4217, upper case
+	UnitAmount    int64
+	LookupKey     string // unique among the scope's prices when set
+	Nickname      string
+	Interval      string // day, week, month or year for a recurring price; "" for a one-time price
+	IntervalCount int64
+	Metadata      map[string]string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Customer is a merchant's customer (Stripe's customer object).
+type Customer struct {
+	Seq int64
+	ID  string
+	Scope
+	Email       string
+	Name        string
+	Phone       string
+	Description string
+	Metadata    map[string]string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// CatalogFilter selects products, prices or customers within a scope, newest
+// first; zero fields do not filter, and each list reads only the fields of
+// its own objects (Active: products and prices; IDs: products; ProductID,
+// Currency, LookupKeys and Recurring: prices; Email: customers).
+type CatalogFilter struct {
+	Active        *bool
+	Recurring     *bool // prices with an interval, or without
+	IDs           []string
+	ProductID     string
+	Currency      string
+	LookupKeys    []string
+	Email         string
+	CreatedFrom   *time.Time // inclusive
+	CreatedBefore *time.Time // exclusive
+	Limit         int
 }
 
 // Attempt is one try at delivering an event to an endpoint.
@@ -412,6 +480,43 @@ type Store interface {
 	EndpointDelete(ctx context.Context, scope Scope, id string) error
 	// EndpointsEnabled lists the scope's enabled webhook endpoints, oldest first.
 	EndpointsEnabled(ctx context.Context, scope Scope) ([]Endpoint, error)
+
+	// ProductCreate inserts a product and returns it with Seq set.
+	ProductCreate(ctx context.Context, p Product) (Product, error)
+	// ProductGet reads one product of the scope.
+	ProductGet(ctx context.Context, scope Scope, id string) (Product, error)
+	// ProductUpdate stores p's name, description, active, metadata and
+	// updated_at; ErrNotFound if the scope has no such product.
+	ProductUpdate(ctx context.Context, p Product) (Product, error)
+	// ProductList returns up to f.Limit of the scope's matching products,
+	// newest first, next to the keyset product (from the newest when k is nil).
+	ProductList(ctx context.Context, scope Scope, f CatalogFilter, k *Keyset) ([]Product, error)
+
+	// PriceCreate inserts a price and returns it with Seq set; ErrConflict
+	// when another price of the scope has its lookup key.
+	PriceCreate(ctx context.Context, p Price) (Price, error)
+	// PriceGet reads one price of the scope.
+	PriceGet(ctx context.Context, scope Scope, id string) (Price, error)
+	// PriceUpdate stores p's active, lookup key, nickname, metadata and
+	// updated_at; ErrNotFound if the scope has no such price, ErrConflict
+	// when another price has the lookup key.
+	PriceUpdate(ctx context.Context, p Price) (Price, error)
+	// PriceList returns up to f.Limit of the scope's matching prices, newest
+	// first, next to the keyset price (from the newest when k is nil).
+	PriceList(ctx context.Context, scope Scope, f CatalogFilter, k *Keyset) ([]Price, error)
+
+	// CustomerCreate inserts a customer and returns it with Seq set.
+	CustomerCreate(ctx context.Context, c Customer) (Customer, error)
+	// CustomerGet reads one customer of the scope.
+	CustomerGet(ctx context.Context, scope Scope, id string) (Customer, error)
+	// CustomerUpdate stores c's email, name, phone, description, metadata
+	// and updated_at; ErrNotFound if the scope has no such customer.
+	CustomerUpdate(ctx context.Context, c Customer) (Customer, error)
+	// CustomerDelete removes a customer; ErrNotFound if it is not there.
+	CustomerDelete(ctx context.Context, scope Scope, id string) error
+	// CustomerList returns up to f.Limit of the scope's matching customers,
+	// newest first, next to the keyset customer (from the newest when k is nil).
+	CustomerList(ctx context.Context, scope Scope, f CatalogFilter, k *Keyset) ([]Customer, error)
 
 	// AttemptCreate records delivery attempts, in one statement: all of
 	// them, or none and an error.

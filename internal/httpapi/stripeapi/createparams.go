@@ -89,7 +89,7 @@ var createParams = map[string]createParam{
 	"expires_at":                    {useHonoured, "30 minutes to 24 hours ahead", nil},
 	"integration_identifier":        {useAccepted, "not stored; the session shows null", nil},
 	"invoice_creation":              {useAccepted, "caisse issues no invoices", nil},
-	"line_items":                    {useHonoured, "`quantity`, `price` and `price_data`; `tax_rates`, `dynamic_tax_rates` and `adjustable_quantity` are refused", nil},
+	"line_items":                    {useHonoured, "`quantity`, `price` and `price_data`; `adjustable_quantity` is checked, not applied; `tax_rates` and `dynamic_tax_rates` are refused", nil},
 	"locale":                        {useHonoured, "stored; the hosted page's language", nil},
 	"managed_payments":              {useAccepted, "refused when `enabled` is true (Stripe would add tax)", whenTrue("enabled", changesMoney)},
 	"metadata":                      {useHonoured, "stored", nil},

@@ -39,7 +39,7 @@ func (p *params) isObject(key string) bool {
 
 // decodeCreate reads a create request; errors are recorded in p. It reports
 // whether the line items are to be expanded in the response.
-func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
+func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 	var in checkout.CreateParams
 	switch mode, ok := p.String("mode"); {
 	case !ok:
@@ -57,7 +57,7 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, bool) {
 	in.Currency, _ = p.String("currency")
 	in.SuccessURL, _ = p.String("success_url")
 	in.CancelURL, _ = p.String("cancel_url")
-	in.CustomerID, _ = p.String("customer")
+	in.CustomerID, in.CheckCustomer = p.String("customer")
 	in.CustomerEmail, _ = p.String("customer_email")
 	if in.CustomerID != "" && in.CustomerEmail != "" {
 		p.Fail("customer_email", httpapi.Invalid("customer_email", "parameters_exclusive",
@@ -112,7 +112,8 @@ func decodeItem(it *params, path string) checkout.ItemParams {
 		it.Missing("quantity")
 	}
 	out.PriceID, _ = it.String("price")
-	for _, key := range []string{"adjustable_quantity", "dynamic_tax_rates", "tax_rates"} {
+	decodeAdjustable(it)
+	for _, key := range []string{"dynamic_tax_rates", "tax_rates"} {
 		if it.take(key) != nil {
 			it.Fail(key, refused(it.Path(key), changesMoney))
 		}

@@ -44,13 +44,6 @@ func toEndpoint(e store.Endpoint, withSecret bool) webhookEndpoint {
 	return out
 }
 
-// deletedEndpoint is Stripe's answer to a delete.
-type deletedEndpoint struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Deleted bool   `json:"deleted"`
-}
-
 // decodeEndpoint reads the parameters create and update share; metadata
 // given as "" clears every key.
 func decodeEndpoint(p *params, create bool) notify.EndpointParams {
@@ -127,7 +120,7 @@ func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Notify.EndpointDelete(r.Context(), httpapi.Principal(r), id); err != nil {
 		return err
 	}
-	return ok(w, deletedEndpoint{ID: id, Object: "webhook_endpoint", Deleted: true})
+	return ok(w, deleted{ID: id, Object: "webhook_endpoint", Deleted: true})
 }
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {

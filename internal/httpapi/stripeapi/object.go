@@ -85,7 +85,7 @@ type session struct {
 	NameCollection                    *struct{}             `json:"name_collection"`
 	OptionalItems                     *[]struct{}           `json:"optional_items"`
 	OriginContext                     *string               `json:"origin_context"`
-	PaymentIntent                     *string               `json:"payment_intent"`
+	PaymentIntent                     any                   `json:"payment_intent"` // its id, or the object when expanded
 	PaymentLink                       *string               `json:"payment_link"`
 	PaymentMethodCollection           string                `json:"payment_method_collection"`
 	PaymentMethodConfigurationDetails *struct{}             `json:"payment_method_configuration_details"`
@@ -197,8 +197,8 @@ type price struct {
 	LookupKey         *string           `json:"lookup_key"`
 	Metadata          map[string]string `json:"metadata"`
 	Nickname          *string           `json:"nickname"`
-	Product           string            `json:"product"`
-	Recurring         *struct{}         `json:"recurring"`
+	Product           any               `json:"product"` // its id, or the object when expanded
+	Recurring         *recurring        `json:"recurring"`
 	TaxBehavior       string            `json:"tax_behavior"`
 	TiersMode         *string           `json:"tiers_mode"`
 	TransformQuantity *struct{}         `json:"transform_quantity"`
@@ -232,7 +232,7 @@ func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
 		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,
 		PhoneNumberCollection: phoneNumberCollection{Enabled: true}, ShippingOptions: []struct{}{},
 		Status: status, SuccessURL: orNull(s.SuccessURL), TaxIDCollection: taxIDCollection{Required: "never"},
-		UIMode: "hosted_page",
+		UIMode: "hosted_page", PaymentIntent: orNull(paymentIntentID(s)),
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}

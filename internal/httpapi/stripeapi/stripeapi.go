@@ -68,6 +68,21 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/webhook_endpoints/{id}", api(a.retrieveEndpoint))
 	mux.Handle("POST /v1/webhook_endpoints/{id}", post(a.updateEndpoint))
 	mux.Handle("DELETE /v1/webhook_endpoints/{id}", post(a.deleteEndpoint)) // a replay answers as the first delete did
+	mux.Handle("POST /v1/products", post(a.createProduct))
+	mux.Handle("GET /v1/products", api(a.listProducts))
+	mux.Handle("GET /v1/products/{id}", api(a.retrieveProduct))
+	mux.Handle("POST /v1/products/{id}", post(a.updateProduct))
+	mux.Handle("POST /v1/prices", post(a.createPrice))
+	mux.Handle("GET /v1/prices", api(a.listPrices))
+	mux.Handle("GET /v1/prices/{id}", api(a.retrievePrice))
+	mux.Handle("POST /v1/prices/{id}", post(a.updatePrice))
+	mux.Handle("POST /v1/customers", post(a.createCustomer))
+	mux.Handle("GET /v1/customers", api(a.listCustomers))
+	mux.Handle("GET /v1/customers/{id}", api(a.retrieveCustomer))
+	mux.Handle("POST /v1/customers/{id}", post(a.updateCustomer))
+	mux.Handle("DELETE /v1/customers/{id}", post(a.deleteCustomer))
+	mux.Handle("GET /v1/payment_intents", api(a.listPaymentIntents))
+	mux.Handle("GET /v1/payment_intents/{id}", api(a.retrievePaymentIntent))
 	for _, outcome := range []string{checkout.OutcomeComplete, checkout.OutcomeFail, checkout.OutcomeExpire} {
 		mux.Handle("POST /v1/test_helpers/checkout/sessions/{id}/"+outcome, post(a.forceOutcome(outcome)))
 	}
@@ -98,18 +113,34 @@ func requestParams(r *http.Request, allowBody bool) (*params, error) {
 	return newParams(root), err
 }
 
-// expansions reads expand[] and reports whether it asks for the line items;
-// prefix is "data." on lists. Any other path is Stripe's error.
-func expansions(p *params, prefix string) bool {
+// expansion is what expand[] asks of a session.
+type expansion struct {
+	items         bool // line_items
+	products      bool // line_items.data.price.product (implies items)
+	paymentIntent bool // payment_intent
+}
+
+// expansions reads expand[]; prefix is "data." on lists. Any path but
+// line_items, line_items.data.price.product and payment_intent is Stripe's error.
+func expansions(p *params, prefix string) expansion {
+	var out expansion
 	paths, _ := p.Strings("expand")
 	for _, path := range paths {
-		if path != prefix+"line_items" {
+		switch strings.TrimPrefix(path, prefix) {
+		case "line_items":
+			out.items = true
+		case "line_items.data.price.product":
+			out.items, out.products = true, true
+		case "payment_intent":
+			out.paymentIntent = true
+		default:
 			p.Fail("expand", httpapi.Invalid(p.Path("expand"), "",
-				"This property cannot be expanded (%s). caisse can expand %sline_items.", path, prefix))
-			return false
+				"This property cannot be expanded (%s). caisse can expand %[2]sline_items, %[2]sline_items.data.price.product and %[2]spayment_intent.",
+				path, prefix))
+			return expansion{}
 		}
 	}
-	return len(paths) > 0
+	return out
 }
 
 // decode reads the request's parameters through read and returns the first
@@ -131,67 +162,73 @@ func ok(w http.ResponseWriter, v any) error {
 
 func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	var in checkout.CreateParams
-	var expand bool
+	var expand expansion
 	if err := decode(r, false, func(p *params) { in, expand = a.decodeCreate(p) }); err != nil {
 		return err
 	}
 	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
-	return a.reply(w, s, expand, err)
+	return a.reply(r, w, s, expand, err)
 }
 
 func (a *API) retrieve(w http.ResponseWriter, r *http.Request) error {
-	var expand bool
+	var expand expansion
 	if err := decode(r, false, func(p *params) { expand = expansions(p, "") }); err != nil {
 		return err
 	}
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	return a.reply(w, s, expand, err)
+	return a.reply(r, w, s, expand, err)
 }
 
 func (a *API) update(w http.ResponseWriter, r *http.Request) error {
 	var meta map[string]string
-	var hasMeta, expand bool
+	var hasMeta bool
+	var expand expansion
 	if err := decode(r, false, func(p *params) { meta, hasMeta = p.Metadata("metadata"); expand = expansions(p, "") }); err != nil {
 		return err
 	}
 	principal, id := httpapi.Principal(r), r.PathValue("id")
 	if !hasMeta { // nothing to change: Stripe answers with the session
 		s, err := a.Checkout.Get(r.Context(), principal, id)
-		return a.reply(w, s, expand, err)
+		return a.reply(r, w, s, expand, err)
 	}
 	s, err := a.Checkout.UpdateMetadata(r.Context(), principal, id, meta, meta == nil)
-	return a.reply(w, s, expand, err)
+	return a.reply(r, w, s, expand, err)
 }
 
 func (a *API) expire(w http.ResponseWriter, r *http.Request) error {
-	var expand bool
+	var expand expansion
 	if err := decode(r, false, func(p *params) { expand = expansions(p, "") }); err != nil {
 		return err
 	}
 	s, err := a.Checkout.Expire(r.Context(), httpapi.Principal(r), r.PathValue("id"))
-	return a.reply(w, s, expand, err)
+	return a.reply(r, w, s, expand, err)
 }
 
-// reply writes the session, or returns err.
-func (a *API) reply(w http.ResponseWriter, s checkout.Session, expand bool, err error) error {
+// reply writes the session, expanded as asked, or returns err.
+func (a *API) reply(r *http.Request, w http.ResponseWriter, s checkout.Session, expand expansion, err error) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, toSession(s, a.HostedURL, expand))
+	out, err := a.renderSession(r, s, expand)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
 }
 
 // list serves a session list at url; wooshpay also reads filters from a JSON body.
 func (a *API) list(url string, wooshpay bool) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in checkout.ListParams
-		var none, expand bool
+		var none bool
+		var expand expansion
 		if err := decode(r, wooshpay, func(p *params) { in, none = decodeList(p); expand = expansions(p, "data.") }); err != nil {
 			return err
 		}
 		var found []checkout.Session
 		hasMore := false
+		var err error
 		if !none {
-			var err error
 			found, hasMore, err = a.Checkout.List(r.Context(), httpapi.Principal(r), in)
 			if err != nil {
 				return err
@@ -199,7 +236,9 @@ func (a *API) list(url string, wooshpay bool) httpapi.HandlerFunc {
 		}
 		data := make([]session, len(found))
 		for i, s := range found {
-			data[i] = toSession(s, a.HostedURL, expand)
+			if data[i], err = a.renderSession(r, s, expand); err != nil {
+				return err
+			}
 		}
 		return ok(w, newList(url, data, hasMore))
 	}
@@ -207,14 +246,19 @@ func (a *API) list(url string, wooshpay bool) httpapi.HandlerFunc {
 
 func (a *API) lineItems(w http.ResponseWriter, r *http.Request) error {
 	var page checkout.ListParams
-	if err := decode(r, false, func(p *params) { page = decodePage(p) }); err != nil {
+	var products bool
+	if err := decode(r, false, func(p *params) { page = decodePage(p); products = itemExpansions(p) }); err != nil {
 		return err
 	}
 	s, err := a.Checkout.Get(r.Context(), httpapi.Principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	items, hasMore, err := pageItems(toLineItems(s, checkout.Items(s)), page)
+	all, err := a.itemsOf(r, s, products)
+	if err != nil {
+		return err
+	}
+	items, hasMore, err := pageItems(all, page)
 	if err != nil {
 		return err
 	}
@@ -254,9 +298,13 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p        *httpapi.Problem
 		invalid  *checkout.InvalidError
 		badState *checkout.StateError
+		miss     *checkout.MissingError
 	)
 	switch {
 	case errors.As(err, &p):
+	case errors.As(err, &miss):
+		p = &httpapi.Problem{Status: http.StatusNotFound, Type: httpapi.TypeInvalidRequest, Code: "resource_missing",
+			Param: "id", Message: fmt.Sprintf("No such %s: '%s'", miss.Kind, miss.ID)}
 	case errors.As(err, &invalid):
 		p = invalidProblem(invalid)
 	case errors.Is(err, checkout.ErrNotFound):

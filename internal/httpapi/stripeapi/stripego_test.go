@@ -75,6 +75,19 @@ func (e *env) account(currencies ...string) account {
 	return account{key: key, liveKey: live, sc: e.client(key), scope: p.Scope()}
 }
 
+// customers stores customers with these ids in the account's scope, for
+// sessions that name them (customer=).
+func (e *env) customers(a account, ids ...string) {
+	e.t.Helper()
+	for _, id := range ids {
+		now := e.Clock.Now()
+		if _, err := e.Server.Store.CustomerCreate(context.Background(), store.Customer{ID: id, Scope: a.scope,
+			CreatedAt: now, UpdatedAt: now}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 // create creates a session through stripe-go; it fails the test on any error.
 func (a account) create(t *testing.T, p *stripe.CheckoutSessionCreateParams) *stripe.CheckoutSession {
 	t.Helper()
@@ -444,6 +457,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		a := e.account()
+		e.customers(a, "cus_Awa123")
 		now := e.Clock.Now().Unix()
 		ctx := context.Background()
 		for _, c := range cases {
@@ -856,6 +870,7 @@ func TestList(t *testing.T) {
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		a, other := e.account(), e.account()
+		e.customers(a, "cus_A")
 		ctx := context.Background()
 		t0 := e.Clock.Now()
 		// Twelve sessions, three in each of four seconds; customers and emails

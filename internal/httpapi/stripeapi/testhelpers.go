@@ -20,7 +20,7 @@ func (a *API) forceOutcome(outcome string) httpapi.HandlerFunc {
 			return checkout.ErrLiveMode
 		}
 		var reason string
-		var expand bool
+		var expand expansion
 		if err := decode(r, false, func(p *params) {
 			if outcome == checkout.OutcomeFail {
 				reason, _ = p.String("failure_reason")
@@ -30,7 +30,7 @@ func (a *API) forceOutcome(outcome string) httpapi.HandlerFunc {
 			return err
 		}
 		s, err := a.Checkout.ForceOutcome(r.Context(), principal, r.PathValue("id"), outcome, reason)
-		return a.reply(w, s, expand, err)
+		return a.reply(r, w, s, expand, err)
 	}
 }
 

@@ -98,6 +98,7 @@ func TestWooshPayList(t *testing.T) {
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		a, other := e.account(), e.account()
+		e.customers(a, "cus_1", "cus_2")
 		t0 := e.Clock.Now()
 		unix := func(sec int) int64 { return t0.Unix() + int64(sec) }
 		at := func(sec int, customer, email string) string {

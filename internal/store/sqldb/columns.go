@@ -3,6 +3,7 @@ package sqldb
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,34 @@ func (t table[T]) written() []string {
 	return names
 }
 
+// update is the UPDATE of the named columns of the row with merchant_id $1,
+// livemode $2 and id $3, the columns bound to $4, $5, … in that order, returning
+// every column (list).
+func (t table[T]) update(names ...string) string {
+	sets := make([]string, len(names))
+	for i, n := range names {
+		sets[i] = fmt.Sprintf("%s = $%d", n, i+4)
+	}
+	return fmt.Sprintf("UPDATE %s SET %s WHERE merchant_id = $1 AND livemode = $2 AND id = $3 RETURNING %s",
+		t.name, strings.Join(sets, ", "), t.list())
+}
+
+// updateArgs are the arguments of update(names...) for row: its scope and id,
+// then the named columns' values.
+func (t table[T]) updateArgs(e Engine, row *T, names ...string) ([]any, error) {
+	all, err := t.args(e, row)
+	if err != nil {
+		return nil, err
+	}
+	written := t.written()
+	at := func(name string) any { return all[slices.Index(written, name)] }
+	args := []any{at("merchant_id"), at("livemode"), at("id")}
+	for _, n := range names {
+		args = append(args, at(n))
+	}
+	return args, nil
+}
+
 // args are row's INSERT arguments, in the order of insert's placeholders.
 func (t table[T]) args(e Engine, row *T) ([]any, error) {
 	args := make([]any, 0, len(t.columns))
@@ -134,6 +163,18 @@ func value[T, F any](name string, field func(*T) *F) column[T] {
 	return column[T]{name: name,
 		arg:  func(_ Engine, row *T) (any, error) { return *field(row), nil },
 		dest: func(row *T) any { return field(row) }}
+}
+
+// nullText is a text column stored as NULL when the field is "", read back as "".
+func nullText[T any](name string, field func(*T) *string) column[T] {
+	return column[T]{name: name,
+		arg: func(_ Engine, row *T) (any, error) {
+			if *field(row) == "" {
+				return nil, nil
+			}
+			return *field(row), nil
+		},
+		dest: func(row *T) any { return nullTextDest{field(row)} }}
 }
 
 // generated is a column the database fills (seq): read, never inserted.
@@ -232,6 +273,18 @@ func (d nullTimeDest) Scan(src any) error {
 	var t NullTime
 	err := t.Scan(src)
 	*d.p = t.Ptr()
+	return err
+}
+
+type nullTextDest struct{ p *string }
+
+func (d nullTextDest) Scan(src any) error {
+	*d.p = ""
+	if src == nil {
+		return nil
+	}
+	b, err := text(src)
+	*d.p = string(b)
 	return err
 }
 

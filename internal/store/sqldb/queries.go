@@ -33,6 +33,17 @@ type Queries struct {
 	EndpointDelete  string // merchant_id, livemode, id
 	EndpointEnabled string // merchant_id, livemode
 
+	ProductInsert  string // productTable.args; RETURNING seq
+	ProductGet     string // merchant_id, livemode, id
+	ProductUpdate  string // merchant_id, livemode, id, then productUpdated's columns; RETURNING ProductColumns
+	PriceInsert    string // priceTable.args; RETURNING seq
+	PriceGet       string // merchant_id, livemode, id
+	PriceUpdate    string // merchant_id, livemode, id, then priceUpdated's columns; RETURNING PriceColumns
+	CustomerInsert string // customerTable.args; RETURNING seq
+	CustomerGet    string // merchant_id, livemode, id
+	CustomerUpdate string // merchant_id, livemode, id, then customerUpdated's columns; RETURNING CustomerColumns
+	CustomerDelete string // merchant_id, livemode, id
+
 	ConnectorPut    string // connectorTable.args; upsert on merchant_id, livemode, channel; RETURNING ConnectorColumns
 	ConnectorGet    string // id
 	ConnectorFor    string // merchant_id, livemode, channel
@@ -126,6 +137,17 @@ func PortableQueries() Queries {
 		EndpointDelete: `DELETE FROM webhook_endpoints WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 		EndpointEnabled: `SELECT ` + EndpointColumns + ` FROM webhook_endpoints
 			WHERE merchant_id = $1 AND livemode = $2 AND status = 'enabled' ORDER BY seq`,
+
+		ProductInsert:  productTable.insert() + ` RETURNING seq`,
+		ProductGet:     `SELECT ` + ProductColumns + ` FROM products WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		ProductUpdate:  productTable.update(productUpdated...),
+		PriceInsert:    priceTable.insert() + ` RETURNING seq`,
+		PriceGet:       `SELECT ` + PriceColumns + ` FROM prices WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		PriceUpdate:    priceTable.update(priceUpdated...),
+		CustomerInsert: customerTable.insert() + ` RETURNING seq`,
+		CustomerGet:    `SELECT ` + CustomerColumns + ` FROM customers WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
+		CustomerUpdate: customerTable.update(customerUpdated...),
+		CustomerDelete: `DELETE FROM customers WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 
 		ConnectorPut: connectorTable.insert() + ` ON CONFLICT (merchant_id, livemode, channel) DO UPDATE
 			SET kind = excluded.kind, base_url = excluded.base_url, credentials = excluded.credentials, updated_at = excluded.updated_at

@@ -598,6 +598,9 @@ func sessionWhere(e Engine, scope store.Scope, f store.SessionFilter) (string, [
 			add(eq.col+" = $%d AND "+eq.col+" <> ''", eq.v)
 		}
 	}
+	if f.PaymentStarted {
+		conds = append(conds, "(attempt <> '' OR status IN ('pending', 'processing', 'completed', 'failed'))")
+	}
 	if len(f.Statuses) > 0 {
 		conds = append(conds, statusCond(e, scope, f, &args))
 	}

@@ -88,6 +88,46 @@ var attemptTable = table[store.Attempt]{name: "webhook_attempts", columns: scope
 	timestamp("created_at", func(a *store.Attempt) *time.Time { return &a.CreatedAt }),
 )}
 
+// productTable is the products table.
+var productTable = table[store.Product]{name: "products", columns: scoped(
+	func(p *store.Product) (*int64, *string, *store.Scope) { return &p.Seq, &p.ID, &p.Scope },
+	value("name", func(p *store.Product) *string { return &p.Name }),
+	value("description", func(p *store.Product) *string { return &p.Description }),
+	value("active", func(p *store.Product) *bool { return &p.Active }),
+	jsonText("metadata", func(p *store.Product) *map[string]string { return &p.Metadata }, "{}"),
+	timestamp("created_at", func(p *store.Product) *time.Time { return &p.CreatedAt }),
+	timestamp("updated_at", func(p *store.Product) *time.Time { return &p.UpdatedAt }),
+)}
+
+// priceTable is the prices table; lookup_key is NULL when empty, so that its
+// unique index holds only the keys that are set.
+var priceTable = table[store.Price]{name: "prices", columns: scoped(
+	func(p *store.Price) (*int64, *string, *store.Scope) { return &p.Seq, &p.ID, &p.Scope },
+	value("product_id", func(p *store.Price) *string { return &p.ProductID }),
+	value("active", func(p *store.Price) *bool { return &p.Active }),
+	value("currency", func(p *store.Price) *string { return &p.Currency }),
+	value("unit_amount", func(p *store.Price) *int64 { return &p.UnitAmount }),
+	nullText("lookup_key", func(p *store.Price) *string { return &p.LookupKey }),
+	value("nickname", func(p *store.Price) *string { return &p.Nickname }),
+	value("recurring_interval", func(p *store.Price) *string { return &p.Interval }),
+	value("recurring_interval_count", func(p *store.Price) *int64 { return &p.IntervalCount }),
+	jsonText("metadata", func(p *store.Price) *map[string]string { return &p.Metadata }, "{}"),
+	timestamp("created_at", func(p *store.Price) *time.Time { return &p.CreatedAt }),
+	timestamp("updated_at", func(p *store.Price) *time.Time { return &p.UpdatedAt }),
+)}
+
+// customerTable is the customers table.
+var customerTable = table[store.Customer]{name: "customers", columns: scoped(
+	func(c *store.Customer) (*int64, *string, *store.Scope) { return &c.Seq, &c.ID, &c.Scope },
+	value("email", func(c *store.Customer) *string { return &c.Email }),
+	value("name", func(c *store.Customer) *string { return &c.Name }),
+	value("phone", func(c *store.Customer) *string { return &c.Phone }),
+	value("description", func(c *store.Customer) *string { return &c.Description }),
+	jsonText("metadata", func(c *store.Customer) *map[string]string { return &c.Metadata }, "{}"),
+	timestamp("created_at", func(c *store.Customer) *time.Time { return &c.CreatedAt }),
+	timestamp("updated_at", func(c *store.Customer) *time.Time { return &c.UpdatedAt }),
+)}
+
 // The column lists every SELECT and RETURNING of a table uses, in scan order.
 var (
 	// SessionColumns are the sessions columns.
@@ -103,4 +143,10 @@ var (
 	AttemptColumns = attemptTable.list()
 	// ConnectorColumns are the connectors columns.
 	ConnectorColumns = connectorTable.list()
+	// ProductColumns are the products columns.
+	ProductColumns = productTable.list()
+	// PriceColumns are the prices columns.
+	PriceColumns = priceTable.list()
+	// CustomerColumns are the customers columns.
+	CustomerColumns = customerTable.list()
 )

@@ -44,6 +44,7 @@ func Run(t *testing.T, s store.Store) {
 	maps.Copy(cases, lifecycleCases())
 	maps.Copy(cases, connectorCases())
 	maps.Copy(cases, txnCases())
+	maps.Copy(cases, catalogCases())
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -135,7 +135,7 @@ check('expand', async () => {
 });
 
 check('auto-pagination', async () => {
-  const customer = `cus_node_${Date.now()}`;
+  const customer = (await stripe.customers.create({email: 'awa@example.com'})).id;
   const made = [];
   for (let i = 0; i < 5; i++) {
     made.push((await stripe.checkout.sessions.create({mode: 'payment', customer, line_items: [inline(`n${i}`, 1000 + i)]})).id);

@@ -163,7 +163,7 @@ def expand():
 
 
 def auto_pagination():
-    customer = "cus_python_%d" % int(time.time() * 1000)
+    customer = stripe.Customer.create(email="awa@example.com").id
     made = [stripe.checkout.Session.create(mode="payment", customer=customer,
                                            line_items=[inline("p%d" % i, 1000 + i)]).id for i in range(5)]
     seen = [s.id for s in stripe.checkout.Session.list(customer=customer, limit=2).auto_paging_iter()]
