@@ -99,6 +99,7 @@ func TestWooshPayList(t *testing.T) {
 		e := newEnv(t, dbURL)
 		a, other := e.account(), e.account()
 		e.customers(a, "cus_1", "cus_2")
+		e.customers(other, "cus_1_other") // customer ids are unique across merchants, as Stripe's are
 		t0 := e.Clock.Now()
 		unix := func(sec int) int64 { return t0.Unix() + int64(sec) }
 		at := func(sec int, customer, email string) string {
@@ -131,7 +132,7 @@ func TestWooshPayList(t *testing.T) {
 		e.Clock.Set(t0.Add(10 * time.Second))
 		other.create(t, func() *stripe.CheckoutSessionCreateParams {
 			p := params()
-			p.Customer = stripe.String("cus_1")
+			p.Customer = stripe.String("cus_1_other")
 			return p
 		}())
 
@@ -255,7 +256,10 @@ func TestWooshPayList(t *testing.T) {
 		})
 		t.Run("other merchant", func(t *testing.T) {
 			t.Parallel()
-			p, _ := e.wooshpayPage(t, other.key, "", `{"customer":"cus_1"}`)
+			if p, _ := e.wooshpayPage(t, other.key, "", `{"customer":"cus_1"}`); len(p.Data) != 0 {
+				t.Fatalf("other merchant sees %v of the first merchant's customer", p.ids())
+			}
+			p, _ := e.wooshpayPage(t, other.key, "", `{"customer":"cus_1_other"}`)
 			if len(p.Data) != 1 {
 				t.Fatalf("other merchant sees %v", p.ids())
 			}
