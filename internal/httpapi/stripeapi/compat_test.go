@@ -6,6 +6,7 @@ package stripeapi_test
 // of Stripe's schema, and the error for a URL nothing serves.
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -203,4 +204,25 @@ func TestUnrecognizedURL(t *testing.T) {
 			t.Errorf("%s %s: got %v, want %v", c.method, c.path, body.Error, want)
 		}
 	}
+}
+
+// TestStripeGoChecklist is the SDK matrix's checklist items stripe-go's other
+// tests do not cover: the create parameters ported code sends routinely, and
+// the typed error for a URL caisse does not serve.
+func TestStripeGoChecklist(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testdb.SQLiteURL(t))
+	a := e.account()
+	p := params()
+	p.PhoneNumberCollection = &stripe.CheckoutSessionCreatePhoneNumberCollectionParams{Enabled: stripe.Bool(true)}
+	p.UIMode = stripe.String(string(stripe.CheckoutSessionUIModeHostedPage))
+	p.AutomaticTax = &stripe.CheckoutSessionCreateAutomaticTaxParams{Enabled: stripe.Bool(false)}
+	p.CustomerCreation = stripe.String(string(stripe.CheckoutSessionCustomerCreationIfRequired))
+	s := a.create(t, p)
+	if !s.PhoneNumberCollection.Enabled || s.UIMode != stripe.CheckoutSessionUIModeHostedPage ||
+		s.AutomaticTax.Enabled || s.CustomerCreation != stripe.CheckoutSessionCustomerCreationIfRequired {
+		t.Fatalf("session %+v does not show the parameters sent", s)
+	}
+	checkErr(t, listErr(a.sc.V1Refunds.List(context.Background(), nil)), wantErr{http.StatusNotFound,
+		stripe.ErrorTypeInvalidRequest, "resource_missing", "", "Unrecognized request URL (GET: /v1/refunds)."})
 }
