@@ -17,23 +17,11 @@ import (
 	"strings"
 )
 
-// schema is the part of an OpenAPI schema that validation needs.
-type schema struct {
-	Type                 string             `json:"type,omitempty"`
-	Enum                 []string           `json:"enum,omitempty"`
-	MaxLength            int                `json:"maxLength,omitempty"`
-	Properties           map[string]*schema `json:"properties,omitempty"`
-	AdditionalProperties *schema            `json:"additionalProperties,omitempty"`
-	Required             []string           `json:"required,omitempty"`
-	Items                *schema            `json:"items,omitempty"`
-	AnyOf                []*schema          `json:"anyOf,omitempty"`
-}
-
 // output is stripespec.json.
 type output struct {
 	Version       string   `json:"version"`
 	Source        string   `json:"source"`
-	Create        *schema  `json:"create"`
+	Create        any      `json:"create"`
 	SessionFields []string `json:"session_fields"`
 	EventFields   []string `json:"event_fields"`
 }
@@ -82,45 +70,63 @@ func main() {
 	}
 }
 
-// reduce keeps what validation needs of a schema, resolving $refs.
-func reduce(raw json.RawMessage, defs map[string]json.RawMessage) *schema {
-	var s struct {
-		Ref                  string                     `json:"$ref"`
-		Type                 string                     `json:"type"`
-		Enum                 []any                      `json:"enum"`
-		MaxLength            int                        `json:"maxLength"`
-		Properties           map[string]json.RawMessage `json:"properties"`
-		AdditionalProperties json.RawMessage            `json:"additionalProperties"`
-		Required             []string                   `json:"required"`
-		Items                json.RawMessage            `json:"items"`
-		AnyOf                []json.RawMessage          `json:"anyOf"`
-	}
+// kept are the members of a schema that validation reads (spec.go's apiSchema).
+var kept = []string{"type", "maxLength", "required"}
+
+// reduce keeps what validation needs of a schema, resolving $refs; nested
+// schemas are reduced in turn.
+func reduce(raw json.RawMessage, defs map[string]json.RawMessage) map[string]any {
+	var s map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &s); err != nil {
 		log.Fatal(err)
 	}
-	if s.Ref != "" {
-		return reduce(defs[strings.TrimPrefix(s.Ref, "#/components/schemas/")], defs)
+	if ref, ok := s["$ref"]; ok {
+		var name string
+		if err := json.Unmarshal(ref, &name); err != nil {
+			log.Fatal(err)
+		}
+		return reduce(defs[strings.TrimPrefix(name, "#/components/schemas/")], defs)
 	}
-	out := &schema{Type: s.Type, MaxLength: s.MaxLength, Required: s.Required}
-	for _, v := range s.Enum {
-		if str, ok := v.(string); ok {
-			out.Enum = append(out.Enum, str)
+	out := map[string]any{}
+	for _, key := range kept {
+		if v, ok := s[key]; ok {
+			out[key] = v
 		}
 	}
-	if len(s.Properties) > 0 {
-		out.Properties = map[string]*schema{}
-		for k, v := range s.Properties {
-			out.Properties[k] = reduce(v, defs)
+	if enum, ok := s["enum"]; ok { // strings only: Stripe's enums may hold an empty string, never a number
+		var values []any
+		if err := json.Unmarshal(enum, &values); err != nil {
+			log.Fatal(err)
 		}
+		out["enum"] = slices.DeleteFunc(values, func(v any) bool { _, ok := v.(string); return !ok })
 	}
-	if len(s.AdditionalProperties) > 0 && s.AdditionalProperties[0] == '{' {
-		out.AdditionalProperties = reduce(s.AdditionalProperties, defs)
+	if raw, ok := s["properties"]; ok {
+		var props map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &props); err != nil {
+			log.Fatal(err)
+		}
+		reduced := map[string]any{}
+		for k, v := range props {
+			reduced[k] = reduce(v, defs)
+		}
+		out["properties"] = reduced
 	}
-	if len(s.Items) > 0 {
-		out.Items = reduce(s.Items, defs)
+	if v, ok := s["additionalProperties"]; ok && len(v) > 0 && v[0] == '{' {
+		out["additionalProperties"] = reduce(v, defs)
 	}
-	for _, v := range s.AnyOf {
-		out.AnyOf = append(out.AnyOf, reduce(v, defs))
+	if v, ok := s["items"]; ok {
+		out["items"] = reduce(v, defs)
+	}
+	if raw, ok := s["anyOf"]; ok {
+		var alts []json.RawMessage
+		if err := json.Unmarshal(raw, &alts); err != nil {
+			log.Fatal(err)
+		}
+		reduced := make([]any, len(alts))
+		for i, alt := range alts {
+			reduced[i] = reduce(alt, defs)
+		}
+		out["anyOf"] = reduced
 	}
 	return out
 }
