@@ -68,7 +68,6 @@ var allowed = map[string][]string{
 	"internal/testdb":     {"internal/randid", "internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/testserver": {"internal/config", "internal/seal", "internal/server"},
 	"test/e2e":            {},
-	"test/sdk":            {},
 }
 
 // TestImports lists every package of the module with `go list` and checks

@@ -1,5 +1,5 @@
 // stripe-node against caisse, unmodified but for the base URL. Run by
-// test/sdk's Go tests: node conformance.mjs quickstart|checklist, with
+// test/e2e/sdk_test.go: node conformance.mjs quickstart|checklist, with
 // CAISSE_URL (the server) and CAISSE_KEY (a test secret key) set. It prints
 // one line per check and exits non-zero at the first that fails.
 import http from 'node:http';

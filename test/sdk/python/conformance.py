@@ -1,6 +1,6 @@
 """stripe-python against caisse, unmodified but for the base URL.
 
-Run by test/sdk's Go tests with Debian's /usr/bin/python3 and python3-stripe:
+Run by test/e2e/sdk_test.go with Debian's /usr/bin/python3 and python3-stripe:
 python3 conformance.py quickstart|checklist, with CAISSE_URL (the server) and
 CAISSE_KEY (a test secret key) set. It prints one line per check and exits
 non-zero at the first that fails. stripe-python 5 sends no Stripe-Version

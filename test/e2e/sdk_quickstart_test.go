@@ -1,4 +1,4 @@
-package sdk
+package e2e
 
 import (
 	"context"
@@ -12,17 +12,15 @@ import (
 	"github.com/caisse/caisse/internal/testserver"
 )
 
-// TestGoQuickstart is Stripe's quickstart in Go as its docs write it, with
-// only the backend's URL changed, on SQLite and PostgreSQL: a product, a
+// TestSDKGoQuickstart is Stripe's quickstart in Go as its docs write it, with
+// only the backend's URL changed, against `caisse serve` on SQLite and PostgreSQL: a product, a
 // price, a session with that price, payment, and checkout.session.completed
 // verified by stripe-go's own webhook helper.
-func TestGoQuickstart(t *testing.T) {
+func TestSDKGoQuickstart(t *testing.T) {
 	t.Parallel()
-	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
-		env := testserver.Start(t, dbURL, testserver.WithJobs())
-		env.Clock.Follow(0)
-		key, _ := env.Merchant("XOF", "USD")
-		backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{URL: stripe.String(env.URL),
+	testdb.EachEngineEmpty(t, func(t *testing.T, dbURL string) {
+		url, key := serveSDK(t, dbURL)
+		backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{URL: stripe.String(url),
 			MaxNetworkRetries: stripe.Int64(0), LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}})
 		sc := stripe.NewClient(key, stripe.WithBackends(&stripe.Backends{API: backend, Connect: backend, Uploads: backend, MeterEvents: backend}))
 		ctx := context.TODO()
@@ -57,7 +55,7 @@ func TestGoQuickstart(t *testing.T) {
 			t.Fatalf("session amount_total %d url %q, want 2000 and a URL", s.AmountTotal, s.URL)
 		}
 		// Payment, through caisse's test helper.
-		req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/test_helpers/checkout/sessions/"+s.ID+"/complete", nil)
+		req, err := http.NewRequest(http.MethodPost, url+"/v1/test_helpers/checkout/sessions/"+s.ID+"/complete", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

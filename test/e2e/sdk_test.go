@@ -1,13 +1,15 @@
-// Package sdk runs the official Stripe libraries other than stripe-go
-// (stripe-node from npm, stripe-python from Debian's python3-stripe) against a
-// real caisse server: Stripe's quickstart, and the integrator checklist of
-// issue 15. stripe-go's own conformance tests live with the dialect
-// (internal/httpapi/stripeapi/stripego_test.go). Without node or the Python
-// library the tests skip, unless CI is set: then a missing runtime fails.
-package sdk
+package e2e
+
+// The official Stripe libraries other than stripe-go (stripe-node from npm,
+// stripe-python from Debian's python3-stripe) against `caisse serve`: Stripe's
+// quickstart and the integrator checklist of issue 15, scripts in test/sdk.
+// stripe-go's quickstart is sdk_quickstart_test.go; the rest of its checklist
+// lives with the dialect (internal/httpapi/stripeapi). Without node or the
+// Python library the tests skip, unless CI is set: then a missing runtime fails.
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +18,6 @@ import (
 	"time"
 
 	"github.com/caisse/caisse/internal/testdb"
-	"github.com/caisse/caisse/internal/testserver"
 )
 
 // systemPython is Debian's interpreter, which python3-stripe installs into;
@@ -32,21 +33,35 @@ func unavailable(t *testing.T, format string, args ...any) {
 	t.Skipf(format+" (set CI to make this a failure)", args...)
 }
 
-// server starts caisse on SQLite with its background jobs (webhook
-// deliveries) and returns its URL and a test key of a merchant taking XOF and USD.
-func server(t *testing.T) (string, string) {
+// serveSDK starts `caisse serve` on an empty database at dbURL, with a
+// merchant taking XOF and USD, and returns its base URL and the merchant's
+// test key; the server stops at cleanup.
+func serveSDK(t *testing.T, dbURL string) (string, string) {
 	t.Helper()
-	env := testserver.Start(t, testdb.SQLiteURL(t), testserver.WithJobs())
-	env.Clock.Follow(0)
-	key, _ := env.Merchant("XOF", "USD")
-	return env.URL, key
+	addr := freeAddr(t)
+	env := []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_PUBLIC_URL=http://" + addr}
+	var m struct {
+		TestSecretKey string `json:"test_secret_key"`
+	}
+	out := caisse(t, env, "merchants", "create", "--name", "SDK", "--currencies", "XOF,USD", "--json")
+	if err := json.Unmarshal(out, &m); err != nil || m.TestSecretKey == "" {
+		t.Fatalf("merchants create printed %q (%v)", out, err)
+	}
+	cmd, lines := startServe(t, env)
+	t.Cleanup(func() {
+		stopServe(t, cmd)
+		for range lines { // the log, read to its end
+		}
+	})
+	waitReady(t, "http://"+addr+"/readyz")
+	return "http://" + addr, m.TestSecretKey
 }
 
 // run runs a library's conformance script in mode (quickstart or checklist)
 // against a fresh server and fails the test with its output if it fails.
 func run(t *testing.T, dir string, mode string, command ...string) {
 	t.Helper()
-	url, key := server(t)
+	url, key := serveSDK(t, testdb.EmptySQLiteURL(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, command[0], append(command[1:], mode)...)
@@ -59,13 +74,13 @@ func run(t *testing.T, dir string, mode string, command ...string) {
 	}
 }
 
-func TestNode(t *testing.T) {
+func TestSDKNode(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		unavailable(t, "no node on PATH: stripe-node cannot run")
 	}
-	dir, err := filepath.Abs("node")
+	dir, err := filepath.Abs("../sdk/node")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +103,12 @@ func TestNode(t *testing.T) {
 	}
 }
 
-func TestPython(t *testing.T) {
+func TestSDKPython(t *testing.T) {
 	t.Parallel()
 	if err := exec.Command(systemPython, "-c", "import stripe").Run(); err != nil {
 		unavailable(t, "%s cannot import stripe (Debian's python3-stripe): %v", systemPython, err)
 	}
-	dir, err := filepath.Abs("python")
+	dir, err := filepath.Abs("../sdk/python")
 	if err != nil {
 		t.Fatal(err)
 	}
