@@ -212,7 +212,7 @@ func liveConnector(cfg config.Config) connector.Connector {
 // payload renders an event for a webhook endpoint: Stripe's event object with
 // the session in the endpoint's format.
 func (s *Server) payload(format string, e store.Event, apiVersion string) ([]byte, error) {
-	object := s.stripe.SessionObject(e.Session)
+	object := s.stripe.SessionObject(e.Session, apiVersion)
 	if format == notify.FormatMobileMoney {
 		object = s.momo.SessionObject(e.Session)
 	}

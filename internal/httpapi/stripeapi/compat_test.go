@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stripe/stripe-go/v85"
@@ -69,6 +70,11 @@ func TestCreateParams(t *testing.T) {
 				nil, map[string]any{"custom_text": map[string]any{"after_submit": nil, "shipping_address": nil, "submit": nil,
 					"terms_of_service_acceptance": nil}, "origin_context": nil, "integration_identifier": nil, "permissions": nil}},
 			{"empty string for an object", "&custom_text[submit]=", nil, nil},
+			{"allowed_payment_method_types (endive)", "&allowed_payment_method_types[0]=mobile_money", nil,
+				map[string]any{"payment_method_types": []any{"mobile_money"}}},
+			{"both payment method lists", "&allowed_payment_method_types[0]=mobile_money&payment_method_types[0]=mobile_money",
+				&wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, stripe.ErrorCodeParametersExclusive,
+					"payment_method_types", "You may only specify one of these parameters: allowed_payment_method_types, payment_method_types."}, nil},
 			// Values outside Stripe's schema are Stripe's errors.
 			{"enum", "&ui_mode=popup", invalid("ui_mode", "Invalid ui_mode: must be one of elements, embedded_page, or hosted_page"), nil},
 			{"nested enum", "&customer_creation=sometimes", invalid("customer_creation", "Invalid customer_creation: must be one of always, or if_required"), nil},
@@ -162,14 +168,23 @@ func TestObjectFields(t *testing.T) {
 		s := a.create(t, params())
 		e.force(t, a.key, s.ID, "complete", "")
 		want := append(specFields(t, "session_fields"), "shipping") // WooshPay's shipping
-		for _, expand := range []bool{false, true} {
-			q := ""
-			if expand {
-				q = "?expand[]=line_items"
+		for _, version := range []string{"", "2026-08-26.dahlia", "2025-03-31.basil", "2026-09-30.endive", "2026-10-28.endive"} {
+			for _, expand := range []bool{false, true} {
+				q := ""
+				if expand {
+					q = "?expand[]=line_items"
+				}
+				var headers []string
+				if version != "" {
+					headers = []string{"Stripe-Version", version}
+				}
+				got := e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID+q, "", headers...).object(t)
+				wantHere := slices.DeleteFunc(slices.Clone(want), func(f string) bool { return f == "line_items" && !expand })
+				if strings.HasSuffix(version, ".endive") { // endive adds allowed_payment_method_types
+					wantHere = append(wantHere, "allowed_payment_method_types")
+				}
+				sameIDs(t, "session fields at "+version, slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(wantHere)))
 			}
-			got := e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID+q, "").object(t)
-			wantHere := slices.DeleteFunc(slices.Clone(want), func(f string) bool { return f == "line_items" && !expand })
-			sameIDs(t, "session fields", slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(wantHere)))
 		}
 		events := e.form(t, a.key, http.MethodGet, "/v1/events", "").object(t)["data"].([]any)
 		if len(events) == 0 {

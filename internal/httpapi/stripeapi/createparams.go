@@ -57,8 +57,9 @@ func textAt(n *node, key string) string {
 }
 
 // createParams is what caisse does with each create parameter of Stripe's
-// checkout session (every name spec.Create lists; TestCreateParamsCoverSpec
-// checks it). A parameter Stripe does not list is Stripe's parameter_unknown.
+// checkout session (every name spec.Create lists, and those later versions
+// added: laterCreateParams; TestCreateParamsCoverSpec checks it). A parameter
+// Stripe does not list is Stripe's parameter_unknown.
 var createParams = map[string]createParam{
 	"adaptive_pricing": {useAccepted, "refused when `enabled` is true (it converts the amount into the customer's currency)",
 		whenTrue("enabled", "caisse charges in the session's currency")},
@@ -69,6 +70,7 @@ var createParams = map[string]createParam{
 		}
 		return ""
 	}},
+	"allowed_payment_method_types":  {useHonoured, "from 2026-09-30.endive, in place of `payment_method_types` (either is taken, not both)", nil},
 	"automatic_tax":                 {useAccepted, "refused when `enabled` is true; the session shows `enabled: false`", whenTrue("enabled", changesMoney)},
 	"billing_address_collection":    {useAccepted, "the hosted page asks for no address", nil},
 	"branding_settings":             {useAccepted, "the hosted page keeps caisse's look", nil},

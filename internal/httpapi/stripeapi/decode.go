@@ -65,11 +65,20 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 	}
 	in.PaymentID, _ = p.String("client_reference_id")
 	in.Metadata, _ = p.Metadata("metadata")
-	in.PaymentMethodTypes, _ = p.Strings("payment_method_types")
+	methodsKey := "payment_method_types"
+	in.PaymentMethodTypes, _ = p.Strings(methodsKey)
+	// From 2026-09-30.endive, Stripe takes allowed_payment_method_types instead; caisse takes either.
+	if allowed, ok := p.Strings("allowed_payment_method_types"); ok {
+		if in.PaymentMethodTypes != nil {
+			p.Fail(methodsKey, httpapi.Invalid(methodsKey, "parameters_exclusive",
+				"You may only specify one of these parameters: allowed_payment_method_types, payment_method_types."))
+		}
+		methodsKey, in.PaymentMethodTypes = "allowed_payment_method_types", allowed
+	}
 	for _, m := range in.PaymentMethodTypes {
 		if !slices.Contains(paymentMethodTypes, m) {
-			p.Fail("payment_method_types", httpapi.Invalid("payment_method_types", "",
-				"Invalid payment_method_types: %q is neither mobile_money nor one of Stripe's payment method types.", m))
+			p.Fail(methodsKey, httpapi.Invalid(methodsKey, "",
+				"Invalid %s: %q is neither mobile_money nor one of Stripe's payment method types.", methodsKey, m))
 		}
 	}
 	if in.Locale, ok = p.String("locale"); ok && !slices.Contains(locales, in.Locale) {

@@ -2,7 +2,6 @@ package stripeapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/httpapi"
@@ -75,9 +74,7 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	// The header's version, without preview flags (checkVersion has checked it).
-	version, _, _ := strings.Cut(r.Header.Get("Stripe-Version"), ";")
-	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, strings.TrimSpace(version))
+	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, requestVersion(r))
 	if err != nil {
 		return err
 	}

@@ -32,5 +32,8 @@ func EventObject(e store.Event, apiVersion string, object any) any {
 		Data: eventData{Object: object}, Livemode: e.Livemode, Type: string(e.Type)}
 }
 
-// SessionObject renders a session as Stripe's checkout.session, as events carry it.
-func (a *API) SessionObject(s checkout.Session) any { return toSession(s, a.HostedURL, false) }
+// SessionObject renders a session as Stripe's checkout.session at the API
+// version apiVersion, as events carry it.
+func (a *API) SessionObject(s checkout.Session, apiVersion string) any {
+	return toSession(s, apiVersion, a.HostedURL, false)
+}

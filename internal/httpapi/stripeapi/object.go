@@ -49,6 +49,7 @@ type session struct {
 	AdaptivePricing                   *struct{}             `json:"adaptive_pricing"`
 	AfterExpiration                   *struct{}             `json:"after_expiration"`
 	AllowPromotionCodes               *bool                 `json:"allow_promotion_codes"`
+	AllowedPaymentMethodTypes         *[]string             `json:"allowed_payment_method_types,omitempty"` // from endive
 	AmountSubtotal                    int64                 `json:"amount_subtotal"`
 	AmountTotal                       int64                 `json:"amount_total"`
 	AutomaticTax                      automaticTax          `json:"automatic_tax"`
@@ -215,8 +216,9 @@ func orNull(s string) *string {
 	return &s
 }
 
-// toSession renders a session; hostedURL is the base its url is built on.
-func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
+// toSession renders a session at the API version version; hostedURL is the
+// base its url is built on.
+func toSession(s checkout.Session, version, hostedURL string, expandItems bool) session {
 	status, paid := Status(s.Status)
 	methods := s.PaymentMethodTypes
 	if len(methods) == 0 {
@@ -236,6 +238,9 @@ func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
+	}
+	if since(version, endive) {
+		out.AllowedPaymentMethodTypes = &methods
 	}
 	if s.CustomerEmail != "" || s.UserPhone != "" {
 		out.CustomerDetails = &customerDetails{Email: orNull(s.CustomerEmail), Phone: orNull(s.UserPhone),

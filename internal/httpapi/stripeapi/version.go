@@ -1,6 +1,7 @@
 package stripeapi
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -19,4 +20,27 @@ func (a *API) checkVersion(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// endive is the first version of the endive release train. From it, a
+// session has allowed_payment_method_types, and the create parameters take it
+// (stripe-node 23.0.0's changelog; stripespec.json describes 2026-08-26.dahlia).
+const endive = "2026-09-30.endive"
+
+// laterCreateParams are the create parameters of versions after stripespec.json's.
+var laterCreateParams = []string{"allowed_payment_method_types"}
+
+// requestVersion is the API version a request is answered at: its
+// Stripe-Version without preview flags (checkVersion has checked it), else
+// caisse's.
+func requestVersion(r *http.Request) string {
+	v, _, _ := strings.Cut(r.Header.Get("Stripe-Version"), ";")
+	return cmp.Or(strings.TrimSpace(v), notify.DefaultAPIVersion)
+}
+
+// since reports whether the API version v is from, or after, the version from.
+func since(v, from string) bool {
+	date, _, _ := strings.Cut(v, ".")
+	fromDate, _, _ := strings.Cut(from, ".")
+	return date >= fromDate
 }

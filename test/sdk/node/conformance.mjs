@@ -154,6 +154,7 @@ check('checkout.session.completed verified by constructEvent', async () => {
   const event = await hooks.completedEvent(s.id);
   assert.equal(event.data.object.amount_total, 4000);
   assert.equal(event.api_version, '2026-10-28.endive'); // the endpoint's, pinned from stripe-node's version
+  assert.deepEqual(event.data.object.allowed_payment_method_types, ['mobile_money']); // endive's field
   hooks.close();
   assert.throws(() => stripe.webhooks.constructEvent('{}', 't=1,v1=00', hooks.secret),
     (err) => err instanceof Stripe.errors.StripeSignatureVerificationError);

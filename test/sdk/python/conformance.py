@@ -177,6 +177,7 @@ def webhook():
     event = hooks.completed(s.id)
     assert event.data.object.amount_total == 4000
     assert event.api_version == "2026-08-26.dahlia", event.api_version  # no Stripe-Version sent: caisse's
+    assert "allowed_payment_method_types" not in event.data.object  # an endive field, not dahlia's
     hooks.close()
     expect(stripe.error.SignatureVerificationError,
            lambda: stripe.Webhook.construct_event("{}", "t=1,v1=00", hooks.secret))
