@@ -11,7 +11,7 @@ import (
 // release. Versions before the first train are plain dates.
 var releaseTrains = []struct{ name, from string }{
 	{"acacia", "2024-09-30"}, {"basil", "2025-03-31"}, {"clover", "2025-09-30"},
-	{"dahlia", "2026-03-25"}, {"endive", "2026-09-01"},
+	{"dahlia", "2026-03-25"}, {"endive", "2026-09-30"},
 }
 
 // firstVersion is the date of Stripe's oldest API version still named by libraries.
