@@ -44,8 +44,6 @@ var (
 		Message: "Too many requests hit the API too quickly; slow down and retry."}
 	ErrUnavailable = &Problem{Status: http.StatusServiceUnavailable, Type: TypeAPI, Code: "timeout",
 		Message: "The request did not complete in time (the database is slow or unreachable). Retry later."}
-	ErrRouteNotFound = &Problem{Status: http.StatusNotFound, Type: TypeInvalidRequest, Code: "resource_missing",
-		Message: "Unrecognized request URL."}
 )
 
 // Internal is the problem to answer for an error nobody expected: a 503 when

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -106,8 +105,6 @@ type EndpointParams struct {
 	PayloadFormat string            // create only
 }
 
-var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
-
 // EndpointCreate registers an endpoint; its secret is in the result, the only
 // time it is shown. apiVersion is the request's Stripe-Version header, used
 // when in.APIVersion is empty.
@@ -119,8 +116,8 @@ func (s *Service) EndpointCreate(ctx context.Context, p merchant.Principal, in E
 		return store.Endpoint{}, checkout.Invalid("enabled_events", "is required")
 	}
 	version := cmp.Or(in.APIVersion, headerVersion, DefaultAPIVersion)
-	if !apiVersionPattern.MatchString(version) {
-		return store.Endpoint{}, checkout.Invalid("api_version", "must look like 2026-08-26.dahlia")
+	if !ValidAPIVersion(version, s.now()) {
+		return store.Endpoint{}, checkout.Invalid("api_version", "%s is not a Stripe API version (such as %s)", version, DefaultAPIVersion)
 	}
 	format := cmp.Or(in.PayloadFormat, FormatStripe)
 	if format != FormatStripe && format != FormatMobileMoney {

@@ -212,7 +212,7 @@ func liveConnector(cfg config.Config) connector.Connector {
 // payload renders an event for a webhook endpoint: Stripe's event object with
 // the session in the endpoint's format.
 func (s *Server) payload(format string, e store.Event, apiVersion string) ([]byte, error) {
-	object := s.stripe.SessionObject(e.Session)
+	object := s.stripe.SessionObject(e.Session, apiVersion)
 	if format == notify.FormatMobileMoney {
 		object = s.momo.SessionObject(e.Session)
 	}
@@ -230,7 +230,7 @@ func (s *Server) routes(keeper *idempotency.Keeper) http.Handler {
 	s.stripe.Register(mux)
 	(&connectorapi.API{Checkout: s.Checkout, Log: s.log}).Register(mux)
 	(&hosted.Page{Checkout: s.Checkout, Log: s.log, Secure: strings.HasPrefix(s.Config.PublicURL, "https://"), PublicURL: s.Config.PublicURL}).Register(mux)
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) { momoapi.Render(w, r, httpapi.ErrRouteNotFound) })
+	mux.HandleFunc("/v1/", stripeapi.UnrecognizedURL)
 	mux.HandleFunc("GET /{$}", home)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeStatus(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)

@@ -63,24 +63,35 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 		p.Fail("customer_email", httpapi.Invalid("customer_email", "parameters_exclusive",
 			"You may only specify one of these parameters: customer, customer_email."))
 	}
-	if in.CustomerCreation, ok = p.String("customer_creation"); ok && in.CustomerCreation != checkout.CustomerAlways &&
-		in.CustomerCreation != "if_required" {
-		p.Fail("customer_creation", httpapi.Invalid("customer_creation", "",
-			"Invalid customer_creation: %q. It must be always or if_required.", in.CustomerCreation))
+	if in.CustomerCreation, ok = p.String("customer_creation"); ok {
+		// Stripe's enum (always, if_required), with Stripe's message.
+		if prob := conform(&node{text: in.CustomerCreation}, spec.Create.Properties["customer_creation"], p.Path("customer_creation")); prob != nil {
+			p.Fail("customer_creation", prob)
+		}
 	}
 	in.PaymentID, _ = p.String("client_reference_id")
 	in.Metadata, _ = p.Metadata("metadata")
-	in.PaymentMethodTypes, _ = p.Strings("payment_method_types")
+	methodsKey := "payment_method_types"
+	in.PaymentMethodTypes, _ = p.Strings(methodsKey)
+	// From 2026-09-30.endive, Stripe takes allowed_payment_method_types instead; caisse takes either.
+	if allowed, ok := p.Strings("allowed_payment_method_types"); ok {
+		if in.PaymentMethodTypes != nil {
+			p.Fail(methodsKey, httpapi.Invalid(methodsKey, "parameters_exclusive",
+				"You may only specify one of these parameters: allowed_payment_method_types, payment_method_types."))
+		}
+		methodsKey, in.PaymentMethodTypes = "allowed_payment_method_types", allowed
+	}
 	for _, m := range in.PaymentMethodTypes {
 		if !slices.Contains(paymentMethodTypes, m) {
-			p.Fail("payment_method_types", httpapi.Invalid("payment_method_types", "",
-				"Invalid payment_method_types: %q is neither mobile_money nor one of Stripe's payment method types.", m))
+			p.Fail(methodsKey, httpapi.Invalid(methodsKey, "",
+				"Invalid %s: %q is neither mobile_money nor one of Stripe's payment method types.", methodsKey, m))
 		}
 	}
 	if in.Locale, ok = p.String("locale"); ok && !slices.Contains(locales, in.Locale) {
 		p.Fail("locale", httpapi.Invalid("locale", "", "Invalid locale: %q is not one of Stripe's locales.", in.Locale))
 	}
 	a.expiry(p, &in)
+	acceptOthers(p)
 	return in, expansions(p, "")
 }
 
@@ -117,6 +128,11 @@ func decodeItem(it *params, path string) checkout.ItemParams {
 	}
 	out.PriceID, _ = it.String("price")
 	decodeAdjustable(it)
+	for _, key := range []string{"dynamic_tax_rates", "tax_rates"} {
+		if it.take(key) != nil {
+			it.Fail(key, refused(it.Path(key), changesMoney))
+		}
+	}
 	pd, ok := it.Object("price_data")
 	if !ok {
 		if out.PriceID == "" {

@@ -74,7 +74,7 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, r.Header.Get("Stripe-Version"))
+	e, err := a.Notify.EndpointCreate(r.Context(), httpapi.Principal(r), in, requestVersion(r))
 	if err != nil {
 		return err
 	}
@@ -137,14 +137,14 @@ func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, newList("/v1/webhook_endpoints", data, hasMore))
 }
 
-// boolParam reads key as a boolean, true or false; nil when absent.
+// boolParam reads key as a boolean (parseBool); nil when absent.
 func boolParam(p *params, key string) *bool {
 	v, ok := p.String(key)
 	if !ok {
 		return nil
 	}
-	b := v == "true"
-	if !b && v != "false" {
+	b, ok := parseBool(v)
+	if !ok {
 		p.Fail(key, httpapi.Invalid(p.Path(key), "", "Invalid boolean: %s", v))
 		return nil
 	}

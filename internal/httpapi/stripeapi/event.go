@@ -6,11 +6,13 @@ import (
 )
 
 // event is Stripe's event object. caisse's events come from status changes,
-// not API requests, so request is null; account and context never apply.
+// not API requests, so request is null; account and context (Connect) are null.
 type event struct {
 	ID              string    `json:"id"`
 	Object          string    `json:"object"`
+	Account         *string   `json:"account"`
 	APIVersion      string    `json:"api_version"`
+	Context         *string   `json:"context"`
 	Created         int64     `json:"created"`
 	Data            eventData `json:"data"`
 	Livemode        bool      `json:"livemode"`
@@ -30,5 +32,8 @@ func EventObject(e store.Event, apiVersion string, object any) any {
 		Data: eventData{Object: object}, Livemode: e.Livemode, Type: string(e.Type)}
 }
 
-// SessionObject renders a session as Stripe's checkout.session, as events carry it.
-func (a *API) SessionObject(s checkout.Session) any { return toSession(s, a.HostedURL, false) }
+// SessionObject renders a session as Stripe's checkout.session at the API
+// version apiVersion, as events carry it.
+func (a *API) SessionObject(s checkout.Session, apiVersion string) any {
+	return toSession(s, apiVersion, a.HostedURL, false)
+}

@@ -47,7 +47,7 @@ type eventResend struct {
 // eventObject renders an event as the API shows it: at caisse's API version,
 // with the Stripe checkout.session as data.object.
 func (a *API) eventObject(e store.Event) any {
-	return EventObject(e, notify.DefaultAPIVersion, a.SessionObject(e.Session))
+	return EventObject(e, notify.DefaultAPIVersion, a.SessionObject(e.Session, notify.DefaultAPIVersion))
 }
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {

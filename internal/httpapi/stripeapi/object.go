@@ -41,18 +41,21 @@ func newList[T any](url string, data []T, hasMore bool) list[T] {
 	return list[T]{Object: "list", URL: url, HasMore: hasMore, Data: data}
 }
 
-// session is the checkout.session object: every field of Stripe's schema that a
-// payment-mode session has, null where caisse has no value, plus WooshPay's shipping.
+// session is the checkout.session object: every field of Stripe's schema
+// (spec.SessionFields; line_items only when expanded), null where caisse has
+// no value, plus WooshPay's shipping.
 type session struct {
 	ID                                string                `json:"id"`
 	Object                            string                `json:"object"`
 	AdaptivePricing                   *struct{}             `json:"adaptive_pricing"`
 	AfterExpiration                   *struct{}             `json:"after_expiration"`
 	AllowPromotionCodes               *bool                 `json:"allow_promotion_codes"`
+	AllowedPaymentMethodTypes         *[]string             `json:"allowed_payment_method_types,omitempty"` // from endive
 	AmountSubtotal                    int64                 `json:"amount_subtotal"`
 	AmountTotal                       int64                 `json:"amount_total"`
 	AutomaticTax                      automaticTax          `json:"automatic_tax"`
 	BillingAddressCollection          *string               `json:"billing_address_collection"`
+	BrandingSettings                  *struct{}             `json:"branding_settings"`
 	CancelURL                         *string               `json:"cancel_url"`
 	ClientReferenceID                 *string               `json:"client_reference_id"`
 	ClientSecret                      *string               `json:"client_secret"`
@@ -70,14 +73,20 @@ type session struct {
 	CustomerDetails                   *customerDetails      `json:"customer_details"`
 	CustomerEmail                     *string               `json:"customer_email"`
 	Discounts                         []struct{}            `json:"discounts"`
+	ExcludedPaymentMethodTypes        []string              `json:"excluded_payment_method_types"`
 	ExpiresAt                         int64                 `json:"expires_at"`
+	IntegrationIdentifier             *string               `json:"integration_identifier"`
 	Invoice                           *string               `json:"invoice"`
 	InvoiceCreation                   invoiceCreation       `json:"invoice_creation"`
 	LineItems                         *list[lineItem]       `json:"line_items,omitempty"`
 	Livemode                          bool                  `json:"livemode"`
 	Locale                            *string               `json:"locale"`
+	ManagedPayments                   *struct{}             `json:"managed_payments"`
 	Metadata                          map[string]string     `json:"metadata"`
 	Mode                              string                `json:"mode"`
+	NameCollection                    *struct{}             `json:"name_collection"`
+	OptionalItems                     *[]struct{}           `json:"optional_items"`
+	OriginContext                     *string               `json:"origin_context"`
 	PaymentIntent                     any                   `json:"payment_intent"` // its id, or the object when expanded
 	PaymentLink                       *string               `json:"payment_link"`
 	PaymentMethodCollection           string                `json:"payment_method_collection"`
@@ -85,8 +94,12 @@ type session struct {
 	PaymentMethodOptions              struct{}              `json:"payment_method_options"`
 	PaymentMethodTypes                []string              `json:"payment_method_types"`
 	PaymentStatus                     string                `json:"payment_status"`
+	Permissions                       *struct{}             `json:"permissions"`
 	PhoneNumberCollection             phoneNumberCollection `json:"phone_number_collection"`
+	PresentmentDetails                *struct{}             `json:"presentment_details"`
 	RecoveredFrom                     *string               `json:"recovered_from"`
+	RedirectOnCompletion              *string               `json:"redirect_on_completion"`
+	ReturnURL                         *string               `json:"return_url"`
 	SavedPaymentMethodOptions         *struct{}             `json:"saved_payment_method_options"`
 	SetupIntent                       *string               `json:"setup_intent"`
 	Shipping                          *struct{}             `json:"shipping"`
@@ -97,6 +110,7 @@ type session struct {
 	SubmitType                        *string               `json:"submit_type"`
 	Subscription                      *string               `json:"subscription"`
 	SuccessURL                        *string               `json:"success_url"`
+	TaxIDCollection                   taxIDCollection       `json:"tax_id_collection"`
 	TotalDetails                      totalDetails          `json:"total_details"`
 	UIMode                            string                `json:"ui_mode"`
 	URL                               *string               `json:"url"`
@@ -145,6 +159,11 @@ type invoiceData struct {
 
 type phoneNumberCollection struct {
 	Enabled bool `json:"enabled"`
+}
+
+type taxIDCollection struct {
+	Enabled  bool   `json:"enabled"`
+	Required string `json:"required"`
 }
 
 type totalDetails struct {
@@ -198,8 +217,9 @@ func orNull(s string) *string {
 	return &s
 }
 
-// toSession renders a session; hostedURL is the base its url is built on.
-func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
+// toSession renders a session at the API version version; hostedURL is the
+// base its url is built on.
+func toSession(s checkout.Session, version, hostedURL string, expandItems bool) session {
 	status, paid := Status(s.Status)
 	methods := s.PaymentMethodTypes
 	if len(methods) == 0 {
@@ -210,15 +230,18 @@ func toSession(s checkout.Session, hostedURL string, expandItems bool) session {
 		CancelURL: orNull(s.CancelURL), ClientReferenceID: orNull(s.PaymentID), Created: s.CreatedAt.Unix(),
 		Currency: strings.ToLower(s.Currency), CustomFields: []struct{}{}, Customer: orNull(s.CustomerID),
 		CustomerCreation: cmp.Or(s.CustomerCreation, "if_required"), CustomerEmail: orNull(s.CustomerEmail), Discounts: []struct{}{},
-		ExpiresAt: s.ExpiresAt.Unix(), InvoiceCreation: invoiceCreation{InvoiceData: invoiceData{Metadata: map[string]string{}}},
+		ExcludedPaymentMethodTypes: []string{}, ExpiresAt: s.ExpiresAt.Unix(), InvoiceCreation: invoiceCreation{InvoiceData: invoiceData{Metadata: map[string]string{}}},
 		Livemode: s.Livemode, Locale: orNull(s.Locale), Metadata: s.Metadata, Mode: "payment",
 		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,
 		PhoneNumberCollection: phoneNumberCollection{Enabled: true}, ShippingOptions: []struct{}{},
-		Status: status, SuccessURL: orNull(s.SuccessURL), UIMode: "hosted_page",
-		PaymentIntent: orNull(paymentIntentID(s)),
+		Status: status, SuccessURL: orNull(s.SuccessURL), TaxIDCollection: taxIDCollection{Required: "never"},
+		UIMode: "hosted_page", PaymentIntent: orNull(paymentIntentID(s)),
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
+	}
+	if since(version, endive) {
+		out.AllowedPaymentMethodTypes = &methods
 	}
 	if s.CustomerEmail != "" || s.UserPhone != "" {
 		out.CustomerDetails = &customerDetails{Email: orNull(s.CustomerEmail), Phone: orNull(s.UserPhone),

@@ -163,7 +163,7 @@ func (a *API) listPaymentIntents(w http.ResponseWriter, r *http.Request) error {
 // renderSession renders a session as Stripe's checkout.session, expanded as
 // asked: its line items carry the merchant's stored prices (and products).
 func (a *API) renderSession(r *http.Request, s checkout.Session, expand expansion) (session, error) {
-	out := toSession(s, a.HostedURL, expand.items)
+	out := toSession(s, requestVersion(r), a.HostedURL, expand.items)
 	if expand.paymentIntent && checkout.PaymentStarted(s) {
 		out.PaymentIntent = toPaymentIntent(s)
 	}

@@ -46,11 +46,11 @@ type API struct {
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
 	api := func(h httpapi.HandlerFunc) http.Handler {
-		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, httpapi.Handle(a.fail, h)))
+		return a.Auth.Wrap(Render, a.checkVersion(httpapi.ReadBody(Render, httpapi.Handle(a.fail, h))))
 	}
 	rules := httpapi.KeyRules{MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusBadRequest}
 	post := func(h httpapi.HandlerFunc) http.Handler {
-		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
+		return a.Auth.Wrap(Render, a.checkVersion(httpapi.ReadBody(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h)))))
 	}
 	mux.Handle("POST /v1/checkout/sessions", post(a.create))
 	mux.Handle("GET /v1/checkout/sessions", api(a.list("/v1/checkout/sessions", false)))
@@ -406,4 +406,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v) //nolint:errcheck // the client went away
+}
+
+// UnrecognizedURL answers a /v1/… URL (or method) no endpoint serves. An
+// unknown URL belongs to no dialect, so the answer is Stripe's exact error
+// (type invalid_request_error, its "Unrecognized request URL" message) that
+// also has what the mobile-money error shape holds: code resource_missing and
+// param null.
+func UnrecognizedURL(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
+		"type": httpapi.TypeInvalidRequest, "code": "resource_missing", "param": nil,
+		"message": fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
+			r.Method, r.URL.Path)}})
 }
