@@ -111,6 +111,10 @@ type Service struct {
 	// (CAISSE_PUBLIC_URL): operators' callbacks and return pages are under it.
 	PublicURL string
 	Log       *slog.Logger
+	// TestDelay is how long the test connector's operator takes to answer a
+	// confirmation: connector.TestDelay under caisse serve, 0 (at once, on
+	// the next poll for jobs) by default under caisse dev.
+	TestDelay time.Duration
 	// CountBound is how many matching sessions past the page Search counts
 	// at most (DefaultCountBound when 0).
 	CountBound int64

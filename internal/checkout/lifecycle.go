@@ -272,7 +272,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		}
 		return s.insert(ctx, tx, river.InsertManyParams{
 			Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
-			InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
+			InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(s.TestDelay)},
 		})
 	})
 	if err != nil || !builtin {
