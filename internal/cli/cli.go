@@ -35,6 +35,8 @@ Usage:
                   [--max-connections 1000] [--auth-failure-rate 10] [--trusted-proxies CIDRS]
                   [--secret-key-file PATH] [--webhook-private-test-targets=false] [--webhook-workers 100]
                   [--debug-addr ADDR] [--log-format json|text] [--log-level info]
+  caisse dev      [--addr 127.0.0.1:8080] [--database-url URL] [--test-delay 0s] [--public-url URL]
+                  [--rate-limit N] [--log-format json|text] [--log-level info]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
@@ -111,6 +113,8 @@ func run(ctx context.Context, args []string, env Env) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, env)
+	case "dev":
+		return dev(ctx, rest, env)
 	case "migrate":
 		return migrate(ctx, rest, env)
 	case "merchants create":
@@ -151,7 +155,7 @@ func run(ctx context.Context, args []string, env Env) error {
 }
 
 // commands are the command lines run knows, for "did you mean".
-var commands = []string{"serve", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
+var commands = []string{"serve", "dev", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
 	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
 	"help", "version"}
 

@@ -18,7 +18,7 @@ const module = "github.com/caisse/caisse/"
 // test: a new package states its place in the layers here.
 var allowed = map[string][]string{
 	"cmd/caisse": {"internal/cli"},
-	"internal/cli": {"internal/bench", "internal/checkout", "internal/config", "internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave", "internal/merchant", "internal/operator", "internal/server", "internal/store",
+	"internal/cli": {"internal/bench", "internal/checkout", "internal/config", "internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave", "internal/merchant", "internal/operator", "internal/randid", "internal/server", "internal/store",
 		"internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/server": {"internal/checkout", "internal/config", "internal/connector", "internal/hosted", "internal/httpapi",
 		"internal/httpapi/connectorapi", "internal/httpapi/momoapi", "internal/httpapi/stripeapi", "internal/idempotency",
