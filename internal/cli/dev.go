@@ -84,5 +84,3 @@ Next, in another terminal:
   caisse trigger checkout.session.completed
 `, api, key, cfg.PublicURL, api, db, answers, api, key)
 }
-
-
