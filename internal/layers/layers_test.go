@@ -18,6 +18,8 @@ const module = "github.com/caisse/caisse/"
 // test: a new package states its place in the layers here.
 var allowed = map[string][]string{
 	"cmd/caisse": {"internal/cli"},
+	// The public Go client of the mobile-money API: the standard library only.
+	"client": {},
 	"internal/cli": {"internal/bench", "internal/checkout", "internal/config", "internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave", "internal/merchant", "internal/operator", "internal/randid", "internal/server", "internal/store",
 		"internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/server": {"internal/checkout", "internal/config", "internal/connector", "internal/hosted", "internal/httpapi",
