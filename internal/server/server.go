@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.Checkout.Connectors = s.Connectors
 	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box,
 		NoPrivateTestTargets: cfg.WebhookNoPrivateTestTargets}
-	s.Checkout.Notifier = s.Notify
+	s.Checkout.Notifier, s.Checkout.Changed = s.Notify, s.Notify.Wake
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover, Box: box}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
 		// Deliveries have a queue of their own, worked by more workers and
