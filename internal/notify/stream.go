@@ -119,4 +119,3 @@ func (svc *Service) OpenStream(keyID string) (func(), error) {
 		}
 	}, nil
 }
-
