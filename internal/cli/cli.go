@@ -37,6 +37,8 @@ Usage:
                   [--debug-addr ADDR] [--log-format json|text] [--log-level info]
   caisse dev      [--addr 127.0.0.1:8080] [--database-url URL] [--test-delay 0s] [--public-url URL]
                   [--rate-limit N] [--log-format json|text] [--log-level info]
+  caisse listen   --forward-to URL [--events TYPE,…] [--api-url URL] [--api-key KEY]
+  caisse trigger  EVENT [--api-url URL] [--api-key KEY]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json]
@@ -63,7 +65,8 @@ CAISSE_IDEMPOTENCY_TAKEOVER, CAISSE_REQUEST_TIMEOUT, CAISSE_WRITE_TIMEOUT,
 CAISSE_MAX_CONNECTIONS, CAISSE_AUTH_FAILURE_RATE, CAISSE_TRUSTED_PROXIES,
 CAISSE_SECRET_KEY_FILE, CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, CAISSE_WEBHOOK_WORKERS, CAISSE_DEBUG_ADDR,
 CAISSE_LOG_FORMAT and
-CAISSE_LOG_LEVEL; flags win.
+CAISSE_LOG_LEVEL; flags win. listen and trigger find their server and key in
+CAISSE_API_URL (default http://127.0.0.1:8080) and CAISSE_API_KEY.
 CAISSE_SECRET_KEY is read from the environment only. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
 its --secret defaults to CAISSE_OPERATOR_SECRET.
@@ -115,6 +118,10 @@ func run(ctx context.Context, args []string, env Env) error {
 		return serve(ctx, rest, env)
 	case "dev":
 		return dev(ctx, rest, env)
+	case "listen":
+		return listen(ctx, rest, env)
+	case "trigger":
+		return triggerCmd(ctx, rest, env)
 	case "migrate":
 		return migrate(ctx, rest, env)
 	case "merchants create":
@@ -155,7 +162,7 @@ func run(ctx context.Context, args []string, env Env) error {
 }
 
 // commands are the command lines run knows, for "did you mean".
-var commands = []string{"serve", "dev", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
+var commands = []string{"serve", "dev", "listen", "trigger", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
 	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
 	"help", "version"}
 

@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caisse/caisse/internal/checkout"
 )
 
 // runMain runs Main with args and returns the exit code, stdout and stderr.
@@ -95,6 +98,18 @@ func TestMerchantsUpdate(t *testing.T) {
 		code, _, errOut := runMain(t, append(append([]string{"merchants", "update"}, c.args...), "--database-url", db)...)
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("merchants update %v: exit %d, %q; want an error about %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestTriggersCoverEvents checks that caisse trigger makes every event type
+// caisse sends happen, except the one test mode cannot write.
+func TestTriggersCoverEvents(t *testing.T) {
+	t.Parallel()
+	for _, typ := range checkout.EventTypes {
+		has := slices.ContainsFunc(triggers, func(p triggerPlan) bool { return p.event == string(typ) })
+		if has == (typ == checkout.EventLateSuccess) {
+			t.Errorf("%s: in caisse trigger's list %v", typ, has)
 		}
 	}
 }
