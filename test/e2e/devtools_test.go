@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -40,8 +41,7 @@ func TestDevListenTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopServe(t, dev) })
-	go io.Copy(io.Discard, banner) //nolint:errcheck // the banner is read by TestDevBanner
-	waitReady(t, base+"/readyz")
+	checkBanner(t, banner, base)
 
 	stripeSuite(t, base)
 
@@ -106,6 +106,39 @@ func TestDevListenTrigger(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("listen printed fewer lines than it forwarded events")
 		}
+	}
+}
+
+// checkBanner reads caisse dev's banner: it names the URL, a key that
+// works, the hosted page and the commands to run next.
+func checkBanner(t *testing.T, banner io.Reader, base string) {
+	t.Helper()
+	sc := bufio.NewScanner(banner)
+	var text strings.Builder
+	for sc.Scan() {
+		text.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "caisse trigger") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, banner) //nolint:errcheck // nothing more is expected
+	b := text.String()
+	key := regexp.MustCompile(`API key +(sk_test_\w+)`).FindStringSubmatch(b)
+	for _, want := range []string{"API  ", base, base + "/pay/", "caisse listen --forward-to", "caisse trigger checkout.session.completed"} {
+		if !strings.Contains(b, want) || key == nil {
+			t.Fatalf("caisse dev's banner lacks %q or a key:\n%s", want, b)
+		}
+	}
+	waitReady(t, base+"/readyz")
+	req, _ := http.NewRequest("GET", base+"/v1/checkouts", nil)
+	req.Header.Set("Authorization", "Bearer "+key[1])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the banner's key %s: %d", key[1], res.StatusCode)
 	}
 }
 
