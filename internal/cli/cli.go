@@ -35,7 +35,7 @@ Usage:
                   [--max-connections 1000] [--auth-failure-rate 10] [--trusted-proxies CIDRS]
                   [--secret-key-file PATH] [--webhook-private-test-targets=false] [--webhook-workers 100]
                   [--debug-addr ADDR] [--log-format json|text] [--log-level info]
-  caisse dev      [--addr 127.0.0.1:8080] [--database-url URL] [--test-delay 0s] [--public-url URL]
+  caisse dev      [--addr 127.0.0.1:8080] [--database-url URL] [--test-delay 0s] [--public-url URL] [--debug-addr ADDR]
                   [--rate-limit N] [--log-format json|text] [--log-level info]
   caisse listen   --forward-to URL [--events TYPE,…] [--api-url URL] [--api-key KEY]
   caisse trigger  EVENT [--api-url URL] [--api-key KEY]
@@ -271,10 +271,16 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args, cfg); err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.Stderr)
+	return runServer(ctx, cfg, server.Options{Log: newLogger(cfg, env.Stderr)}, func(string) {})
+}
+
+// runServer builds the server of cfg and opts, listens on cfg.Addr (and the
+// profiler on cfg.DebugAddr), tells listening the address, and serves until
+// SIGINT or SIGTERM: serve's and dev's common part.
+func runServer(ctx context.Context, cfg *config.Config, opts server.Options, listening func(addr string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.New(ctx, *cfg, server.Options{Log: log})
+	srv, err := server.New(ctx, *cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -291,9 +297,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		defer debug.Close()
-		log.Warn("profiler listening: keep this address private", "debug_addr", debug.Addr().String())
+		opts.Log.Warn("profiler listening: keep this address private", "debug_addr", debug.Addr().String())
 		go http.Serve(debug, profiler()) //nolint:errcheck // ends when the listener closes
 	}
+	listening(ln.Addr().String())
 	return srv.Serve(ctx, ln)
 }
 

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/caisse/caisse/internal/config"
@@ -43,19 +40,8 @@ func dev(ctx context.Context, args []string, env Env) error {
 		defer os.RemoveAll(dir)
 		cfg.DatabaseURL = "sqlite:" + filepath.Join(dir, "caisse.db")
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := server.New(ctx, *cfg, server.Options{Log: newLogger(cfg, env.Stderr), Dev: &server.Dev{TestDelay: delay}})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		srv.Close()
-		return err
-	}
-	banner(env.Stdout, cfg, kept, delay, "http://"+ln.Addr().String())
-	return srv.Serve(ctx, ln)
+	opts := server.Options{Log: newLogger(cfg, env.Stderr), Dev: &server.Dev{TestDelay: delay}}
+	return runServer(ctx, cfg, opts, func(addr string) { banner(env.Stdout, cfg, kept, delay, "http://"+addr) })
 }
 
 // banner tells what caisse dev serves and what to run next.
