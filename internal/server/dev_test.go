@@ -11,7 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/riverqueue/river"
+
+	"github.com/caisse/caisse/internal/checkout"
+	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/server"
 	"github.com/caisse/caisse/internal/testdb"
 	"github.com/caisse/caisse/internal/testserver"
@@ -75,6 +80,13 @@ func TestDevKeys(t *testing.T) {
 		if code, _ := devCall(t, env.URL, "sk_test_"+strings.Repeat("a", 100), "GET", "/v1/checkout/sessions", nil); code != http.StatusOK {
 			t.Errorf("a 100-character dev key: %d, want 200", code)
 		}
+		test, live := env.Merchant() // keys made by caisse keys create: the test one works, the live one not
+		if code, _ := devCall(t, env.URL, test, "GET", "/v1/checkout/sessions", nil); code != http.StatusOK {
+			t.Errorf("a merchant's own test key: %d, want 200", code)
+		}
+		if code, _ := devCall(t, env.URL, live, "GET", "/v1/checkout/sessions", nil); code != http.StatusUnauthorized {
+			t.Errorf("a merchant's live key: %d, want 401", code)
+		}
 	})
 }
 
@@ -120,4 +132,46 @@ func TestServeRefusesUnknownTestKeys(t *testing.T) {
 			t.Fatalf("serve accepted sk_test_123: %d %v", code, got)
 		}
 	})
+}
+
+// TestDevTestDelay checks when caisse dev's test operator is due to answer a
+// confirmation: --test-delay after it (at once by default), where serve
+// waits connector.TestDelay. It reads the queued answer's River job.
+func TestDevTestDelay(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		dev  *server.Dev
+		want time.Duration
+	}{
+		{"dev default", &server.Dev{}, 0},
+		{"dev 42m", &server.Dev{TestDelay: 42 * time.Minute}, 42 * time.Minute},
+		{"serve", nil, connector.TestDelay},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := testserver.Start(t, testdb.SQLiteURL(t), func(s *testserver.Setup) { s.Options.Dev = c.dev })
+			key, _ := env.Merchant()
+			id := createSession(t, env.URL, key)
+			req, _ := http.NewRequest("POST", env.URL+"/v1/checkouts/"+id+"/confirm",
+				strings.NewReader(`{"channel": "orange_money", "user_phone": "+2250700000001"}`))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("confirm: %d", resp.StatusCode)
+			}
+			jobs, err := env.Server.Jobs.JobList(context.Background(), river.NewJobListParams().Kinds(checkout.TestOutcomeArgs{}.Kind()))
+			if err != nil || len(jobs.Jobs) != 1 {
+				t.Fatalf("test outcome jobs %v (%v), want one", jobs, err)
+			}
+			if got := jobs.Jobs[0].ScheduledAt.Sub(env.Clock.Now()); got < c.want-time.Millisecond || got > c.want+time.Millisecond {
+				t.Fatalf("the test operator answers %s after the confirmation, want %s", got, c.want)
+			}
+		})
+	}
 }

@@ -88,6 +88,16 @@ func next(t *testing.T, events <-chan sse) sse {
 // the test helper: four events.
 func completeSession(t *testing.T, base, key string) string {
 	t.Helper()
+	id := createSession(t, base, key)
+	if code, got := devCall(t, base, key, "POST", "/v1/test_helpers/checkout/sessions/"+id+"/complete", nil); code != http.StatusOK {
+		t.Fatalf("complete: %d %v", code, got)
+	}
+	return id
+}
+
+// createSession creates a Stripe session of 5 000 XOF on base.
+func createSession(t *testing.T, base, key string) string {
+	t.Helper()
 	form := url.Values{"mode": {"payment"}, "success_url": {"https://example.com/ok"},
 		"line_items[0][price_data][currency]": {"xof"}, "line_items[0][price_data][unit_amount]": {"5000"},
 		"line_items[0][price_data][product_data][name]": {"T-shirt"}, "line_items[0][quantity]": {"1"}}
@@ -95,11 +105,7 @@ func completeSession(t *testing.T, base, key string) string {
 	if code != http.StatusOK {
 		t.Fatalf("create: %d %v", code, s)
 	}
-	id := s["id"].(string)
-	if code, got := devCall(t, base, key, "POST", "/v1/test_helpers/checkout/sessions/"+id+"/complete", nil); code != http.StatusOK {
-		t.Fatalf("complete: %d %v", code, got)
-	}
-	return id
+	return s["id"].(string)
 }
 
 var completedTypes = []string{"checkout.session.pending", "checkout.session.processing",
