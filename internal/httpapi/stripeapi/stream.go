@@ -58,9 +58,13 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	// The server's read and write timeouts (30 s) would cut the stream: a
+	// stream has no read deadline (the request is read) and a write deadline
+	// that each write extends.
 	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{}) //nolint:errcheck // not every writer has deadlines
 	send := func(text string) error {
-		rc.SetWriteDeadline(time.Now().Add(StreamHeartbeat)) //nolint:errcheck // not every writer has deadlines
+		rc.SetWriteDeadline(time.Now().Add(2 * StreamHeartbeat)) //nolint:errcheck // not every writer has deadlines
 		if _, err := fmt.Fprint(w, text); err != nil {
 			return err
 		}
