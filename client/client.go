@@ -84,6 +84,7 @@ type Error struct {
 	RequestID string
 }
 
+// Error says the status, code, parameter, message and request id.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "caisse: %d", e.StatusCode)

@@ -58,6 +58,12 @@ Usage:
                [--expiry 10000] [--expiry-only] [--lists 1000000] [--lists-clients 4] [--lists-only]
                [--webhooks 2000] [--webhooks-only]
   caisse seed  --sessions N [--merchant ID] [--mode test|live] [--database-url URL]
+  caisse sessions list [--status S] [--reference R] [--user-phone P] [--customer-id C] [--start-date D]
+                       [--end-date D] [--limit 20] [--offset N] [--api-url URL] [--api-key KEY] [--json]
+  caisse sessions get ID [--api-url URL] [--api-key KEY] [--json]
+  caisse events list [--type T] [--limit 20] [--starting-after ID] [--ending-before ID]
+                     [--api-url URL] [--api-key KEY] [--json]
+  caisse events get ID [--api-url URL] [--api-key KEY] [--json]
 
 Settings also come from CAISSE_ADDR, CAISSE_DATABASE_URL, CAISSE_PUBLIC_URL,
 CAISSE_RATE_LIMIT, CAISSE_OPERATOR_URL, CAISSE_OPERATOR_NAME, CAISSE_OPERATOR_TIMEOUT,
@@ -65,8 +71,9 @@ CAISSE_IDEMPOTENCY_TAKEOVER, CAISSE_REQUEST_TIMEOUT, CAISSE_WRITE_TIMEOUT,
 CAISSE_MAX_CONNECTIONS, CAISSE_AUTH_FAILURE_RATE, CAISSE_TRUSTED_PROXIES,
 CAISSE_SECRET_KEY_FILE, CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, CAISSE_WEBHOOK_WORKERS, CAISSE_DEBUG_ADDR,
 CAISSE_LOG_FORMAT and
-CAISSE_LOG_LEVEL; flags win. listen and trigger find their server and key in
-CAISSE_API_URL (default http://127.0.0.1:8080) and CAISSE_API_KEY.
+CAISSE_LOG_LEVEL; flags win.
+sessions, events, listen and trigger ask a running server: --api-url defaults to CAISSE_API_URL, else
+http://127.0.0.1:8080, and --api-key to CAISSE_API_KEY.
 CAISSE_SECRET_KEY is read from the environment only. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
 its --secret defaults to CAISSE_OPERATOR_SECRET.
@@ -107,7 +114,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		return usageError{"a command is required"}
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "merchants" || cmd == "keys" || cmd == "connectors" {
+	if cmd == "merchants" || cmd == "keys" || cmd == "connectors" || cmd == "sessions" || cmd == "events" {
 		if len(rest) == 0 {
 			return usageError{cmd + " needs a subcommand"}
 		}
@@ -148,6 +155,14 @@ func run(ctx context.Context, args []string, env Env) error {
 		return benchCmd(ctx, rest, env)
 	case "seed":
 		return seed(ctx, rest, env)
+	case "sessions list":
+		return sessionsList(ctx, rest, env)
+	case "sessions get":
+		return sessionsGet(ctx, rest, env)
+	case "events list":
+		return eventsList(ctx, rest, env)
+	case "events get":
+		return eventsGet(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil
@@ -164,7 +179,7 @@ func run(ctx context.Context, args []string, env Env) error {
 // commands are the command lines run knows, for "did you mean".
 var commands = []string{"serve", "dev", "listen", "trigger", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
 	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
-	"help", "version"}
+	"sessions list", "sessions get", "events list", "events get", "help", "version"}
 
 // closest is the command nearest to cmd by edit distance, if it is near
 // enough to be a typo (at most a third of its letters wrong); "" otherwise.

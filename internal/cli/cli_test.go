@@ -13,8 +13,14 @@ import (
 // runMain runs Main with args and returns the exit code, stdout and stderr.
 func runMain(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runMainEnv(t, nil, args...)
+}
+
+// runMainEnv is runMain with environment variables.
+func runMainEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] }})
 	return code, out.String(), errOut.String()
 }
 

@@ -30,7 +30,8 @@ const (
 // its own that it prints first (docs/webhooks.md, "caisse listen").
 func listen(ctx context.Context, args []string, env Env) error {
 	fs := flags("listen", env)
-	api := apiFlags(fs, env.Getenv)
+	var api apiFlags
+	api.register(fs)
 	var forward, events string
 	fs.StringVar(&forward, "forward-to", "", "the URL each event is posted to (required)")
 	fs.StringVar(&events, "events", "", "comma-separated event types to forward (default: all)")
@@ -44,7 +45,7 @@ func listen(ctx context.Context, args []string, env Env) error {
 	if events != "" {
 		types = strings.Split(events, ",")
 	}
-	c, err := api.client()
+	c, err := api.client(env)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func listen(ctx context.Context, args []string, env Env) error {
 		})
 		var apiErr *client.Error
 		if errors.As(err, &apiErr) && apiErr.StatusCode != http.StatusTooManyRequests && apiErr.StatusCode < 500 {
-			return err // a bad key, event type or resume point: retrying will not help
+			return api.remoteError(err) // a bad key, event type or resume point: retrying will not help
 		}
 		if ctx.Err() != nil {
 			break

@@ -47,7 +47,8 @@ var triggers = []triggerPlan{
 // its events' ids.
 func triggerCmd(ctx context.Context, args []string, env Env) error {
 	fs := flags("trigger", env)
-	api := apiFlags(fs, env.Getenv)
+	var api apiFlags
+	api.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func triggerCmd(ctx context.Context, args []string, env Env) error {
 	if i < 0 {
 		return usageError{fmt.Sprintf("caisse trigger cannot make %q happen; it makes %s", event, strings.Join(names, ", "))}
 	}
-	c, err := api.client()
+	c, err := api.client(env)
 	if err != nil {
 		return err
 	}
@@ -74,15 +75,15 @@ func triggerCmd(ctx context.Context, args []string, env Env) error {
 	s, err := c.Create(ctx, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000001",
 		Description: "caisse trigger " + event})
 	if err != nil {
-		return err
+		return api.remoteError(err)
 	}
 	if err := triggers[i].drive(ctx, c, s.ID); err != nil {
-		return fmt.Errorf("session %s: %w", s.ID, err)
+		return fmt.Errorf("session %s: %w", s.ID, api.remoteError(err))
 	}
 	fmt.Fprintf(env.Stdout, "session %s\n", s.ID)
 	events, err := c.ListEvents(ctx, client.EventListParams{CreatedGTE: start.Unix(), Limit: 100})
 	if err != nil {
-		return err
+		return api.remoteError(err)
 	}
 	for _, e := range slices.Backward(events.Data) {
 		var object struct {

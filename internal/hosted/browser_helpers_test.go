@@ -34,6 +34,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/testserver"
 )
@@ -486,12 +487,15 @@ func (s *chromeShop) create(t *testing.T, c chromeOrder) (id, payURL string) {
 // status is the session's canonical status, read through the mobile-money API.
 func (s *chromeShop) status(t *testing.T, id string) string {
 	t.Helper()
-	var out struct {
-		Status string `json:"status"`
+	got, err := s.momo().Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.call(t, http.MethodGet, "/v1/checkouts/"+id, "", "", &out)
-	return out.Status
+	return got.Status
 }
+
+// momo is the mobile-money API's client with the test key.
+func (s *chromeShop) momo() *client.Client { return client.New(s.key, client.WithBaseURL(s.env.URL)) }
 
 // call sends an API request with the test key (and the headers given as
 // name, value pairs) and decodes the 200 or 201 answer into out.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/testdb"
 )
 
@@ -425,10 +426,11 @@ func TestBrowserSavedPhone(t *testing.T) {
 	)
 	tab := newTab(t, tabOptions{acceptLanguage: "fr-CI,fr;q=0.9"})
 	s := newChromeShop(t, testdb.SQLiteURL(t))
-	var created struct{ ID string }
-	s.call(t, http.MethodPost, "/v1/checkouts", "application/json",
-		`{"amount":5000,"currency":"XOF","user_phone":"`+phone+`","description":"Commande 1042"}`, &created,
-		"Idempotency-Key", "saved-phone-"+t.Name())
+	created, err := s.momo().Create(context.Background(), client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: phone,
+		Description: "Commande 1042", IdempotencyKey: "saved-phone-" + t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	act(t, tab, "open the page", chromedp.Navigate(s.env.URL+"/pay/"+created.ID))
 	if got := read(t, tab, "read the placeholder", chromedp.AttributeValue(chromedp.CSS("#phone"), "placeholder")); got.Value != masked {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/testdb"
 	"github.com/caisse/caisse/internal/testserver"
@@ -71,8 +72,7 @@ func TestFrozenPostgres(t *testing.T) {
 	t.Parallel()
 	cluster := newCluster(t)
 	l := newLifecycle(t, cluster.url, testserver.WithConfig(func(c *config.Config) { c.RequestTimeout = requestTimeout }))
-	created := l.call("POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`, http.StatusCreated)
-	id := created["id"].(string)
+	id := l.must(l.momo().Create(context.Background(), client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000001"})).ID
 
 	cluster.signal(t, syscall.SIGSTOP)
 	answersWithin(t, l, "GET", "/v1/checkouts/"+id, "")

@@ -17,6 +17,7 @@ import (
 	stripe "github.com/stripe/stripe-go/v85"
 	stripewebhook "github.com/stripe/stripe-go/v85/webhook"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/notify"
 	"github.com/caisse/caisse/internal/store"
@@ -40,6 +41,18 @@ func newLifecycle(t *testing.T, dbURL string, opts ...testserver.Option) *lifecy
 	env.Clock.Follow(0)
 	key, _ := env.Merchant()
 	return &lifecycle{t: t, env: env, key: key, rcv: testserver.NewReceiver(t)}
+}
+
+// momo is the mobile-money API's client, with key.
+func (l *lifecycle) momo() *client.Client { return client.New(l.key, client.WithBaseURL(l.env.URL)) }
+
+// must returns the session a mobile-money call answered, failing the test on its error.
+func (l *lifecycle) must(s *client.Session, err error) *client.Session {
+	l.t.Helper()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return s
 }
 
 // call makes an API request with a form or JSON body and decodes the JSON answer.
@@ -99,15 +112,14 @@ func (l *lifecycle) endpoint(path string, events ...checkout.EventType) (id, sec
 // session creates a momo session for phone, due in 5 minutes, confirmed on Orange Money unless confirm is false.
 func (l *lifecycle) session(phone string, confirm bool) string {
 	l.t.Helper()
-	s := l.call("POST", "/v1/checkouts", fmt.Sprintf(`{"amount": 5000, "currency": "XOF", "user_phone": %q, "expires_in": 300}`, phone), http.StatusCreated)
-	id := s["id"].(string)
+	ctx := context.Background()
+	s := l.must(l.momo().Create(ctx, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: phone, ExpiresIn: 300}))
 	if confirm {
-		c := l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "orange_money"}`, http.StatusOK)
-		if c["status"] != "pending" {
-			l.t.Fatalf("confirm: status %v, want pending", c["status"])
+		if c := l.must(l.momo().Confirm(ctx, s.ID, client.ConfirmParams{Channel: "orange_money"})); c.Status != "pending" {
+			l.t.Fatalf("confirm: status %v, want pending", c.Status)
 		}
 	}
-	return id
+	return s.ID
 }
 
 // verified checks a delivery with stripe-go and with the Standard Webhooks
@@ -166,8 +178,8 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 		if ev.Data.Object["status"] != "complete" || ev.Data.Object["payment_status"] != "paid" || ev.APIVersion != stripe.APIVersion {
 			t.Fatalf("completed event: status %v, payment_status %v, api_version %s", ev.Data.Object["status"], ev.Data.Object["payment_status"], ev.APIVersion)
 		}
-		if s := l.call("GET", "/v1/checkouts/"+paid, "", http.StatusOK); s["status"] != "completed" || s["completed_at"] == nil {
-			t.Fatalf("paid session reads %v, completed_at %v", s["status"], s["completed_at"])
+		if s := l.must(l.momo().Get(context.Background(), paid)); s.Status != "completed" || s.CompletedAt == nil {
+			t.Fatalf("paid session reads %v, completed_at %v", s.Status, s.CompletedAt)
 		}
 
 		declined := l.session("+2250700000002", true)
@@ -175,8 +187,8 @@ func TestPaidDeclinedAndExpiredSessionsDeliverEvents(t *testing.T) {
 		if ty := types(t, got, secret, declined); !slices.Equal(ty, []checkout.EventType{checkout.EventAsyncFailed}) {
 			t.Fatalf("declined session delivered %v", ty)
 		}
-		if s := l.call("GET", "/v1/checkouts/"+declined, "", http.StatusOK); s["status"] != "failed" || s["failure_reason"] != "insufficient_funds" {
-			t.Fatalf("declined session reads %v (%v)", s["status"], s["failure_reason"])
+		if s := l.must(l.momo().Get(context.Background(), declined)); s.Status != "failed" || s.FailureReason == nil || *s.FailureReason != "insufficient_funds" {
+			t.Fatalf("declined session reads %+v", s)
 		}
 
 		// A deadline 1.5 s away: created with the clock 298.5 s behind, as if 5 minutes (the least expires_in) had nearly passed.
@@ -268,7 +280,7 @@ func TestGoneEndpointIsDisabled(t *testing.T) {
 	endpoint, _ := l.endpoint("/gone", "*")
 	l.rcv.Answer("/gone", http.StatusGone)
 	id := l.session("+2250700000001", false)
-	l.call("POST", "/v1/checkouts/"+id+"/cancel", "", http.StatusOK)
+	l.must(l.momo().Cancel(context.Background(), id, client.CancelParams{}))
 	l.rcv.Wait(t, 1, 20*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for l.call("GET", "/v1/webhook_endpoints/"+endpoint, "", http.StatusOK)["status"] != "disabled" {
@@ -296,7 +308,7 @@ func TestEveryTransitionWritesItsEvents(t *testing.T) {
 			act   func(id string)      // from created
 			types []checkout.EventType // oldest first
 		}{
-			{"cancel", func(id string) { l.call("POST", "/v1/checkouts/"+id+"/cancel", "", http.StatusOK) },
+			{"cancel", func(id string) { l.must(l.momo().Cancel(context.Background(), id, client.CancelParams{})) },
 				[]checkout.EventType{checkout.EventCancelled}},
 			{"expire", func(id string) { l.call("POST", "/v1/checkout/sessions/"+id+"/expire", "", http.StatusOK) },
 				[]checkout.EventType{checkout.EventExpired}},
@@ -307,10 +319,10 @@ func TestEveryTransitionWritesItsEvents(t *testing.T) {
 				l.call("POST", "/v1/test_helpers/checkout/sessions/"+id+"/fail", "failure_reason=card_declined", http.StatusOK)
 			}, []checkout.EventType{checkout.EventPending, checkout.EventAsyncFailed}},
 			{"customer rejects", func(id string) {
-				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "wave", "user_phone": "+2250700000003"}`, http.StatusOK)
+				l.must(l.momo().Confirm(context.Background(), id, client.ConfirmParams{Channel: "wave", UserPhone: "+2250700000003"}))
 			}, []checkout.EventType{checkout.EventPending, checkout.EventAsyncFailed}},
 			{"stuck in processing", func(id string) {
-				l.call("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo", "user_phone": "+2250700000005"}`, http.StatusOK)
+				l.must(l.momo().Confirm(context.Background(), id, client.ConfirmParams{Channel: "mtn_momo", UserPhone: "+2250700000005"}))
 			}, []checkout.EventType{checkout.EventPending, checkout.EventProcessing}},
 		}
 		for _, c := range cases {

@@ -115,8 +115,8 @@ func waitStatus(t *testing.T, l *lifecycle, id string, status checkout.Status) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second) // River's scheduler and a loaded machine may each add seconds
 	for {
-		got := l.call("GET", "/v1/checkouts/"+id, "", http.StatusOK)["status"]
-		if got == string(status) { // a JSON string: compared as a string, not a checkout.Status
+		got := l.must(l.momo().Get(context.Background(), id)).Status
+		if got == string(status) {
 			return
 		}
 		if time.Now().After(deadline) {

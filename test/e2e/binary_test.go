@@ -4,11 +4,11 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/testdb"
 	"github.com/caisse/caisse/internal/testserver"
 )
@@ -99,18 +100,20 @@ func TestServeAndStop(t *testing.T) {
 		cmd, lines := startServe(t, env)
 		waitReady(t, "http://"+addr+"/readyz")
 
-		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/checkouts", strings.NewReader(
-			`{"amount": 5000, "currency": "XOF", "user_phone": "+2250707987654"}`))
-		req.Header.Set("Authorization", "Bearer "+m.TestSecretKey)
-		req.Header.Set("Idempotency-Key", "e2e-1")
-		res, err := http.DefaultClient.Do(req)
+		created, err := client.New(m.TestSecretKey, client.WithBaseURL("http://"+addr)).Create(context.Background(),
+			client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250707987654", IdempotencyKey: "e2e-1"})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("create through the binary: %v", err)
 		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusCreated {
-			t.Fatalf("create through the binary: %d %s", res.StatusCode, body)
+
+		// The client commands find the server and the key by the names scripts use.
+		apiEnv := []string{"CAISSE_API_URL=http://" + addr, "CAISSE_API_KEY=" + m.TestSecretKey}
+		if listed := string(caisse(t, apiEnv, "sessions", "list")); !strings.Contains(listed, created.ID+"  created  5000") {
+			t.Errorf("caisse sessions list printed:\n%s", listed)
+		}
+		var got struct{ ID, Status string }
+		if out := caisse(t, apiEnv, "sessions", "get", created.ID, "--json"); json.Unmarshal(out, &got) != nil || got.ID != created.ID || got.Status != "created" {
+			t.Errorf("caisse sessions get --json printed %s", out)
 		}
 
 		stopServe(t, cmd)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/randid"
@@ -47,12 +48,9 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 		waitReady(t, "http://"+addr+"/readyz")
 		nodes = append(nodes, "http://"+addr)
 	}
-	api := func(node, method, path, body string) map[string]any {
-		return call(t, node, m.TestSecretKey, method, path, body)
-	}
 	rcv := testserver.NewReceiver(t)
 	for _, path := range []string{"/a", "/b"} {
-		api(nodes[0], "POST", "/v1/webhook_endpoints", url.Values{"url": {rcv.URL + path}, "enabled_events[]": {"*"}}.Encode())
+		call(t, nodes[0], m.TestSecretKey, "POST", "/v1/webhook_endpoints", url.Values{"url": {rcv.URL + path}, "enabled_events[]": {"*"}}.Encode())
 	}
 
 	// Sessions that expire in 5 s: created through a third server on the same
@@ -72,16 +70,20 @@ func TestTwoNodesDeliverAndExpireOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	ctx := context.Background()
+	clients := []*client.Client{client.New(m.TestSecretKey, client.WithBaseURL(nodes[0])), client.New(m.TestSecretKey, client.WithBaseURL(nodes[1]))}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
 			for i := w; i < paid; i += 4 {
-				node := nodes[i%2]
-				s := api(node, "POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
-				if s == nil {
+				s, err := clients[i%2].Create(ctx, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000001"})
+				if err != nil {
+					t.Error(err)
 					return
 				}
-				api(nodes[(i+1)%2], "POST", "/v1/checkouts/"+s["id"].(string)+"/confirm", `{"channel": "orange_money"}`)
+				if _, err := clients[(i+1)%2].Confirm(ctx, s.ID, client.ConfirmParams{Channel: "orange_money"}); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/testdb"
 )
@@ -39,30 +41,29 @@ func TestLiveSessionPaidThroughFakeOperator(t *testing.T) {
 	t.Cleanup(func() { stopServe(t, srv) })
 	waitReady(t, "http://"+addr+"/readyz")
 
-	live := func(method, path, body string) map[string]any {
-		t.Helper()
-		out := call(t, "http://"+addr, m.LiveSecretKey, method, path, body)
-		if out == nil {
-			t.FailNow()
-		}
-		return out
+	ctx := context.Background()
+	live := client.New(m.LiveSecretKey, client.WithBaseURL("http://"+addr))
+	s, err := live.Create(ctx, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250700000001"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	s := live("POST", "/v1/checkouts", `{"amount": 5000, "currency": "XOF", "user_phone": "+2250700000001"}`)
-	id := s["id"].(string)
-	if !strings.HasPrefix(id, "cs_live_") {
-		t.Fatalf("a live key made %s", id)
+	if !strings.HasPrefix(s.ID, "cs_live_") {
+		t.Fatalf("a live key made %s", s.ID)
 	}
-	if c := live("POST", "/v1/checkouts/"+id+"/confirm", `{"channel": "mtn_momo"}`); c["status"] != "pending" {
-		t.Fatalf("confirm: %v", c["status"])
+	if c, err := live.Confirm(ctx, s.ID, client.ConfirmParams{Channel: "mtn_momo"}); err != nil || c.Status != "pending" {
+		t.Fatalf("confirm: %+v, %v", c, err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		got := live("GET", "/v1/checkouts/"+id, "")
-		if got["status"] == "completed" && got["completed_at"] != nil {
+		got, err := live.Get(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == "completed" && got.CompletedAt != nil {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("live session is %v 20 s after confirmation", got["status"])
+			t.Fatalf("live session is %v 20 s after confirmation", got.Status)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/config"
 	"github.com/caisse/caisse/internal/connector/mtn"
@@ -65,8 +66,8 @@ func TestOperatorConnectors(t *testing.T) {
 			t.Parallel()
 			id := e.createConfirm(t, m, "mtn_momo", "+2250700000001", 5000)
 			s := e.waitStatus(t, m, id, "completed")
-			ref := opStr(s["operator_reference"])
-			if ref == "" || s["completed_at"] == nil {
+			ref := s.OperatorReference
+			if ref == "" || s.CompletedAt == nil {
 				t.Fatalf("completed session lacks its operator reference or completed_at: %v", s)
 			}
 			if !slices.ContainsFunc(e.mtnSim.Requests(), func(r mtn.Request) bool {
@@ -89,7 +90,7 @@ func TestOperatorConnectors(t *testing.T) {
 			id, deadline := e.createShort(t, m, "+2250700000004")
 			e.confirm(t, m, id, "mtn_momo", "+2250700000004")
 			s := e.waitStatus(t, m, id, "expired")
-			ref := opStr(s["operator_reference"])
+			ref := s.OperatorReference
 			if !e.mtnHTTP.sawAfter(deadline, func(h opHit) bool { return h.method == "GET" && strings.HasSuffix(h.path, "/requesttopay/"+ref) }) {
 				t.Errorf("session %s expired without a status query after its deadline %s; MTN saw:\n%s", id, deadline.Format(time.RFC3339Nano), e.mtnHTTP.dump())
 			}
@@ -100,14 +101,14 @@ func TestOperatorConnectors(t *testing.T) {
 			id := e.createConfirm(t, m, "mtn_momo", "+2250700000006", 5000)
 			s := e.waitStatus(t, m, id, "completed")
 			e.wantStalledStart(t, e.mtnHTTP, func(h opHit) bool {
-				return h.method == "POST" && h.header.Get("X-Reference-Id") == opStr(s["operator_reference"])
+				return h.method == "POST" && h.header.Get("X-Reference-Id") == s.OperatorReference
 			})
 		})
 		t.Run("mtn/silent_success", func(t *testing.T) {
 			t.Parallel()
 			id := e.createConfirm(t, m, "mtn_momo", "+2250700000008", 5000)
 			s := e.waitStatus(t, m, id, "completed")
-			if cbs := e.callbacks.to(m.mtnConn, "ref="+opStr(s["operator_reference"])); len(cbs) != 0 {
+			if cbs := e.callbacks.to(m.mtnConn, "ref="+s.OperatorReference); len(cbs) != 0 {
 				t.Errorf("MTN called back %d times for a silent success", len(cbs))
 			}
 		})
@@ -135,7 +136,7 @@ func TestOperatorConnectors(t *testing.T) {
 			id, deadline := e.createShort(t, m, "+2250700000004")
 			e.confirm(t, m, id, "orange_money", "+2250700000004")
 			back := e.customer(t, m, id, "+2250700000004", "pay")
-			ref := opStr(e.get(t, m, id)["operator_reference"])
+			ref := e.get(t, m, id).OperatorReference
 			asked := func(h opHit) bool {
 				return strings.HasSuffix(h.path, "/transactionstatus") && ref != "" && strings.Contains(string(h.body), ref)
 			}
@@ -186,7 +187,7 @@ func TestOperatorConnectors(t *testing.T) {
 			e.confirm(t, m, id, "wave", "+2250700000004")
 			e.customer(t, m, id, "+2250700000004", "pay")
 			s := e.waitStatus(t, m, id, "expired")
-			ref := opStr(s["operator_reference"])
+			ref := s.OperatorReference
 			if !e.waveHTTP.sawAfter(deadline, func(h opHit) bool { return h.method == "GET" && h.path == "/v1/checkout/sessions/"+ref }) {
 				t.Errorf("session %s expired without a status query after its deadline %s; Wave saw:\n%s", id, deadline.Format(time.RFC3339Nano), e.waveHTTP.dump())
 			}
@@ -221,8 +222,8 @@ func TestReconcileFixesLostCallback(t *testing.T) {
 		m := e.main
 		id := e.createConfirm(t, m, "mtn_momo", "+2250700000008", 5000) // silent success: no callback
 		var ref string
-		e.waitFor(t, m, id, "an operator reference", func(s map[string]any) bool {
-			ref = opStr(s["operator_reference"])
+		e.waitFor(t, m, id, "an operator reference", func(s *client.Session) bool {
+			ref = s.OperatorReference
 			return ref != ""
 		})
 		e.kill(t)
@@ -244,8 +245,8 @@ func TestReconcileFixesLostCallback(t *testing.T) {
 
 		e.startServe(t)
 		s := e.get(t, m, id)
-		if s["status"] != "completed" || s["completed_at"] == nil {
-			t.Fatalf("after reconcile and a restart the session is %v (completed_at %v)", s["status"], s["completed_at"])
+		if s.Status != "completed" || s.CompletedAt == nil {
+			t.Fatalf("after reconcile and a restart the session is %v (completed_at %v)", s.Status, s.CompletedAt)
 		}
 		e.wantEvents(t, m, id, "checkout.session.completed", 1)
 		if cbs := e.callbacks.to(m.mtnConn, "ref="+ref); len(cbs) != 0 {
@@ -380,39 +381,43 @@ func (e *opEnv) kill(t *testing.T) {
 	e.srv = nil
 }
 
-// api calls the momo API with m's live key and fails the test on an error.
-func (e *opEnv) api(t *testing.T, m *opMerchant, method, path, body string) map[string]any {
-	t.Helper()
-	out := call(t, e.base, m.key, method, path, body)
-	if out == nil {
-		t.FailNow()
-	}
-	return out
+// momo is the mobile-money API's client with m's live key.
+func (e *opEnv) momo(m *opMerchant) *client.Client {
+	return client.New(m.key, client.WithBaseURL(e.base))
 }
 
-func (e *opEnv) get(t *testing.T, m *opMerchant, id string) map[string]any {
+func (e *opEnv) get(t *testing.T, m *opMerchant, id string) *client.Session {
 	t.Helper()
-	return e.api(t, m, "GET", "/v1/checkouts/"+id, "")
+	s, err := e.momo(m).Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func (e *opEnv) confirm(t *testing.T, m *opMerchant, id, channel, phone string) {
 	t.Helper()
-	s := e.api(t, m, "POST", "/v1/checkouts/"+id+"/confirm", fmt.Sprintf(`{"channel": %q, "user_phone": %q}`, channel, phone))
-	if s["status"] != "pending" || s["channel"] != channel {
-		t.Fatalf("confirm %s with %s: status %v, channel %v", id, channel, s["status"], s["channel"])
+	s, err := e.momo(m).Confirm(context.Background(), id, client.ConfirmParams{Channel: channel, UserPhone: phone})
+	if err != nil {
+		t.Fatalf("confirm %s with %s: %v", id, channel, err)
+	}
+	if s.Status != "pending" || s.Channel != channel {
+		t.Fatalf("confirm %s with %s: status %v, channel %v", id, channel, s.Status, s.Channel)
 	}
 }
 
 // createConfirm creates a live session through the API and confirms it.
 func (e *opEnv) createConfirm(t *testing.T, m *opMerchant, channel, phone string, amount int64) string {
 	t.Helper()
-	s := e.api(t, m, "POST", "/v1/checkouts", fmt.Sprintf(`{"amount": %d, "currency": "XOF", "user_phone": %q, "description": "e2e %s"}`, amount, phone, channel))
-	id := opStr(s["id"])
-	if !strings.HasPrefix(id, "cs_live_") {
-		t.Fatalf("a live key created %q", id)
+	s, err := e.momo(m).Create(context.Background(), client.CreateParams{Amount: amount, Currency: "XOF", UserPhone: phone, Description: "e2e " + channel})
+	if err != nil {
+		t.Fatal(err)
 	}
-	e.confirm(t, m, id, channel, phone)
-	return id
+	if !strings.HasPrefix(s.ID, "cs_live_") {
+		t.Fatalf("a live key created %q", s.ID)
+	}
+	e.confirm(t, m, s.ID, channel, phone)
+	return s.ID
 }
 
 // createShort creates a live session whose deadline is opShortLife away.
@@ -445,7 +450,7 @@ func (e *opEnv) createShort(t *testing.T, m *opMerchant, phone string) (string, 
 }
 
 // waitFor polls the session until ok says yes, failing after opWait.
-func (e *opEnv) waitFor(t *testing.T, m *opMerchant, id, what string, ok func(map[string]any) bool) map[string]any {
+func (e *opEnv) waitFor(t *testing.T, m *opMerchant, id, what string, ok func(*client.Session) bool) *client.Session {
 	t.Helper()
 	deadline := time.Now().Add(opWait)
 	for {
@@ -462,18 +467,18 @@ func (e *opEnv) waitFor(t *testing.T, m *opMerchant, id, what string, ok func(ma
 
 // waitStatus waits for the session to reach status, failing at once if it
 // ends in another.
-func (e *opEnv) waitStatus(t *testing.T, m *opMerchant, id, status string) map[string]any {
+func (e *opEnv) waitStatus(t *testing.T, m *opMerchant, id, status string) *client.Session {
 	t.Helper()
-	s := e.waitFor(t, m, id, "status "+status, func(s map[string]any) bool {
-		switch s["status"] {
+	s := e.waitFor(t, m, id, "status "+status, func(s *client.Session) bool {
+		switch s.Status {
 		case status:
 			return true
 		case "completed", "failed", "expired", "cancelled":
-			t.Fatalf("session %s ended %v, want %s: %s", id, s["status"], status, opJSON(s))
+			t.Fatalf("session %s ended %v, want %s: %s", id, s.Status, status, opJSON(s))
 		}
 		return false
 	})
-	if status == "completed" && s["completed_at"] == nil {
+	if status == "completed" && s.CompletedAt == nil {
 		t.Errorf("completed session %s has no completed_at", id)
 	}
 	return s
@@ -481,19 +486,27 @@ func (e *opEnv) waitStatus(t *testing.T, m *opMerchant, id, status string) map[s
 
 func (e *opEnv) wantFailure(t *testing.T, m *opMerchant, id, reason string) {
 	t.Helper()
-	if s := e.waitStatus(t, m, id, "failed"); s["failure_reason"] != reason {
-		t.Errorf("session %s failed with %v, want %s", id, s["failure_reason"], reason)
+	if s := e.waitStatus(t, m, id, "failed"); s.FailureReason == nil || *s.FailureReason != reason {
+		t.Errorf("session %s failed with %s, want %s", id, opJSON(s.FailureReason), reason)
 	}
 }
 
 // wantEvents checks that the merchant's live events hold n of type typ about id.
 func (e *opEnv) wantEvents(t *testing.T, m *opMerchant, id, typ string, n int) {
 	t.Helper()
-	list := e.api(t, m, "GET", "/v1/events?limit=100&type="+url.QueryEscape(typ), "")
+	list, err := e.momo(m).ListEvents(context.Background(), client.EventListParams{Type: typ, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := 0
-	for _, ev := range list["data"].([]any) {
-		obj := ev.(map[string]any)["data"].(map[string]any)["object"].(map[string]any)
-		if obj["id"] == id {
+	for _, ev := range list.Data {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(ev.Data.Object, &obj); err != nil {
+			t.Fatal(err)
+		}
+		if obj.ID == id {
 			got++
 		}
 	}
@@ -526,8 +539,8 @@ func (e *opEnv) wantStalledStart(t *testing.T, op *opServer, is func(opHit) bool
 // when the return page was being answered (zero if the customer did not come back).
 func (e *opEnv) customer(t *testing.T, m *opMerchant, id, phone, button string) (back opSpan) {
 	t.Helper()
-	s := e.waitFor(t, m, id, "a redirect_url", func(s map[string]any) bool { return opStr(s["redirect_url"]) != "" })
-	page := opStr(s["redirect_url"])
+	s := e.waitFor(t, m, id, "a redirect_url", func(s *client.Session) bool { return s.RedirectURL != "" })
+	page := s.RedirectURL
 	res, err := e.client.Get(page)
 	if err != nil {
 		t.Fatal(err)
@@ -619,10 +632,10 @@ var (
 func (e *opEnv) mtnForged(t *testing.T) {
 	m := e.main
 	paid := e.createConfirm(t, m, "mtn_momo", "+2250700000001", 5000)
-	paidRef := opStr(e.waitStatus(t, m, paid, "completed")["operator_reference"])
+	paidRef := e.waitStatus(t, m, paid, "completed").OperatorReference
 	pending := e.createConfirm(t, m, "mtn_momo", "+2250700000004", 5000) // MTN: PENDING for ever
-	before := e.waitFor(t, m, pending, "an operator reference", func(s map[string]any) bool { return opStr(s["operator_reference"]) != "" })
-	ref := opStr(before["operator_reference"])
+	before := e.waitFor(t, m, pending, "an operator reference", func(s *client.Session) bool { return s.OperatorReference != "" })
+	ref := before.OperatorReference
 	e.waitMTNSays(t, m, ref, "PENDING")
 
 	asked := func() int {
@@ -679,7 +692,7 @@ func (e *opEnv) orangeForged(t *testing.T) {
 	genuine := cbs[0]
 
 	pending := e.createConfirm(t, m, "orange_money", "+2250700000001", 5000) // the customer never opens the page
-	before := e.waitFor(t, m, pending, "a redirect_url", func(s map[string]any) bool { return opStr(s["redirect_url"]) != "" })
+	before := e.waitFor(t, m, pending, "a redirect_url", func(s *client.Session) bool { return s.RedirectURL != "" })
 	notifURL := e.orangeNotifURL(t, pending)
 	for name, body := range map[string]string{
 		"a made-up notif_token":                  `{"status":"SUCCESS","notif_token":"` + strings.ToLower(randid.New("")) + `","txnid":"MP250101.1200.ABCDEF"}`,
@@ -704,7 +717,7 @@ func (e *opEnv) orangeForgedEarly(t *testing.T) {
 	id := e.createConfirm(t, m, "orange_money", "+2250700000001", 2907)
 	e.waitOrangeStart(t, id)
 	before := e.get(t, m, id)
-	if before["status"] != "pending" || opStr(before["operator_reference"]) != "" {
+	if before.Status != "pending" || before.OperatorReference != "" {
 		t.Fatalf("the session whose start Orange refused with 503 is %s", opJSON(before))
 	}
 	forged := `{"status":"SUCCESS","notif_token":"` + strings.ToLower(randid.New("")) + `","txnid":"MP250101.1200.ABCDEF"}`
@@ -765,14 +778,14 @@ func (e *opEnv) waveForged(t *testing.T) {
 	}
 
 	pending := e.createConfirm(t, m, "wave", "+2250700000001", 5000) // the customer never opens the page
-	before := e.waitFor(t, m, pending, "a redirect_url", func(s map[string]any) bool { return opStr(s["redirect_url"]) != "" })
+	before := e.waitFor(t, m, pending, "a redirect_url", func(s *client.Session) bool { return s.RedirectURL != "" })
 	// The paid session's webhook, made to say this session was paid.
 	var ev map[string]any
 	if err := json.Unmarshal(genuine.body, &ev); err != nil {
 		t.Fatal(err)
 	}
 	data := ev["data"].(map[string]any)
-	data["id"], data["client_reference"], data["wave_launch_url"] = before["operator_reference"], pending, before["redirect_url"]
+	data["id"], data["client_reference"], data["wave_launch_url"] = before.OperatorReference, pending, before.RedirectURL
 	forged, _ := json.Marshal(ev)
 	now := time.Now()
 	for name, c := range map[string]struct {
@@ -831,7 +844,7 @@ func (e *opEnv) twoMerchants(t *testing.T) {
 			if p.channel == "wave" {
 				e.customer(t, p.m, p.id, "+2250700000001", "pay")
 			}
-			p.ref = opStr(e.waitStatus(t, p.m, p.id, "completed")["operator_reference"])
+			p.ref = e.waitStatus(t, p.m, p.id, "completed").OperatorReference
 		})
 	}
 	wg.Wait()
@@ -925,12 +938,17 @@ func (e *opEnv) waitMTNSays(t *testing.T, m *opMerchant, ref, status string) {
 }
 
 // wantUnchanged checks that the session still reads as it did before.
-func (e *opEnv) wantUnchanged(t *testing.T, m *opMerchant, id string, before map[string]any) {
+func (e *opEnv) wantUnchanged(t *testing.T, m *opMerchant, id string, before *client.Session) {
 	t.Helper()
 	now := e.get(t, m, id)
-	for _, k := range []string{"status", "failure_reason", "completed_at", "operator_reference", "redirect_url"} {
-		if fmt.Sprint(now[k]) != fmt.Sprint(before[k]) {
-			t.Errorf("session %s: %s was %v, is now %v", id, k, before[k], now[k])
+	fields := func(s *client.Session) map[string]string {
+		return map[string]string{"status": s.Status, "failure_reason": opJSON(s.FailureReason), "completed_at": opJSON(s.CompletedAt),
+			"operator_reference": s.OperatorReference, "redirect_url": s.RedirectURL}
+	}
+	was, is := fields(before), fields(now)
+	for k := range was {
+		if is[k] != was[k] {
+			t.Errorf("session %s: %s was %v, is now %v", id, k, was[k], is[k])
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package momoapi
 
 import (
+	_ "embed" // openapi.json
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,20 @@ type API struct {
 
 // Register adds the dialect's routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
+	for _, r := range a.routes() {
+		mux.Handle(r.pattern, r.handler)
+	}
+}
+
+// route is one of the dialect's patterns and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes is every route of the dialect: what Register mounts, and what the
+// OpenAPI document (openapi.json) must describe.
+func (a *API) routes() []route {
 	api := func(h httpapi.HandlerFunc) http.Handler {
 		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, httpapi.Handle(a.fail, h)))
 	}
@@ -38,12 +53,27 @@ func (a *API) Register(mux *http.ServeMux) {
 		rules := httpapi.KeyRules{Required: required, MaxLen: MaxIdempotencyKey, MismatchStatus: http.StatusUnprocessableEntity}
 		return a.Auth.Wrap(Render, httpapi.ReadBody(Render, a.Idem.Wrap(Render, rules, httpapi.Handle(a.fail, h))))
 	}
-	mux.Handle("POST /v1/checkouts", idem(true, a.create))
-	mux.Handle("GET /v1/checkouts", api(a.search(listParams)))
-	mux.Handle("GET /v1/checkouts/{id}", api(a.get))
-	mux.Handle("POST /v1/checkouts/{id}/cancel", idem(false, a.cancel))
-	mux.Handle("POST /v1/checkouts/{id}/confirm", idem(false, a.confirm))
-	mux.Handle("GET /v1/checkout/search", api(a.search(searchParams)))
+	return []route{
+		{"POST /v1/checkouts", idem(true, a.create)},
+		{"GET /v1/checkouts", api(a.search(listParams))},
+		{"GET /v1/checkouts/{id}", api(a.get)},
+		{"POST /v1/checkouts/{id}/cancel", idem(false, a.cancel)},
+		{"POST /v1/checkouts/{id}/confirm", idem(false, a.confirm)},
+		{"GET /v1/checkout/search", api(a.search(searchParams))},
+		{"GET /v1/openapi.json", http.HandlerFunc(serveOpenAPI)},
+	}
+}
+
+// openAPI is the dialect's OpenAPI 3.1 document.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+// serveOpenAPI answers the OpenAPI document, without authentication: it
+// describes the API, and holds nothing of a merchant's.
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPI) //nolint:errcheck // the client went away
 }
 
 // session is the wire shape of the mobile-money API's response schema, field for field.

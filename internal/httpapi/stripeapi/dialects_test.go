@@ -9,45 +9,36 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stripe/stripe-go/v85"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/randid"
 	"github.com/caisse/caisse/internal/testdb"
 )
 
-// momoCreate creates a session through the mobile-money API; it fails the test unless 201.
-func (e *env) momoCreate(t *testing.T, key, body string) map[string]any {
-	t.Helper()
-	r := e.do(t, http.MethodPost, "/v1/checkouts", body, "Authorization", bearer(key),
-		"Content-Type", "application/json", "idempotency-key", randid.String(16))
-	if r.status != http.StatusCreated {
-		t.Fatalf("mobile-money create %s: %d %s", body, r.status, r.raw)
-	}
-	return r.object(t)
-}
+// momo is the mobile-money API's client with key.
+func (e *env) momo(key string) *client.Client { return client.New(key, client.WithBaseURL(e.URL)) }
 
-// momoGet reads a session through the mobile-money API; it fails the test unless 200.
-func (e *env) momoGet(t *testing.T, key, path string) map[string]any {
+// momoCreate creates a session through the mobile-money API; it fails the test on an error.
+func (e *env) momoCreate(t *testing.T, key string, p client.CreateParams) *client.Session {
 	t.Helper()
-	r := e.do(t, http.MethodGet, path, "", "Authorization", bearer(key))
-	if r.status != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
-	}
-	return r.object(t)
-}
-
-// unixOf parses one of the mobile-money API's RFC 3339 timestamps.
-func unixOf(t *testing.T, v any) int64 {
-	t.Helper()
-	s, _ := v.(string)
-	ts, err := time.Parse(time.RFC3339, s)
+	s, err := e.momo(key).Create(context.Background(), p)
 	if err != nil {
-		t.Fatalf("timestamp %#v: %v", v, err)
+		t.Fatalf("mobile-money create %+v: %v", p, err)
 	}
-	return ts.Unix()
+	return s
+}
+
+// momoGet reads a session through the mobile-money API; it fails the test on an error.
+func (e *env) momoGet(t *testing.T, key, id string) *client.Session {
+	t.Helper()
+	s, err := e.momo(key).Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("mobile-money get %s: %v", id, err)
+	}
+	return s
 }
 
 func TestMobileMoneySessionInStripeDialects(t *testing.T) {
@@ -56,9 +47,9 @@ func TestMobileMoneySessionInStripeDialects(t *testing.T) {
 		e := newEnv(t, dbURL)
 		a := e.account()
 		ctx := context.Background()
-		m := e.momoCreate(t, a.key,
-			`{"amount":5000,"currency":"XOF","user_phone":"+2250707000001","description":"Commande 7","payment_id":"ref-1"}`)
-		id, _ := m["id"].(string)
+		m := e.momoCreate(t, a.key, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250707000001",
+			Description: "Commande 7", PaymentID: "ref-1"})
+		id := m.ID
 
 		rp := &stripe.CheckoutSessionRetrieveParams{}
 		rp.AddExpand("line_items")
@@ -68,8 +59,8 @@ func TestMobileMoneySessionInStripeDialects(t *testing.T) {
 		}
 		if s.ID != id || s.Object != "checkout.session" || s.AmountTotal != 5000 || s.AmountSubtotal != 5000 ||
 			s.Currency != "xof" || s.ClientReferenceID != "ref-1" || s.Mode != stripe.CheckoutSessionModePayment ||
-			s.Created != unixOf(t, m["created_at"]) || s.ExpiresAt != unixOf(t, m["expires_at"]) || s.Livemode {
-			t.Fatalf("stripe view of %v:\n%s", m, s.LastResponse.RawJSON)
+			s.Created != m.CreatedAt.Unix() || s.ExpiresAt != m.ExpiresAt.Unix() || s.Livemode {
+			t.Fatalf("stripe view of %+v:\n%s", m, s.LastResponse.RawJSON)
 		}
 		if s.CustomerDetails == nil || s.CustomerDetails.Phone != "+2250707000001" {
 			t.Fatalf("customer_details %+v, want phone +2250707000001", s.CustomerDetails)
@@ -110,18 +101,18 @@ func TestStripeSessionInOtherDialects(t *testing.T) {
 		p.ClientReferenceID = stripe.String("order-77")
 		s := a.create(t, p)
 
-		m := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)
-		if m["id"] != s.ID || m["payment_id"] != "order-77" || m["amount"] != float64(s.AmountTotal) || m["currency"] != "XOF" ||
-			m["status"] != string(checkout.StatusCreated) || unixOf(t, m["created_at"]) != s.Created || unixOf(t, m["expires_at"]) != s.ExpiresAt {
-			t.Fatalf("mobile-money view of %s (amount_total %d): %v", s.ID, s.AmountTotal, m)
+		m := e.momoGet(t, a.key, s.ID)
+		if m.ID != s.ID || m.PaymentID != "order-77" || m.Amount != s.AmountTotal || m.Currency != "XOF" ||
+			m.Status != string(checkout.StatusCreated) || m.CreatedAt.Unix() != s.Created || m.ExpiresAt.Unix() != s.ExpiresAt {
+			t.Fatalf("mobile-money view of %s (amount_total %d): %+v", s.ID, s.AmountTotal, m)
 		}
 
-		found := e.momoGet(t, a.key, "/v1/checkout/search?reference=order-77")
-		if list, _ := found["sessions"].([]any); found["total_count"] != 1.0 || len(list) != 1 || list[0].(map[string]any)["id"] != s.ID {
-			t.Fatalf("search reference=order-77: %v", found)
+		found, err := e.momo(a.key).Search(context.Background(), client.SearchParams{Reference: "order-77"})
+		if err != nil || found.TotalCount != 1 || len(found.Sessions) != 1 || found.Sessions[0].ID != s.ID {
+			t.Fatalf("search reference=order-77: %+v, %v", found, err)
 		}
-		if list, _ := e.momoGet(t, a.key, "/v1/checkouts")["sessions"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != s.ID {
-			t.Fatalf("mobile-money list: %v", list)
+		if list, err := e.momo(a.key).List(context.Background(), client.ListParams{}); err != nil || len(list.Sessions) != 1 || list.Sessions[0].ID != s.ID {
+			t.Fatalf("mobile-money list: %+v, %v", list, err)
 		}
 
 		pg, _ := e.wooshpayPage(t, a.key, "", "{}")
@@ -139,12 +130,9 @@ func TestStatusAcrossDialects(t *testing.T) {
 
 		t.Run("cancelled through mobile money", func(t *testing.T) {
 			t.Parallel()
-			m := e.momoCreate(t, a.key, `{"amount":5000,"currency":"XOF","user_phone":"+2250707000001"}`)
-			id := m["id"].(string)
-			r := e.do(t, http.MethodPost, "/v1/checkouts/"+id+"/cancel", "", "Authorization", bearer(a.key),
-				"idempotency-key", randid.String(16))
-			if r.status != http.StatusOK {
-				t.Fatalf("cancel: %d %s", r.status, r.raw)
+			id := e.momoCreate(t, a.key, client.CreateParams{Amount: 5000, Currency: "XOF", UserPhone: "+2250707000001"}).ID
+			if _, err := e.momo(a.key).Cancel(ctx, id, client.CancelParams{IdempotencyKey: randid.String(16)}); err != nil {
+				t.Fatalf("cancel: %v", err)
 			}
 			s, err := a.sc.V1CheckoutSessions.Retrieve(ctx, id, nil)
 			if err != nil {
@@ -161,7 +149,7 @@ func TestStatusAcrossDialects(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Stripe's expire is a merchant's cancellation; either terminal status is a fair canonical reading.
-			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != string(checkout.StatusExpired) && st != string(checkout.StatusCancelled) {
+			if st := e.momoGet(t, a.key, s.ID).Status; st != string(checkout.StatusExpired) && st != string(checkout.StatusCancelled) {
 				t.Fatalf("mobile-money status %v after a Stripe expire", st)
 			}
 		})
@@ -169,7 +157,7 @@ func TestStatusAcrossDialects(t *testing.T) {
 			t.Parallel()
 			s := a.create(t, params())
 			e.moveTo(t, a, s.ID, checkout.StatusCompleted)
-			if st := e.momoGet(t, a.key, "/v1/checkouts/"+s.ID)["status"]; st != string(checkout.StatusCompleted) {
+			if st := e.momoGet(t, a.key, s.ID).Status; st != string(checkout.StatusCompleted) {
 				t.Fatalf("mobile-money status %v", st)
 			}
 			got, err := a.sc.V1CheckoutSessions.Retrieve(ctx, s.ID, nil)
