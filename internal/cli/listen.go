@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,7 +34,7 @@ func listen(ctx context.Context, args []string, env Env) error {
 	var forward, events string
 	fs.StringVar(&forward, "forward-to", "", "the URL each event is posted to (required)")
 	fs.StringVar(&events, "events", "", "comma-separated event types to forward (default: all)")
-	if err := parseArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if u, err := url.Parse(forward); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -82,17 +81,6 @@ func listen(ctx context.Context, args []string, env Env) error {
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, listenRetryMax)
-	}
-	return nil
-}
-
-// parseArgs parses flags and refuses arguments left over.
-func parseArgs(fs *flag.FlagSet, args []string) error {
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
 }

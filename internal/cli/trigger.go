@@ -60,7 +60,7 @@ func triggerCmd(ctx context.Context, args []string, env Env) error {
 		return usageError{"trigger needs an event type: " + strings.Join(names, ", ")}
 	}
 	event := fs.Arg(0)
-	if err := parseArgs(fs, fs.Args()[1:]); err != nil { // flags may follow the event
+	if err := parseNoArgs(fs, fs.Args()[1:]); err != nil { // flags may follow the event
 		return err
 	}
 	i := slices.IndexFunc(triggers, func(t triggerPlan) bool { return t.event == event })

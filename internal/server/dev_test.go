@@ -15,6 +15,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/caisse/caisse/client"
 	"github.com/caisse/caisse/internal/checkout"
 	"github.com/caisse/caisse/internal/connector"
 	"github.com/caisse/caisse/internal/server"
@@ -153,17 +154,9 @@ func TestDevTestDelay(t *testing.T) {
 			env := testserver.Start(t, testdb.SQLiteURL(t), func(s *testserver.Setup) { s.Options.Dev = c.dev })
 			key, _ := env.Merchant()
 			id := createSession(t, env.URL, key)
-			req, _ := http.NewRequest("POST", env.URL+"/v1/checkouts/"+id+"/confirm",
-				strings.NewReader(`{"channel": "orange_money", "user_phone": "+2250700000001"}`))
-			req.Header.Set("Authorization", "Bearer "+key)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("confirm: %d", resp.StatusCode)
+			momo := client.New(key, client.WithBaseURL(env.URL))
+			if _, err := momo.Confirm(context.Background(), id, client.ConfirmParams{Channel: "orange_money", UserPhone: "+2250700000001"}); err != nil {
+				t.Fatalf("confirm: %v", err)
 			}
 			jobs, err := env.Server.Jobs.JobList(context.Background(), river.NewJobListParams().Kinds(checkout.TestOutcomeArgs{}.Kind()))
 			if err != nil || len(jobs.Jobs) != 1 {
