@@ -112,6 +112,13 @@ type Service struct {
 	// (CAISSE_PUBLIC_URL): operators' callbacks and return pages are under it.
 	PublicURL string
 	Log       *slog.Logger
+	// Changed, when set, is told of a scope whose session moved (and wrote
+	// events), once the move's transaction has committed (notify.Service.Wake).
+	Changed func(store.Scope)
+	// TestDelay is how long the test connector's operator takes to answer a
+	// confirmation: connector.TestDelay under caisse serve, 0 (at once, on
+	// the next poll for jobs) by default under caisse dev.
+	TestDelay time.Duration
 	// CountBound is how many matching sessions past the page Search counts
 	// at most (DefaultCountBound when 0).
 	CountBound int64

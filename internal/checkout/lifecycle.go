@@ -108,6 +108,7 @@ func take(t Transition) plan {
 func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl plan, ch change, also func(store.Tx, Session) error) (Session, error) {
 	for {
 		var out Session
+		moved := false
 		err := s.Store.InTx(ctx, func(tx store.Tx) error {
 			cur, err := tx.SessionGet(ctx, scope, id)
 			if err == nil && s.overdue(cur) { // a write first writes the expiry a read would show
@@ -124,6 +125,7 @@ func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl pla
 			if out, err = s.moveTx(ctx, tx, cur, route, ch); err != nil {
 				return err
 			}
+			moved = true
 			if also != nil {
 				return also(tx, out)
 			}
@@ -134,6 +136,8 @@ func (s *Service) walk(ctx context.Context, scope store.Scope, id string, pl pla
 			continue
 		case errors.Is(err, store.ErrNotFound):
 			return out, ErrNotFound
+		case err == nil && moved && s.Changed != nil:
+			s.Changed(scope)
 		}
 		return out, err
 	}
@@ -280,7 +284,7 @@ func (s *Service) Confirm(ctx context.Context, p merchant.Principal, id string, 
 		}
 		return s.insert(ctx, tx, river.InsertManyParams{
 			Args:       TestOutcomeArgs{MerchantID: p.Merchant.ID, SessionID: id},
-			InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(connector.TestDelay)},
+			InsertOpts: &river.InsertOpts{ScheduledAt: s.now().Add(s.TestDelay)},
 		})
 	})
 	if err != nil || !builtin {

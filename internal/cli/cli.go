@@ -36,6 +36,10 @@ Usage:
                   [--max-connections 1000] [--auth-failure-rate 10] [--trusted-proxies CIDRS]
                   [--secret-key-file PATH] [--webhook-private-test-targets=false] [--webhook-workers 100]
                   [--debug-addr ADDR] [--log-format json|text] [--log-level info]
+  caisse dev      [--addr 127.0.0.1:8080] [--database-url URL] [--test-delay 0s] [--public-url URL] [--debug-addr ADDR]
+                  [--rate-limit N] [--log-format json|text] [--log-level info]
+  caisse listen   --forward-to URL [--events TYPE,…] [--api-url URL] [--api-key KEY]
+  caisse trigger  EVENT [--api-url URL] [--api-key KEY]
   caisse migrate  [--database-url URL]
   caisse merchants create --name NAME [--currencies XOF,XAF] [--fee-bps 50] [--fee-fixed 0]
                           [--fee-min 0] [--fee-max 0] [--json | --print id|test-key|live-key]
@@ -68,8 +72,9 @@ CAISSE_IDEMPOTENCY_TAKEOVER, CAISSE_REQUEST_TIMEOUT, CAISSE_WRITE_TIMEOUT,
 CAISSE_MAX_CONNECTIONS, CAISSE_AUTH_FAILURE_RATE, CAISSE_TRUSTED_PROXIES,
 CAISSE_SECRET_KEY_FILE, CAISSE_WEBHOOK_PRIVATE_TEST_TARGETS, CAISSE_WEBHOOK_WORKERS, CAISSE_DEBUG_ADDR,
 CAISSE_LOG_FORMAT and
-CAISSE_LOG_LEVEL; flags win.
-sessions and events ask a running server: --api-url defaults to CAISSE_API_URL, else
+CAISSE_LOG_LEVEL; flags win. The client commands (listen, trigger, sessions, events) find
+their server and key by CAISSE_API_URL (default http://127.0.0.1:8080) and CAISSE_API_KEY.
+sessions, events, listen and trigger ask a running server: --api-url defaults to CAISSE_API_URL, else
 http://127.0.0.1:8080, and --api-key to CAISSE_API_KEY.
 CAISSE_SECRET_KEY is read from the environment only. CAISSE_OPERATOR_SECRET is read from the environment only.
 fake-operator plays a mobile-money operator for the live path (docs/connectors.md);
@@ -120,6 +125,12 @@ func run(ctx context.Context, args []string, env Env) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, env)
+	case "dev":
+		return dev(ctx, rest, env)
+	case "listen":
+		return listen(ctx, rest, env)
+	case "trigger":
+		return triggerCmd(ctx, rest, env)
 	case "migrate":
 		return migrate(ctx, rest, env)
 	case "merchants create":
@@ -168,7 +179,7 @@ func run(ctx context.Context, args []string, env Env) error {
 }
 
 // commands are the command lines run knows, for "did you mean".
-var commands = []string{"serve", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
+var commands = []string{"serve", "dev", "listen", "trigger", "migrate", "merchants create", "merchants update", "keys create", "keys list", "keys revoke",
 	"connectors set", "connectors list", "connectors delete", "reconcile", "fake-operator", "bench", "seed",
 	"sessions list", "sessions get", "events list", "events get", "help", "version"}
 
@@ -277,10 +288,16 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args, cfg); err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.Stderr)
+	return runServer(ctx, cfg, server.Options{Log: newLogger(cfg, env.Stderr)}, func(string) {})
+}
+
+// runServer builds the server of cfg and opts, listens on cfg.Addr (and the
+// profiler on cfg.DebugAddr), tells listening the address, and serves until
+// SIGINT or SIGTERM: serve's and dev's common part.
+func runServer(ctx context.Context, cfg *config.Config, opts server.Options, listening func(addr string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.New(ctx, *cfg, server.Options{Log: log})
+	srv, err := server.New(ctx, *cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -297,9 +314,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		defer debug.Close()
-		log.Warn("profiler listening: keep this address private", "debug_addr", debug.Addr().String())
+		opts.Log.Warn("profiler listening: keep this address private", "debug_addr", debug.Addr().String())
 		go http.Serve(debug, profiler()) //nolint:errcheck // ends when the listener closes
 	}
+	listening(ln.Addr().String())
 	return srv.Serve(ctx, ln)
 }
 

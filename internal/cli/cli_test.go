@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caisse/caisse/internal/checkout"
 )
 
 // runMain runs Main with args and returns the exit code, stdout and stderr.
@@ -119,6 +122,18 @@ func TestMerchantsCreatePrint(t *testing.T) {
 		code, out, _ := runMain(t, append([]string{"merchants", "create", "--name", "B", "--database-url", db}, args...)...)
 		if code != 2 || out != "" {
 			t.Errorf("%v: exit %d, stdout %q; want a usage error", args, code, out)
+		}
+	}
+}
+
+// TestTriggersCoverEvents checks that caisse trigger makes every event type
+// caisse sends happen, except the one test mode cannot write.
+func TestTriggersCoverEvents(t *testing.T) {
+	t.Parallel()
+	for _, typ := range checkout.EventTypes {
+		has := slices.ContainsFunc(triggers, func(p triggerPlan) bool { return p.event == string(typ) })
+		if has == (typ == checkout.EventLateSuccess) {
+			t.Errorf("%s: in caisse trigger's list %v", typ, has)
 		}
 	}
 }

@@ -22,6 +22,7 @@ type ctxKey int
 const (
 	stateKey ctxKey = iota
 	bodyKey
+	undeadlinedKey
 )
 
 // requestState is what Observe shares with the layers below it: the request id
@@ -73,6 +74,10 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// Unwrap is the writer underneath, for http.ResponseController (a stream
+// extends its write deadline through it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Observe gives each request an id (header Request-Id), logs one line when it
 // ends — method, path without query string, status, duration, never a header
 // or a body; probes at debug level — counts it in metrics, and turns a panic
@@ -120,10 +125,20 @@ func Deadline(d time.Duration, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), undeadlinedKey, r.Context()), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// NoDeadline is the request's context without Deadline's deadline, still
+// ended when the client goes away: for a response that streams for longer
+// (GET /v1/events/stream) and bounds its own life.
+func NoDeadline(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(undeadlinedKey).(context.Context); ok {
+		return ctx
+	}
+	return r.Context()
 }
 
 // probes are the paths load balancers and scrapers hit every few seconds.

@@ -20,8 +20,8 @@ var allowed = map[string][]string{
 	"cmd/caisse": {"internal/cli"},
 	// The public Go client of the mobile-money API: the standard library only.
 	"client": {},
-	"internal/cli": {"client", "internal/bench", "internal/checkout", "internal/config", "internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave", "internal/merchant", "internal/operator", "internal/server", "internal/store",
-		"internal/store/pgstore", "internal/store/sqlitestore"},
+	"internal/cli": {"client", "internal/bench", "internal/checkout", "internal/config", "internal/connector", "internal/connector/mtn", "internal/connector/orange", "internal/connector/wave", "internal/merchant", "internal/notify", "internal/operator", "internal/randid", "internal/server", "internal/store",
+		"internal/store/pgstore", "internal/store/sqlitestore", "internal/webhook"},
 	"internal/server": {"internal/checkout", "internal/config", "internal/connector", "internal/hosted", "internal/httpapi",
 		"internal/httpapi/connectorapi", "internal/httpapi/momoapi", "internal/httpapi/stripeapi", "internal/idempotency",
 		"internal/jobs", "internal/merchant", "internal/notify", "internal/operator", "internal/seal", "internal/store", "internal/store/pgstore", "internal/store/sqlitestore"},

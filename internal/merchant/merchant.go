@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +47,12 @@ func (p Principal) Scope() store.Scope {
 type Service struct {
 	Store store.Store
 	Now   func() time.Time
+
+	// DevKeys is caisse dev's key rule: any well-formed test key (DevKey)
+	// that no merchant holds is made, on its first use, the key of a merchant
+	// of its own accepting every currency, and live keys are refused. Off,
+	// the default (caisse serve), only keys made by KeyCreate authenticate.
+	DevKeys bool
 
 	mu    sync.Mutex
 	known map[string]knownKey // by the hash of the secret: principals seen within PrincipalTTL
@@ -187,7 +194,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	if ok && now.Before(known.until) {
 		return known.p, nil
 	}
+	if s.DevKeys && live {
+		return Principal{}, ErrUnauthorized
+	}
 	k, m, err := s.Store.KeyGetByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) && s.DevKeys && DevKey(secret) {
+		k, m, err = s.provision(ctx, secret)
+	}
 	if errors.Is(err, store.ErrNotFound) || err == nil && (subtle.ConstantTimeCompare(k.Hash, h) != 1 || k.Livemode != live) {
 		return Principal{}, ErrUnauthorized
 	}
@@ -202,6 +215,44 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	s.known[string(h)] = knownKey{p: p, until: now.Add(PrincipalTTL)}
 	s.mu.Unlock()
 	return p, nil
+}
+
+// DevKey reports whether secret is a well-formed Stripe-style test key, as
+// caisse dev accepts: "sk_test_" then 1 to 100 ASCII letters and digits
+// (sk_test_123, or a key copied from Stripe's dashboard).
+func DevKey(secret string) bool {
+	rest, ok := strings.CutPrefix(secret, TestKeyPrefix)
+	if !ok || len(rest) == 0 || len(rest) > 100 {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// provision stores a dev key, and the merchant of its own it is made for,
+// and returns them as KeyGetByHash then does. Their ids derive from the
+// key's hash, so that requests racing on a key's first use, on any node,
+// insert the same rows: the losers' inserts conflict and they read the
+// winner's. A revoked dev key stays revoked: its key row is there.
+func (s *Service) provision(ctx context.Context, secret string) (store.APIKey, store.Merchant, error) {
+	h := hash(secret)
+	sum := sha256.Sum256(append([]byte("caisse dev merchant\x00"), h...))
+	id := hex.EncodeToString(sum[:12])
+	now := s.Now().UTC()
+	m := store.Merchant{ID: "mer_dev_" + id, Name: "caisse dev (key …" + Last4(secret) + ")", Currencies: money.All(),
+		Fee: DefaultFee, CreatedAt: now}
+	if err := s.Store.MerchantCreate(ctx, m); err != nil && !errors.Is(err, store.ErrConflict) {
+		return store.APIKey{}, m, err
+	}
+	k := store.APIKey{ID: "key_dev_" + id, MerchantID: m.ID, Hash: h, Last4: Last4(secret), CreatedAt: now}
+	if err := s.Store.KeyCreate(ctx, k); err != nil && !errors.Is(err, store.ErrConflict) {
+		return k, m, err
+	}
+	return s.Store.KeyGetByHash(ctx, h)
 }
 
 // Last4 is the part of a key that may be shown: its last four characters.

@@ -4,6 +4,7 @@ package money
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/currency"
@@ -19,6 +20,16 @@ func ParseCurrency(code string) (Currency, error) {
 		return "", fmt.Errorf("money: %q is not an ISO 4217 currency code", code)
 	}
 	return Currency(u.String()), nil
+}
+
+// All lists every current ISO 4217 tender currency, sorted by code.
+func All() []string {
+	var out []string
+	for it := currency.Query(); it.Next(); {
+		out = append(out, it.Unit().String())
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Digits is the number of minor-unit digits of the currency: 0 for XOF, 2 for EUR.

@@ -88,6 +88,8 @@ type Service struct {
 	NoPrivateTestTargets bool
 
 	attempts attemptLog // records the attempts of concurrent deliveries together
+	hub      hub        // wakes this node's event streams
+	streams  streams    // event streams open per key
 }
 
 // ErrNotFound means no such endpoint or event in the caller's scope.

@@ -81,6 +81,17 @@ type Options struct {
 	// SearchCountBound replaces checkout.DefaultCountBound (tests count past
 	// a bound of a few sessions).
 	SearchCountBound int64
+	// Dev relaxes the server for local development and CI (caisse dev); nil,
+	// as for caisse serve, keeps every rule.
+	Dev *Dev
+}
+
+// Dev is what caisse dev changes of a server: any well-formed sk_test_ key
+// is a merchant's, made on first use with every currency
+// (merchant.Service.DevKeys), live keys are refused, and the test
+// connector's operator answers after TestDelay instead of connector.TestDelay.
+type Dev struct {
+	TestDelay time.Duration
 }
 
 // JobTimeout is the longest a job may run unless its worker says otherwise
@@ -130,9 +141,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s := &Server{Config: cfg, Store: st, log: opts.Log,
 		Merchants: &merchant.Service{Store: st, Now: opts.Now},
 		Checkout: &checkout.Service{Store: st, Now: opts.Now, PublicURL: cfg.PublicURL, Log: opts.Log,
-			CountBound: opts.SearchCountBound},
+			CountBound: opts.SearchCountBound, TestDelay: connector.TestDelay},
 		stripe: &stripeapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
 		momo:   &momoapi.API{HostedURL: strings.TrimRight(cfg.PublicURL, "/") + "/pay/"},
+	}
+	if opts.Dev != nil {
+		s.Merchants.DevKeys, s.Checkout.TestDelay = true, opts.Dev.TestDelay
 	}
 	box, err := SecretBox(cfg, opts.Log)
 	if err != nil {
@@ -144,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.Checkout.Connectors = s.Connectors
 	s.Notify = &notify.Service{Store: st, Now: opts.Now, Log: opts.Log, Schedule: opts.WebhookSchedule, Payload: s.payload, Box: box,
 		NoPrivateTestTargets: cfg.WebhookNoPrivateTestTargets}
-	s.Checkout.Notifier = s.Notify
+	s.Checkout.Notifier, s.Checkout.Changed = s.Notify, s.Notify.Wake
 	keeper := &idempotency.Keeper{Store: st, Now: opts.Now, Takeover: cfg.IdempotencyTakeover, Box: box}
 	s.Jobs, err = river.NewClient(st.JobDriver(), &river.Config{
 		// Deliveries have a queue of their own, worked by more workers and

@@ -60,6 +60,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/checkout/sessions/{id}/expire", post(a.expire))
 	mux.Handle("GET /v1/checkout/sessions/{id}/line_items", api(a.lineItems))
 	mux.Handle("GET /v1/events", api(a.listEvents))
+	mux.Handle("GET /v1/events/stream", api(a.streamEvents))
 	mux.Handle("GET /v1/events/{id}", api(a.retrieveEvent))
 	mux.Handle("GET /v1/events/{id}/webhook_attempts", api(a.eventAttempts))
 	mux.Handle("POST /v1/events/{id}/resend", post(a.resendEvent))

@@ -1,0 +1,121 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/caisse/caisse/internal/merchant"
+	"github.com/caisse/caisse/internal/store"
+)
+
+// hub tells this node's event streams (GET /v1/events/stream) that a scope
+// may have new events. The zero hub is ready to use.
+type hub struct {
+	mu    sync.Mutex
+	waits map[store.Scope]chan struct{}
+}
+
+// Wait returns a channel closed at the scope's next Wake. Take it before
+// reading the events, so that a Wake between the read and the wait is not lost.
+func (s *Service) Wait(scope store.Scope) <-chan struct{} {
+	h := &s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, ok := h.waits[scope]
+	if !ok {
+		if h.waits == nil {
+			h.waits = map[store.Scope]chan struct{}{}
+		}
+		c = make(chan struct{})
+		h.waits[scope] = c
+	}
+	return c
+}
+
+// Wake wakes this node's streams waiting on the scope: checkout.Service.Changed
+// calls it once a change's transaction has committed. Events written by
+// another node reach a stream through its fall-back poll instead.
+func (s *Service) Wake(scope store.Scope) {
+	h := &s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.waits[scope]; ok {
+		close(c)
+		delete(h.waits, scope)
+	}
+}
+
+// Cursor is where an event stream stands: just after the event it names
+// (its created_at and seq), or, zero, before every event.
+type Cursor struct {
+	CreatedAt time.Time
+	Seq       int64
+}
+
+// StreamStart is where a stream begins: after the event lastEventID names
+// (a resumed stream), else after the principal's newest event (a new stream
+// sends only what happens from now on). An id that is not one of the
+// principal's events is ErrNotFound.
+func (s *Service) StreamStart(ctx context.Context, p merchant.Principal, lastEventID string) (Cursor, error) {
+	if lastEventID != "" {
+		e, err := s.EventGet(ctx, p, lastEventID)
+		return Cursor{CreatedAt: e.CreatedAt, Seq: e.Seq}, err
+	}
+	newest, err := s.Store.EventList(ctx, p.Scope(), store.EventFilter{Limit: 1}, nil)
+	if err != nil || len(newest) == 0 {
+		return Cursor{}, err
+	}
+	return Cursor{CreatedAt: newest[0].CreatedAt, Seq: newest[0].Seq}, nil
+}
+
+// EventsAfter returns up to limit of the principal's events matching f
+// that come after c, oldest first, and the cursor after the last of them.
+func (s *Service) EventsAfter(ctx context.Context, p merchant.Principal, f store.EventFilter, c Cursor, limit int) ([]store.Event, Cursor, error) {
+	f.Limit = limit
+	list, err := s.Store.EventList(ctx, p.Scope(), f, &store.Keyset{CreatedAt: c.CreatedAt, Seq: c.Seq, Newer: true})
+	if err != nil {
+		return nil, c, err
+	}
+	slices.Reverse(list) // EventList gives a newer page newest first
+	if n := len(list); n > 0 {
+		c = Cursor{CreatedAt: list[n-1].CreatedAt, Seq: list[n-1].Seq}
+	}
+	return list, c, nil
+}
+
+// ErrTooManyStreams means a key already has MaxStreamsPerKey streams open.
+var ErrTooManyStreams = errors.New("notify: too many event streams open for this key")
+
+// MaxStreamsPerKey bounds the event streams one API key may hold open on a node.
+const MaxStreamsPerKey = 5
+
+// streams counts the event streams open per API key. The zero value is ready to use.
+type streams struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+// OpenStream takes one of the key's MaxStreamsPerKey slots on this node, or
+// fails with ErrTooManyStreams; the function it returns gives the slot back.
+func (svc *Service) OpenStream(keyID string) (func(), error) {
+	s := &svc.streams
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[keyID] >= MaxStreamsPerKey {
+		return nil, ErrTooManyStreams
+	}
+	if s.open == nil {
+		s.open = map[string]int{}
+	}
+	s.open[keyID]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.open[keyID]--; s.open[keyID] == 0 {
+			delete(s.open, keyID)
+		}
+	}, nil
+}
