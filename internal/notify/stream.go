@@ -100,22 +100,22 @@ type streams struct {
 
 // OpenStream takes one of the key's MaxStreamsPerKey slots on this node, or
 // fails with ErrTooManyStreams; the function it returns gives the slot back.
-func (svc *Service) OpenStream(keyID string) (func(), error) {
-	s := &svc.streams
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.open[keyID] >= MaxStreamsPerKey {
+func (s *Service) OpenStream(keyID string) (func(), error) {
+	st := &s.streams
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.open[keyID] >= MaxStreamsPerKey {
 		return nil, ErrTooManyStreams
 	}
-	if s.open == nil {
-		s.open = map[string]int{}
+	if st.open == nil {
+		st.open = map[string]int{}
 	}
-	s.open[keyID]++
+	st.open[keyID]++
 	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.open[keyID]--; s.open[keyID] == 0 {
-			delete(s.open, keyID)
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.open[keyID]--; st.open[keyID] == 0 {
+			delete(st.open, keyID)
 		}
 	}, nil
 }
