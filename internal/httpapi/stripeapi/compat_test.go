@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stripe/stripe-go/v85"
@@ -187,8 +188,13 @@ func TestObjectFields(t *testing.T) {
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		a := e.account()
-		s := a.create(t, params())
+		p := params()
+		p.SuccessURL = stripe.String("https://boutique.example/merci?a=1&b=<2>")
+		s := a.create(t, p)
 		e.force(t, a.key, s.ID, "complete", "")
+		if r := e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID, "", "Stripe-Version", "2024-06-20"); !strings.Contains(string(r.raw), `"success_url":"https://boutique.example/merci?a=1&b=<2>"`) {
+			t.Errorf("success_url not sent as is, unescaped, as every answer's strings: %s", r.raw)
+		}
 		// get retrieves the session at version ("": no Stripe-Version), expanded or not.
 		get := func(t *testing.T, version string, expand bool) map[string]any {
 			t.Helper()

@@ -104,12 +104,14 @@ var expandOnly = []string{"line_items"}
 // expandOnly v leaves out stays out. v's fields the version lacks are left
 // out, except those named in keep.
 func versioned(v any, fields []string, keep ...string) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false) // as writeJSON: & in a URL stays &
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	var has map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &has); err != nil {
+	if err := json.Unmarshal(raw.Bytes(), &has); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
