@@ -81,6 +81,9 @@ func main() {
 	stripeGo := flag.String("stripe-go", "", "a git directory holding stripe-go's release tags")
 	outPath := flag.String("out", "stripespec.json", "where to write the reduced spec")
 	flag.Parse()
+	if *stripeGo == "" {
+		log.Fatal("-stripe-go (STRIPE_GO in go:generate) names no stripe-go git directory")
+	}
 	raw, err := os.ReadFile(*specPath)
 	if err != nil {
 		log.Fatal(err)
