@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -346,6 +348,93 @@ func TestEveryTransitionWritesItsEvents(t *testing.T) {
 			if !slices.Equal(got, c.types) {
 				t.Errorf("%s: events %v, want %v", c.name, got, c.types)
 			}
+		}
+	})
+}
+
+// specFields are the session and event fields stripespec.json (the Stripe
+// dialect's generated data) lists for version.
+func specFields(t *testing.T, version string) (session, event []string) {
+	t.Helper()
+	raw, err := os.ReadFile("../httpapi/stripeapi/stripespec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Versions []struct {
+			Version       string
+			SessionFields []string `json:"session_fields"`
+			EventFields   []string `json:"event_fields"`
+		}
+	}
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range spec.Versions {
+		if v.Version == version {
+			return v.SessionFields, v.EventFields
+		}
+	}
+	t.Fatalf("stripespec.json lists no %s", version)
+	return nil, nil
+}
+
+func TestDeliveriesHaveTheEndpointVersionsFields(t *testing.T) {
+	t.Parallel()
+	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
+		l := newLifecycle(t, dbURL)
+		// /old is pinned to 2024-06-20; /new takes stripe-go's version from its Stripe-Version header.
+		versions := map[string]string{"/old": "2024-06-20", "/new": stripe.APIVersion}
+		secrets := map[string]string{}
+		for path, version := range versions {
+			form := url.Values{"url": {l.rcv.URL + path}, "enabled_events[]": {string(checkout.EventCompleted)}}
+			if path == "/old" {
+				form.Set("api_version", version)
+			}
+			secrets[path] = l.call("POST", "/v1/webhook_endpoints", form.Encode(), http.StatusOK)["secret"].(string)
+		}
+		l.session("+2250700000001", true)
+		events := map[string]map[string]any{}
+		for _, d := range l.rcv.Wait(t, 2, 20*time.Second) {
+			if err := stripewebhook.ValidatePayload(d.Body, d.Header.Get("Stripe-Signature"), secrets[d.Path]); err != nil {
+				t.Fatalf("%s: %v", d.Path, err)
+			}
+			var ev map[string]any
+			if err := json.Unmarshal(d.Body, &ev); err != nil {
+				t.Fatal(err)
+			}
+			events[d.Path] = ev
+		}
+		for path, version := range versions {
+			ev := events[path]
+			if ev["api_version"] != version {
+				t.Fatalf("%s: api_version %v, want %s", path, ev["api_version"], version)
+			}
+			sessionFields, eventFields := specFields(t, version)
+			if got := slices.Sorted(maps.Keys(ev)); !slices.Equal(got, eventFields) {
+				t.Errorf("%s: event fields %v, want %s's %v", path, got, version, eventFields)
+			}
+			object := ev["data"].(map[string]any)["object"].(map[string]any)
+			want := slices.DeleteFunc(append(slices.Clone(sessionFields), "shipping"), func(f string) bool { return f == "line_items" })
+			if got := slices.Sorted(maps.Keys(object)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+				t.Errorf("%s: session fields %v, want %s's %v", path, got, version, want)
+			}
+		}
+		// Hand-checked: 2024-06-20 has shipping_details, the hosted ui_mode and
+		// no event context; dahlia moved the first into collected_information,
+		// renamed the second hosted_page, and basil added the third.
+		old, now := events["/old"], events["/new"]
+		oldSession, newSession := old["data"].(map[string]any)["object"].(map[string]any), now["data"].(map[string]any)["object"].(map[string]any)
+		_, oldContext := old["context"]
+		_, newContext := now["context"]
+		_, oldShipping := oldSession["shipping_details"]
+		_, newShipping := newSession["shipping_details"]
+		if oldContext || !newContext || !oldShipping || newShipping || oldSession["ui_mode"] != "hosted" || newSession["ui_mode"] != "hosted_page" {
+			t.Errorf("context %v/%v, shipping_details %v/%v, ui_mode %v/%v (2024-06-20/%s)", oldContext, newContext,
+				oldShipping, newShipping, oldSession["ui_mode"], newSession["ui_mode"], stripe.APIVersion)
+		}
+		if oldSession["status"] != "complete" || oldSession["amount_total"] != float64(5000) {
+			t.Errorf("2024-06-20 session: status %v amount_total %v", oldSession["status"], oldSession["amount_total"])
 		}
 	})
 }

@@ -26,20 +26,42 @@ const baseCreate = "mode=payment&currency=xof&success_url=https://boutique.examp
 	"&line_items[0][quantity]=2&line_items[0][price_data][currency]=xof&line_items[0][price_data][unit_amount]=2500" +
 	"&line_items[0][price_data][product_data][name]=Thieboudienne"
 
-// specFields are the object fields stripespec.json lists for kind
-// (session_fields or event_fields).
-func specFields(t *testing.T, kind string) []string {
+// versionFields are the fields stripespec.json lists for one API version.
+type versionFields struct {
+	Version       string   `json:"version"`
+	Source        string   `json:"source"`
+	SessionFields []string `json:"session_fields"`
+	EventFields   []string `json:"event_fields"`
+}
+
+// specVersions are the field lists stripespec.json holds, by version.
+func specVersions(t *testing.T) map[string]versionFields {
 	t.Helper()
 	raw, err := os.ReadFile("stripespec.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var spec map[string]json.RawMessage
-	var fields []string
-	if err := json.Unmarshal(raw, &spec); err != nil || json.Unmarshal(spec[kind], &fields) != nil || len(fields) == 0 {
-		t.Fatalf("stripespec.json has no %s (%v)", kind, err)
+	var spec struct{ Versions []versionFields }
+	if err := json.Unmarshal(raw, &spec); err != nil || len(spec.Versions) == 0 {
+		t.Fatalf("stripespec.json has no versions (%v)", err)
 	}
-	return fields
+	out := map[string]versionFields{}
+	for _, v := range spec.Versions {
+		if len(v.SessionFields) == 0 || len(v.EventFields) == 0 || v.Source == "" {
+			t.Fatalf("stripespec.json: %s has no fields or no source: %+v", v.Version, v)
+		}
+		out[v.Version] = v
+	}
+	return out
+}
+
+// withShipping is a version's session fields with WooshPay's shipping, which
+// caisse sends at every version (Stripe's own, before 2022-08-01).
+func withShipping(fields []string) []string {
+	if slices.Contains(fields, "shipping") {
+		return slices.Clone(fields)
+	}
+	return append(slices.Clone(fields), "shipping")
 }
 
 func TestCreateParams(t *testing.T) {
@@ -162,28 +184,78 @@ func TestStripeVersion(t *testing.T) {
 
 func TestObjectFields(t *testing.T) {
 	t.Parallel()
+	versions := specVersions(t)
 	testdb.EachEngine(t, func(t *testing.T, dbURL string) {
 		e := newEnv(t, dbURL)
 		a := e.account()
-		s := a.create(t, params())
+		p := params()
+		p.SuccessURL = stripe.String("https://boutique.example/merci?a=1&b=<2>")
+		s := a.create(t, p)
 		e.force(t, a.key, s.ID, "complete", "")
-		want := append(specFields(t, "session_fields"), "shipping") // WooshPay's shipping
-		for _, version := range []string{"", "2026-08-26.dahlia", "2025-03-31.basil", "2026-09-30.endive", "2026-10-28.endive"} {
-			for _, expand := range []bool{false, true} {
-				q := ""
-				if expand {
-					q = "?expand[]=line_items"
+		if r := e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID, "", "Stripe-Version", "2024-06-20"); !strings.Contains(string(r.raw), `"success_url":"https://boutique.example/merci?a=1&b=<2>"`) {
+			t.Errorf("success_url not sent as is, unescaped, as every answer's strings: %s", r.raw)
+		}
+		// get retrieves the session at version ("": no Stripe-Version), expanded or not.
+		get := func(t *testing.T, version string, expand bool) map[string]any {
+			t.Helper()
+			q := ""
+			if expand {
+				q = "?expand[]=line_items"
+			}
+			var headers []string
+			if version != "" {
+				headers = []string{"Stripe-Version", version}
+			}
+			return e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID+q, "", headers...).object(t)
+		}
+		// Each version listed, a date between two listed ones, one older than
+		// all, and none: the fields of the newest listed version not after it.
+		cases := map[string]string{"": "2026-08-26.dahlia", "2025-05-01.basil": "2025-04-30.basil",
+			"2017-05-25": "2020-08-27", "2026-10-28.endive": "2026-09-30.endive"}
+		for v := range versions {
+			cases[v] = v
+		}
+		for asked, listed := range cases {
+			t.Run("at "+asked, func(t *testing.T) {
+				for _, expand := range []bool{false, true} {
+					want := withShipping(versions[listed].SessionFields)
+					if !expand {
+						want = slices.DeleteFunc(want, func(f string) bool { return f == "line_items" })
+					}
+					got := get(t, asked, expand)
+					sameIDs(t, "session fields", slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(want)))
+					if got["id"] != s.ID || got["amount_total"] != float64(5000) || got["status"] != "complete" {
+						t.Errorf("id %v amount_total %v status %v", got["id"], got["amount_total"], got["status"])
+					}
 				}
-				var headers []string
-				if version != "" {
-					headers = []string{"Stripe-Version", version}
-				}
-				got := e.form(t, a.key, http.MethodGet, "/v1/checkout/sessions/"+s.ID+q, "", headers...).object(t)
-				wantHere := slices.DeleteFunc(slices.Clone(want), func(f string) bool { return f == "line_items" && !expand })
-				if strings.HasSuffix(version, ".endive") { // endive adds allowed_payment_method_types
-					wantHere = append(wantHere, "allowed_payment_method_types")
-				}
-				sameIDs(t, "session fields at "+version, slices.Sorted(maps.Keys(got)), slices.Sorted(slices.Values(wantHere)))
+			})
+		}
+		// Spot checks, from Stripe's changelog: 2022-08-01 renamed shipping_rate
+		// to shipping_cost and shipping to shipping_details, which basil moved
+		// into collected_information; clover added excluded_payment_method_types;
+		// dahlia renamed the ui_mode hosted to hosted_page; endive added
+		// allowed_payment_method_types.
+		for _, c := range []struct {
+			version, field string
+			present        bool
+		}{
+			{"2020-08-27", "shipping_rate", true}, {"2022-08-01", "shipping_rate", false},
+			{"2020-08-27", "shipping_cost", false}, {"2022-08-01", "shipping_cost", true},
+			{"2024-06-20", "shipping_details", true}, {"2025-02-24.acacia", "shipping_details", true},
+			{"2025-03-31.basil", "shipping_details", false}, {"2024-06-20", "collected_information", false},
+			{"2025-08-27.basil", "excluded_payment_method_types", false}, {"2025-09-30.clover", "excluded_payment_method_types", true},
+			{"2026-08-26.dahlia", "allowed_payment_method_types", false}, {"2026-09-30.endive", "allowed_payment_method_types", true},
+		} {
+			if _, ok := get(t, c.version, false)[c.field]; ok != c.present {
+				t.Errorf("at %s, %s present: %v, want %v", c.version, c.field, ok, c.present)
+			}
+		}
+		if got := get(t, "2026-09-30.endive", false)["allowed_payment_method_types"]; !slices.Equal(got.([]any), []any{"mobile_money"}) {
+			t.Errorf("allowed_payment_method_types at endive: %v", got)
+		}
+		for version, want := range map[string]string{"2025-09-30.clover": "hosted", "2026-03-25.dahlia": "hosted_page", "": "hosted_page"} {
+			if got := get(t, version, false)["ui_mode"]; got != want {
+				t.Errorf("ui_mode at %q: %v, want %s", version, got, want)
 			}
 		}
 		events := e.form(t, a.key, http.MethodGet, "/v1/events", "").object(t)["data"].([]any)
@@ -191,9 +263,10 @@ func TestObjectFields(t *testing.T) {
 			t.Fatal("no event after the session completed")
 		}
 		got := events[0].(map[string]any)
-		sameIDs(t, "event fields", slices.Sorted(maps.Keys(got)), specFields(t, "event_fields"))
+		sameIDs(t, "event fields", slices.Sorted(maps.Keys(got)), versions["2026-08-26.dahlia"].EventFields)
 		object := got["data"].(map[string]any)["object"].(map[string]any)
-		wantEvent := slices.DeleteFunc(slices.Clone(want), func(f string) bool { return f == "line_items" })
+		wantEvent := slices.DeleteFunc(withShipping(versions["2026-08-26.dahlia"].SessionFields),
+			func(f string) bool { return f == "line_items" })
 		sameIDs(t, "event's session fields", slices.Sorted(maps.Keys(object)), slices.Sorted(slices.Values(wantEvent)))
 	})
 }

@@ -1,7 +1,10 @@
 package stripeapi
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,80 +44,98 @@ func newList[T any](url string, data []T, hasMore bool) list[T] {
 	return list[T]{Object: "list", URL: url, HasMore: hasMore, Data: data}
 }
 
-// session is the checkout.session object: every field of Stripe's schema
-// (spec.SessionFields; line_items only when expanded), null where caisse has
-// no value, plus WooshPay's shipping.
+// session is the checkout.session object as caisse fills it, with WooshPay's
+// shipping; line_items only when expanded. It is rendered with the fields of
+// its API version (fields), null for those it has no value for: see versioned.
 type session struct {
-	ID                                string                `json:"id"`
-	Object                            string                `json:"object"`
-	AdaptivePricing                   *struct{}             `json:"adaptive_pricing"`
-	AfterExpiration                   *struct{}             `json:"after_expiration"`
-	AllowPromotionCodes               *bool                 `json:"allow_promotion_codes"`
-	AllowedPaymentMethodTypes         *[]string             `json:"allowed_payment_method_types,omitempty"` // from endive
-	AmountSubtotal                    int64                 `json:"amount_subtotal"`
-	AmountTotal                       int64                 `json:"amount_total"`
-	AutomaticTax                      automaticTax          `json:"automatic_tax"`
-	BillingAddressCollection          *string               `json:"billing_address_collection"`
-	BrandingSettings                  *struct{}             `json:"branding_settings"`
-	CancelURL                         *string               `json:"cancel_url"`
-	ClientReferenceID                 *string               `json:"client_reference_id"`
-	ClientSecret                      *string               `json:"client_secret"`
-	CollectedInformation              *struct{}             `json:"collected_information"`
-	Consent                           *struct{}             `json:"consent"`
-	ConsentCollection                 *struct{}             `json:"consent_collection"`
-	Created                           int64                 `json:"created"`
-	Currency                          string                `json:"currency"`
-	CurrencyConversion                *struct{}             `json:"currency_conversion"`
-	CustomFields                      []struct{}            `json:"custom_fields"`
-	CustomText                        customText            `json:"custom_text"`
-	Customer                          *string               `json:"customer"`
-	CustomerAccount                   *string               `json:"customer_account"`
-	CustomerCreation                  string                `json:"customer_creation"`
-	CustomerDetails                   *customerDetails      `json:"customer_details"`
-	CustomerEmail                     *string               `json:"customer_email"`
-	Discounts                         []struct{}            `json:"discounts"`
-	ExcludedPaymentMethodTypes        []string              `json:"excluded_payment_method_types"`
-	ExpiresAt                         int64                 `json:"expires_at"`
-	IntegrationIdentifier             *string               `json:"integration_identifier"`
-	Invoice                           *string               `json:"invoice"`
-	InvoiceCreation                   invoiceCreation       `json:"invoice_creation"`
-	LineItems                         *list[lineItem]       `json:"line_items,omitempty"`
-	Livemode                          bool                  `json:"livemode"`
-	Locale                            *string               `json:"locale"`
-	ManagedPayments                   *struct{}             `json:"managed_payments"`
-	Metadata                          map[string]string     `json:"metadata"`
-	Mode                              string                `json:"mode"`
-	NameCollection                    *struct{}             `json:"name_collection"`
-	OptionalItems                     *[]struct{}           `json:"optional_items"`
-	OriginContext                     *string               `json:"origin_context"`
-	PaymentIntent                     any                   `json:"payment_intent"` // its id, or the object when expanded
-	PaymentLink                       *string               `json:"payment_link"`
-	PaymentMethodCollection           string                `json:"payment_method_collection"`
-	PaymentMethodConfigurationDetails *struct{}             `json:"payment_method_configuration_details"`
-	PaymentMethodOptions              struct{}              `json:"payment_method_options"`
-	PaymentMethodTypes                []string              `json:"payment_method_types"`
-	PaymentStatus                     string                `json:"payment_status"`
-	Permissions                       *struct{}             `json:"permissions"`
-	PhoneNumberCollection             phoneNumberCollection `json:"phone_number_collection"`
-	PresentmentDetails                *struct{}             `json:"presentment_details"`
-	RecoveredFrom                     *string               `json:"recovered_from"`
-	RedirectOnCompletion              *string               `json:"redirect_on_completion"`
-	ReturnURL                         *string               `json:"return_url"`
-	SavedPaymentMethodOptions         *struct{}             `json:"saved_payment_method_options"`
-	SetupIntent                       *string               `json:"setup_intent"`
-	Shipping                          *struct{}             `json:"shipping"`
-	ShippingAddressCollection         *struct{}             `json:"shipping_address_collection"`
-	ShippingCost                      *struct{}             `json:"shipping_cost"`
-	ShippingOptions                   []struct{}            `json:"shipping_options"`
-	Status                            string                `json:"status"`
-	SubmitType                        *string               `json:"submit_type"`
-	Subscription                      *string               `json:"subscription"`
-	SuccessURL                        *string               `json:"success_url"`
-	TaxIDCollection                   taxIDCollection       `json:"tax_id_collection"`
-	TotalDetails                      totalDetails          `json:"total_details"`
-	UIMode                            string                `json:"ui_mode"`
-	URL                               *string               `json:"url"`
-	WalletOptions                     *struct{}             `json:"wallet_options"`
+	fields                     []string
+	ID                         string                `json:"id"`
+	Object                     string                `json:"object"`
+	AllowedPaymentMethodTypes  []string              `json:"allowed_payment_method_types"`
+	AmountSubtotal             int64                 `json:"amount_subtotal"`
+	AmountTotal                int64                 `json:"amount_total"`
+	AutomaticTax               automaticTax          `json:"automatic_tax"`
+	CancelURL                  *string               `json:"cancel_url"`
+	ClientReferenceID          *string               `json:"client_reference_id"`
+	Created                    int64                 `json:"created"`
+	Currency                   string                `json:"currency"`
+	CustomFields               []struct{}            `json:"custom_fields"`
+	CustomText                 customText            `json:"custom_text"`
+	Customer                   *string               `json:"customer"`
+	CustomerCreation           string                `json:"customer_creation"`
+	CustomerDetails            *customerDetails      `json:"customer_details"`
+	CustomerEmail              *string               `json:"customer_email"`
+	Discounts                  []struct{}            `json:"discounts"`
+	ExcludedPaymentMethodTypes []string              `json:"excluded_payment_method_types"`
+	ExpiresAt                  int64                 `json:"expires_at"`
+	InvoiceCreation            invoiceCreation       `json:"invoice_creation"`
+	LineItems                  *list[lineItem]       `json:"line_items,omitempty"`
+	Livemode                   bool                  `json:"livemode"`
+	Locale                     *string               `json:"locale"`
+	Metadata                   map[string]string     `json:"metadata"`
+	Mode                       string                `json:"mode"`
+	PaymentIntent              any                   `json:"payment_intent"` // its id, or the object when expanded
+	PaymentMethodCollection    string                `json:"payment_method_collection"`
+	PaymentMethodOptions       struct{}              `json:"payment_method_options"`
+	PaymentMethodTypes         []string              `json:"payment_method_types"`
+	PaymentStatus              string                `json:"payment_status"`
+	PhoneNumberCollection      phoneNumberCollection `json:"phone_number_collection"`
+	Shipping                   *struct{}             `json:"shipping"` // WooshPay's, whatever the version
+	ShippingOptions            []struct{}            `json:"shipping_options"`
+	Status                     string                `json:"status"`
+	SuccessURL                 *string               `json:"success_url"`
+	TaxIDCollection            taxIDCollection       `json:"tax_id_collection"`
+	TotalDetails               totalDetails          `json:"total_details"`
+	UIMode                     string                `json:"ui_mode"`
+	URL                        *string               `json:"url"`
+}
+
+// MarshalJSON renders the session with its version's fields, and WooshPay's shipping.
+func (s session) MarshalJSON() ([]byte, error) {
+	type plain session
+	return versioned(plain(s), s.fields, "shipping")
+}
+
+// expandOnly are the fields Stripe sends only when a request expands them.
+var expandOnly = []string{"line_items"}
+
+// versioned renders the object v with the fields of an API version, id and
+// object first: v's value for each, or null where v has none; a field of
+// expandOnly v leaves out stays out. v's fields the version lacks are left
+// out, except those named in keep.
+func versioned(v any, fields []string, keep ...string) ([]byte, error) {
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false) // as writeJSON: & in a URL stays &
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	var has map[string]json.RawMessage
+	if err := json.Unmarshal(raw.Bytes(), &has); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	seen := map[string]bool{}
+	for _, name := range slices.Concat([]string{"id", "object"}, fields, keep) {
+		value, ok := has[name]
+		if seen[name] || !ok && slices.Contains(expandOnly, name) {
+			continue
+		}
+		seen[name] = true
+		if !ok {
+			value = json.RawMessage("null")
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		key, _ := json.Marshal(name)
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(value)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 type automaticTax struct {
@@ -217,15 +238,21 @@ func orNull(s string) *string {
 	return &s
 }
 
-// toSession renders a session at the API version version; hostedURL is the
-// base its url is built on.
+// toSession renders a session at the API version version: with that version's
+// fields, and its ui_mode's name for a hosted page (hosted before dahlia);
+// hostedURL is the base its url is built on.
 func toSession(s checkout.Session, version, hostedURL string, expandItems bool) session {
 	status, paid := Status(s.Status)
 	methods := s.PaymentMethodTypes
 	if len(methods) == 0 {
 		methods = checkout.PaymentMethodTypes
 	}
+	uiMode := "hosted_page"
+	if !since(version, dahlia) {
+		uiMode = "hosted"
+	}
 	out := session{
+		fields: fieldsAt(version).SessionFields, AllowedPaymentMethodTypes: methods,
 		ID: s.ID, Object: "checkout.session", AmountSubtotal: s.Amount, AmountTotal: s.Amount,
 		CancelURL: orNull(s.CancelURL), ClientReferenceID: orNull(s.PaymentID), Created: s.CreatedAt.Unix(),
 		Currency: strings.ToLower(s.Currency), CustomFields: []struct{}{}, Customer: orNull(s.CustomerID),
@@ -235,13 +262,10 @@ func toSession(s checkout.Session, version, hostedURL string, expandItems bool) 
 		PaymentMethodCollection: "if_required", PaymentMethodTypes: methods, PaymentStatus: paid,
 		PhoneNumberCollection: phoneNumberCollection{Enabled: true}, ShippingOptions: []struct{}{},
 		Status: status, SuccessURL: orNull(s.SuccessURL), TaxIDCollection: taxIDCollection{Required: "never"},
-		UIMode: "hosted_page", PaymentIntent: orNull(paymentIntentID(s)),
+		UIMode: uiMode, PaymentIntent: orNull(paymentIntentID(s)),
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
-	}
-	if since(version, endive) {
-		out.AllowedPaymentMethodTypes = &methods
 	}
 	if s.CustomerEmail != "" || s.UserPhone != "" {
 		out.CustomerDetails = &customerDetails{Email: orNull(s.CustomerEmail), Phone: orNull(s.UserPhone),

@@ -12,7 +12,7 @@ import (
 	"github.com/caisse/caisse/internal/httpapi"
 )
 
-//go:generate go run genspec.go -spec ../../../../shared/reference/stripe-openapi-checkout-excerpt.json
+//go:generate go run genspec.go -spec ../../../../shared/reference/stripe-openapi-checkout-excerpt.json -stripe-go $STRIPE_GO
 
 // specJSON is Stripe's OpenAPI description reduced by genspec.go to what the
 // dialect reads: the create parameters' schema and the objects' field lists.
@@ -32,15 +32,35 @@ type apiSchema struct {
 	AnyOf                []*apiSchema          `json:"anyOf"`
 }
 
-// stripeSpec is stripespec.json: the API version it describes, the schema of
-// a session's create parameters, and the fields of a checkout.session and of
-// an event in that version.
+// stripeSpec is stripespec.json: the API version its schema describes, the
+// schema of a session's create parameters, and the fields of a
+// checkout.session and of an event per API version, oldest first.
 type stripeSpec struct {
-	Version       string     `json:"version"`
-	Source        string     `json:"source"`
-	Create        *apiSchema `json:"create"`
-	SessionFields []string   `json:"session_fields"`
-	EventFields   []string   `json:"event_fields"`
+	Version  string          `json:"version"`
+	Source   string          `json:"source"`
+	Create   *apiSchema      `json:"create"`
+	Versions []versionFields `json:"versions"`
+}
+
+// versionFields are the fields of a checkout.session and of an event in one
+// API version, and where genspec.go found them.
+type versionFields struct {
+	Version       string   `json:"version"`
+	Source        string   `json:"source"`
+	SessionFields []string `json:"session_fields"`
+	EventFields   []string `json:"event_fields"`
+}
+
+// fieldsAt are the fields of the API version v: those of the newest listed
+// version not after v, or of the oldest listed for a version older than all.
+func fieldsAt(v string) versionFields {
+	at := spec.Versions[0]
+	for _, listed := range spec.Versions {
+		if since(v, listed.Version) {
+			at = listed
+		}
+	}
+	return at
 }
 
 // spec is the embedded stripespec.json.

@@ -22,12 +22,13 @@ func (a *API) checkVersion(next http.Handler) http.Handler {
 	})
 }
 
-// endive is the first version of the endive release train. From it, a
-// session has allowed_payment_method_types, and the create parameters take it
-// (stripe-node 23.0.0's changelog; stripespec.json describes 2026-08-26.dahlia).
-const endive = "2026-09-30.endive"
+// dahlia is the first version of the dahlia release train, which renamed the
+// ui_mode hosted to hosted_page.
+const dahlia = "2026-03-25.dahlia"
 
-// laterCreateParams are the create parameters of versions after stripespec.json's.
+// laterCreateParams are the create parameters of versions after
+// stripespec.json's schema: from 2026-09-30.endive, allowed_payment_method_types
+// (stripe-node 23.0.0's changelog).
 var laterCreateParams = []string{"allowed_payment_method_types"}
 
 // requestVersion is the API version a request is answered at: its
