@@ -132,6 +132,18 @@ check('expand', async () => {
   assert.deepEqual(got.line_items.data.map((li) => li.description), ['Garba', 'Bissap']);
   const page = await stripe.checkout.sessions.list({limit: 1, expand: ['data.line_items']});
   assert.ok(page.data[0].line_items.data.length > 0);
+  // A price's product through the line items, and the session's PaymentIntent once paid.
+  const product = await stripe.products.create({name: 'Thieboudienne'});
+  const price = await stripe.prices.create({product: product.id, unit_amount: 3500, currency: 'xof'});
+  const paid = await stripe.checkout.sessions.create({mode: 'payment', line_items: [{price: price.id, quantity: 2}]});
+  const items = await stripe.checkout.sessions.listLineItems(paid.id, {expand: ['data.price.product']});
+  assert.equal(items.data[0].price.product.name, 'Thieboudienne');
+  assert.equal((await stripe.checkout.sessions.retrieve(paid.id, {expand: ['payment_intent']})).payment_intent, null);
+  await pay(paid.id);
+  const pi = (await stripe.checkout.sessions.retrieve(paid.id, {expand: ['payment_intent']})).payment_intent;
+  assert.equal(pi.object, 'payment_intent');
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 7000);
 });
 
 check('auto-pagination', async () => {

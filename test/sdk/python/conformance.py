@@ -160,6 +160,17 @@ def expand():
     assert [li.description for li in got.line_items.data] == ["Garba", "Bissap"]
     page = stripe.checkout.Session.list(limit=1, expand=["data.line_items"])
     assert len(page.data[0].line_items.data) > 0
+    # A price's product through the line items, and the session's PaymentIntent once paid.
+    product = stripe.Product.create(name="Thieboudienne")
+    price = stripe.Price.create(product=product.id, unit_amount=3500, currency="xof")
+    s = stripe.checkout.Session.create(mode="payment", line_items=[{"price": price.id, "quantity": 2}])
+    items = stripe.checkout.Session.list_line_items(s.id, expand=["data.price.product"])
+    assert items.data[0].price.product.name == "Thieboudienne", items
+    assert stripe.checkout.Session.retrieve(s.id, expand=["payment_intent"]).payment_intent is None
+    pay(s.id)
+    got = stripe.checkout.Session.retrieve(s.id, expand=["payment_intent"])
+    assert got.payment_intent.object == "payment_intent" and got.payment_intent.status == "succeeded", got.payment_intent
+    assert got.payment_intent.amount == 7000
 
 
 def auto_pagination():
