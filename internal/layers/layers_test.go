@@ -70,6 +70,7 @@ var allowed = map[string][]string{
 	"internal/testdb":     {"internal/randid", "internal/store/pgstore", "internal/store/sqlitestore"},
 	"internal/testserver": {"internal/config", "internal/seal", "internal/server"},
 	"test/e2e":            {},
+	"test/openapi":        {},
 }
 
 // TestImports lists every package of the module with `go list` and checks

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/caisse/caisse/internal/checkout"
@@ -68,6 +69,19 @@ func (a *API) routes() []route {
 //
 //go:embed openapi.json
 var openAPI []byte
+
+// OpenAPIDocument is the dialect's OpenAPI 3.1 document, as GET /v1/openapi.json serves it.
+func OpenAPIDocument() []byte { return slices.Clone(openAPI) }
+
+// RoutePatterns is the pattern of every route Register mounts: what the
+// OpenAPI document must describe (test/openapi checks it).
+func RoutePatterns() []string {
+	var out []string
+	for _, r := range (&API{}).routes() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
 
 // serveOpenAPI answers the OpenAPI document, without authentication: it
 // describes the API, and holds nothing of a merchant's.
