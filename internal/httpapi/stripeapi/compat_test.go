@@ -182,6 +182,22 @@ func TestStripeVersion(t *testing.T) {
 	}
 }
 
+// TestUIModeHostedBeforeDahlia: a client pinned before dahlia names the
+// hosted page's ui_mode hosted, and gets it back so; from dahlia, hosted is
+// outside the enum, as on Stripe.
+func TestUIModeHostedBeforeDahlia(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testdb.SQLiteURL(t))
+	a := e.account()
+	r := e.form(t, a.key, http.MethodPost, "/v1/checkout/sessions", baseCreate+"&ui_mode=hosted", "Stripe-Version", "2024-06-20")
+	if r.status != http.StatusOK || r.object(t)["ui_mode"] != "hosted" {
+		t.Fatalf("ui_mode=hosted at 2024-06-20: %d %s", r.status, r.raw)
+	}
+	r = e.form(t, a.key, http.MethodPost, "/v1/checkout/sessions", baseCreate+"&ui_mode=hosted", "Stripe-Version", "2026-03-25.dahlia")
+	checkErr(t, apiErr(t, r), wantErr{http.StatusBadRequest, stripe.ErrorTypeInvalidRequest, "", "ui_mode",
+		"Invalid ui_mode: must be one of elements, embedded_page, or hosted_page"})
+}
+
 func TestObjectFields(t *testing.T) {
 	t.Parallel()
 	versions := specVersions(t)

@@ -128,7 +128,7 @@ var createParams = map[string]createParam{
 	"subscription_data":            {useRefused, paymentOnly, nil},
 	"success_url":                  {useHonoured, "where the hosted page sends the customer after paying", nil},
 	"tax_id_collection":            {useAccepted, "no tax id is collected", nil},
-	"ui_mode": {useAccepted, "`hosted_page` only: caisse has no embedded or elements sessions", func(n *node) string {
+	"ui_mode": {useAccepted, "`hosted_page` only (`hosted` before dahlia): caisse has no embedded or elements sessions", func(n *node) string {
 		if n.text != "hosted_page" {
 			return n.text + ": caisse serves only its hosted page (hosted_page)"
 		}
@@ -139,7 +139,12 @@ var createParams = map[string]createParam{
 
 // acceptOthers reads the create parameters caisse accepts without applying
 // them, and refuses the refused ones; decodeCreate reads the honoured ones.
-func acceptOthers(p *params) {
+// version is the request's API version: before dahlia, the hosted page's
+// ui_mode was named hosted, and it is read as the hosted_page it became.
+func acceptOthers(p *params, version string) {
+	if n := p.obj.fields["ui_mode"]; n != nil && n.text == "hosted" && !since(version, dahlia) {
+		n.text = "hosted_page"
+	}
 	for _, key := range slices.Clone(p.obj.keys) {
 		use, ok := createParams[key]
 		if !ok || use.use == useHonoured {

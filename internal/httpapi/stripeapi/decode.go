@@ -39,7 +39,7 @@ func (p *params) isObject(key string) bool {
 
 // decodeCreate reads a create request; errors are recorded in p. It reports
 // whether the line items are to be expanded in the response.
-func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
+func (a *API) decodeCreate(p *params, version string) (checkout.CreateParams, expansion) {
 	var in checkout.CreateParams
 	switch mode, ok := p.String("mode"); {
 	case !ok:
@@ -91,7 +91,7 @@ func (a *API) decodeCreate(p *params) (checkout.CreateParams, expansion) {
 		p.Fail("locale", httpapi.Invalid("locale", "", "Invalid locale: %q is not one of Stripe's locales.", in.Locale))
 	}
 	a.expiry(p, &in)
-	acceptOthers(p)
+	acceptOthers(p, version)
 	return in, expansions(p, "")
 }
 

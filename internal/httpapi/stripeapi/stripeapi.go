@@ -164,7 +164,7 @@ func ok(w http.ResponseWriter, v any) error {
 func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	var in checkout.CreateParams
 	var expand expansion
-	if err := decode(r, false, func(p *params) { in, expand = a.decodeCreate(p) }); err != nil {
+	if err := decode(r, false, func(p *params) { in, expand = a.decodeCreate(p, requestVersion(r)) }); err != nil {
 		return err
 	}
 	s, err := a.Checkout.Create(r.Context(), httpapi.Principal(r), in)
