@@ -151,37 +151,69 @@ func (c *cluster) command(name string, args ...string) *exec.Cmd {
 }
 
 // signal sends sig to the cluster's postmaster and every process it started.
+// SIGSTOP is sent until a scan finds them all stopped: kill returns before a
+// process running on another CPU has stopped, so the postmaster may still
+// fork a backend (a pool's new connection) after a first scan, and that
+// backend would go on serving a "frozen" cluster.
 func (c *cluster) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(c.dir, "data", "postmaster.pid"))
 	if err != nil {
 		return // stopped
 	}
-	master := strings.SplitN(string(raw), "\n", 2)[0]
-	// The postmaster first: stopped, it forks no backend after the scan
-	// below (a backend forked between a scan and the signal would go on
-	// serving a "frozen" cluster).
-	if pid, err := strconv.Atoi(master); err == nil {
-		syscall.Kill(pid, sig) //nolint:errcheck // it may have exited
+	master, err := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	if err != nil {
+		t.Fatalf("postmaster.pid: %q", raw)
 	}
-	var pids []string
+	for try := 0; try < 100; try++ {
+		running := 0
+		for _, p := range append([]procState{{pid: master, state: stateOf(master)}}, children(master)...) {
+			if sig == syscall.SIGSTOP && p.state == "T" {
+				continue // stopped already
+			}
+			running++
+			syscall.Kill(p.pid, sig) //nolint:errcheck // a backend may have exited
+		}
+		if sig != syscall.SIGSTOP || running == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the cluster's processes did not all stop")
+}
+
+// procState is a process and its state letter in /proc (T: stopped).
+type procState struct {
+	pid   int
+	state string
+}
+
+// stateOf is the state letter of a process, "" if it is gone.
+func stateOf(pid int) string {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	return strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))[0]
+}
+
+// children are the processes whose parent is pid, with their states.
+func children(pid int) []procState {
+	var out []procState
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range procs {
 		stat, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		// "pid (comm) state ppid …": the parent is the second field after the command.
+		// "pid (comm) state ppid …": the state and the parent follow the command.
 		after := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(after) > 1 && after[1] == master {
-			pids = append(pids, strings.Fields(string(stat))[0])
+		if len(after) > 1 && after[1] == strconv.Itoa(pid) {
+			child, _ := strconv.Atoi(strings.Fields(string(stat))[0])
+			out = append(out, procState{pid: child, state: after[0]})
 		}
 	}
-	for _, p := range pids {
-		if pid, err := strconv.Atoi(p); err == nil {
-			syscall.Kill(pid, sig) //nolint:errcheck // a backend may have exited
-		}
-	}
+	return out
 }
 
 // stop shuts the cluster down at once.
