@@ -100,9 +100,9 @@ func buildItem(it ItemParams, in *CreateParams) (LineItem, error) {
 	if err := validateText(it.Param+"[price_data][product_data][description]", it.Description, MaxItemName*2); err != nil {
 		return LineItem{}, err
 	}
-	li := LineItem{ID: randid.New("li_"), PriceID: it.PriceID, ProductID: it.ProductID,
+	li := LineItem{ID: randid.New("li_"), PriceID: it.PriceID, ProductID: it.ProductID, Catalog: it.ProductID != "",
 		Name: it.Name, Description: it.Description, UnitAmount: it.UnitAmount, Quantity: it.Quantity}
-	if it.ProductID == "" { // an inline price: its price and product exist only in the session
+	if !li.Catalog { // an inline price: its price and product exist only in the session
 		li.PriceID, li.ProductID = randid.New("price_"), randid.New("prod_")
 	}
 	return li, nil

@@ -145,6 +145,9 @@ type LineItem struct {
 	Description string `json:"description,omitempty"`
 	UnitAmount  int64  `json:"unit_amount"`
 	Quantity    int64  `json:"quantity"`
+	// Catalog is set when PriceID names one of the merchant's stored prices;
+	// an inline price (price_data) exists only in the session.
+	Catalog bool `json:"catalog,omitempty"`
 }
 
 // SessionFilter selects sessions within a scope; zero fields do not filter.

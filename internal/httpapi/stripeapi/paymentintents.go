@@ -179,37 +179,32 @@ func (a *API) renderSession(r *http.Request, s checkout.Session, expand expansio
 
 // itemsOf renders a session's line items: an item bought at one of the
 // merchant's prices shows that price as it now is, and, with products, each
-// price's product; an inline price's product is the item's own.
+// price's product; an inline price's product is the item's own. Only the
+// merchant's prices are read: an inline price is the session's alone.
 func (a *API) itemsOf(r *http.Request, s checkout.Session, products bool) ([]lineItem, error) {
 	stored := checkout.Items(s)
 	out := toLineItems(s, stored)
 	p := httpapi.Principal(r)
 	for i, li := range stored {
-		pr, err := a.Checkout.PriceGet(r.Context(), p, li.PriceID)
-		var inline bool
-		if inline = isMissing(err); !inline && err != nil {
-			return nil, err
-		}
-		if !inline {
-			out[i].Price = toPrice(pr)
-		}
-		if !products {
+		if !li.Catalog {
+			if products {
+				out[i].Price.Product = toProduct(store.Product{ID: li.ProductID, Scope: s.Scope, Name: li.Name,
+					Description: li.Description, Active: true, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt})
+			}
 			continue
 		}
-		if inline {
-			out[i].Price.Product = toProduct(store.Product{ID: li.ProductID, Scope: s.Scope, Name: li.Name,
-				Description: li.Description, Active: true, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt})
-		} else if out[i].Price.Product, err = a.productOf(r, pr.ProductID); err != nil {
+		pr, err := a.Checkout.PriceGet(r.Context(), p, li.PriceID)
+		if err != nil {
 			return nil, err
+		}
+		out[i].Price = toPrice(pr)
+		if products {
+			if out[i].Price.Product, err = a.productOf(r, pr.ProductID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
-}
-
-// isMissing reports whether err is a MissingError.
-func isMissing(err error) bool {
-	var miss *checkout.MissingError
-	return errors.As(err, &miss)
 }
 
 // itemExpansions reads the line items list's expand[]: only data.price.product.
