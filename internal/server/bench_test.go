@@ -62,8 +62,8 @@ func BenchmarkCreate(b *testing.B) {
 	})
 }
 
-// BenchmarkRetrieve reads one session through the mobile-money API, from 8
-// concurrent clients per CPU.
+// BenchmarkRetrieve reads one session through the mobile-money and the
+// Stripe API, from 8 concurrent clients per CPU.
 func BenchmarkRetrieve(b *testing.B) {
 	benchEngines(b, func(b *testing.B, env *testserver.Env, key string) {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -78,14 +78,20 @@ func BenchmarkRetrieve(b *testing.B) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		id := strings.Split(strings.SplitN(string(body), `"id":"`, 2)[1], `"`)[0]
-		b.SetParallelism(8)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				req, _ := http.NewRequest("GET", env.URL+"/v1/checkouts/"+id, nil)
-				req.Header.Set("Authorization", "Bearer "+key)
-				benchDo(b, client, req, http.StatusOK)
-			}
-		})
+		for _, dialect := range []struct{ name, path string }{
+			{"momo", "/v1/checkouts/"},
+			{"stripe", "/v1/checkout/sessions/"},
+		} {
+			b.Run(dialect.name, func(b *testing.B) {
+				b.SetParallelism(8)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						req, _ := http.NewRequest("GET", env.URL+dialect.path+id, nil)
+						req.Header.Set("Authorization", "Bearer "+key)
+						benchDo(b, client, req, http.StatusOK)
+					}
+				})
+			})
+		}
 	})
 }

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/caisse/caisse/internal/checkout"
 )
@@ -99,10 +103,11 @@ func (s session) MarshalJSON() ([]byte, error) {
 // expandOnly are the fields Stripe sends only when a request expands them.
 var expandOnly = []string{"line_items"}
 
-// versioned renders the object v with the fields of an API version, id and
-// object first: v's value for each, or null where v has none; a field of
-// expandOnly v leaves out stays out. v's fields the version lacks are left
-// out, except those named in keep.
+// versioned renders the object v (a struct) with the fields of an API
+// version, id and object first: v's value for each, or null where v has
+// none; a field of expandOnly v leaves out stays out. v's fields the version
+// lacks are left out, except those named in keep. v is encoded once; the
+// version's field order is worked out once per type and field list (plans).
 func versioned(v any, fields []string, keep ...string) ([]byte, error) {
 	var raw bytes.Buffer
 	enc := json.NewEncoder(&raw)
@@ -110,32 +115,98 @@ func versioned(v any, fields []string, keep ...string) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	var has map[string]json.RawMessage
-	if err := json.Unmarshal(raw.Bytes(), &has); err != nil {
-		return nil, err
+	p := planOf(reflect.TypeOf(v), fields, keep)
+	// Each of v's fields as encoded, by its place in the struct: encoding/json
+	// writes them in that order, leaving out only empty omitempty fields.
+	values := make([]string, len(p.names))
+	next := 0
+	gjson.Parse(raw.String()).ForEach(func(key, value gjson.Result) bool {
+		for next < len(p.names) && p.names[next] != key.Str {
+			next++
+		}
+		if next < len(p.names) {
+			values[next] = value.Raw
+		}
+		return true
+	})
+	b := make([]byte, 0, raw.Len()+len(p.out)*8)
+	b = append(b, '{')
+	for _, f := range p.out {
+		value := ""
+		if f.field >= 0 {
+			value = values[f.field]
+		}
+		if value == "" {
+			if f.expandOnly {
+				continue
+			}
+			value = "null"
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, f.key...)
+		b = append(b, value...)
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
+	return append(b, '}'), nil
+}
+
+// plan is how versioned renders one struct type at one field list: the
+// type's JSON field names in struct order, and the members to write.
+type plan struct {
+	names []string
+	out   []planned
+}
+
+// planned is one member of a versioned object: its key (quoted, with the
+// colon), the struct field holding its value (-1: none, null), and whether
+// it is left out when the value is.
+type planned struct {
+	key        string
+	field      int
+	expandOnly bool
+}
+
+// planKey names a plan: the type and the field list (the spec's slices are
+// never changed, so the first element's address and the length name one).
+type planKey struct {
+	t      reflect.Type
+	fields *string
+	n      int
+	keep   string
+}
+
+// plans caches the plans made so far; the field lists are the spec's, so
+// there are at most a few per version and type.
+var plans sync.Map // planKey → *plan
+
+// planOf is the plan for rendering the struct type t with fields and keep.
+func planOf(t reflect.Type, fields, keep []string) *plan {
+	k := planKey{t: t, n: len(fields), keep: strings.Join(keep, ",")}
+	if len(fields) > 0 {
+		k.fields = &fields[0]
+	}
+	if p, ok := plans.Load(k); ok {
+		return p.(*plan)
+	}
+	p := &plan{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			p.names = append(p.names, name)
+		}
+	}
 	seen := map[string]bool{}
 	for _, name := range slices.Concat([]string{"id", "object"}, fields, keep) {
-		value, ok := has[name]
-		if seen[name] || !ok && slices.Contains(expandOnly, name) {
+		if seen[name] {
 			continue
 		}
 		seen[name] = true
-		if !ok {
-			value = json.RawMessage("null")
-		}
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
 		key, _ := json.Marshal(name)
-		b.Write(key)
-		b.WriteByte(':')
-		b.Write(value)
+		p.out = append(p.out, planned{key: string(key) + ":", field: slices.Index(p.names, name), expandOnly: slices.Contains(expandOnly, name)})
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	plans.Store(k, p)
+	return p
 }
 
 type automaticTax struct {

@@ -403,6 +403,16 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if m, ok := v.(json.Marshaler); ok {
+		// A versioned object writes compact JSON already: the encoder would
+		// only check and compact it again.
+		b, err := m.MarshalJSON()
+		w.WriteHeader(status)
+		if err == nil {
+			w.Write(append(b, '\n')) //nolint:errcheck // the client went away
+		}
+		return
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
