@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -62,19 +61,10 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // op is one request of a load: it returns nil when the operation succeeded.
 type op func(ctx context.Context, client *http.Client, worker, i int) error
 
-// newClient is the load generator's HTTP client: keep-alive, at most conns
-// connections, no compression, a generous per-request timeout.
+// newClient is the load generator's HTTP client: at most conns keep-alive
+// connections (see transport), no compression.
 func newClient(conns int) *http.Client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		MaxConnsPerHost:     conns,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-	}
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return &http.Client{Transport: newTransport(conns)}
 }
 
 // errEnough is what an op returns to end its worker's closed load early (a

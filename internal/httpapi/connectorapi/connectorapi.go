@@ -5,7 +5,6 @@
 package connectorapi
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -35,7 +34,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
 	return nil
 }
 
@@ -72,11 +71,5 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
-	writeJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) //nolint:errcheck // the operator went away
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message}})
 }

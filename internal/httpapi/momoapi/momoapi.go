@@ -5,7 +5,6 @@ package momoapi
 
 import (
 	_ "embed" // openapi.json
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,7 +145,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a.toWire(s))
+	httpapi.WriteJSON(w, http.StatusCreated, a.toWire(s))
 	return nil
 }
 
@@ -179,7 +178,7 @@ func (a *API) reply(w http.ResponseWriter, s checkout.Session, err error) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.toWire(s))
+	httpapi.WriteJSON(w, http.StatusOK, a.toWire(s))
 	return nil
 }
 
@@ -210,7 +209,7 @@ func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
 		if next := f.Offset + int64(len(list)); next < total.Count && len(list) > 0 {
 			out.HasMore, out.NextOffset = true, &next
 		}
-		writeJSON(w, http.StatusOK, out)
+		httpapi.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }
@@ -248,13 +247,5 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 	if p.Param != "" {
 		param = &p.Param
 	}
-	writeJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message, "param": param}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v) //nolint:errcheck // the client went away
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message, "param": param}})
 }

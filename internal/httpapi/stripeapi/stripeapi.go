@@ -7,7 +7,6 @@ package stripeapi
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -157,7 +156,7 @@ func decode(r *http.Request, allowBody bool, read func(p *params)) error {
 
 // ok writes v as a 200 answer.
 func ok(w http.ResponseWriter, v any) error {
-	writeJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -398,25 +397,7 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 	if p.Status == http.StatusConflict || p.Status == http.StatusTooManyRequests {
 		w.Header().Set("Stripe-Should-Retry", "true")
 	}
-	writeJSON(w, p.Status, map[string]any{"error": body})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	if m, ok := v.(json.Marshaler); ok {
-		// A versioned object writes compact JSON already: the encoder would
-		// only check and compact it again.
-		b, err := m.MarshalJSON()
-		w.WriteHeader(status)
-		if err == nil {
-			w.Write(append(b, '\n')) //nolint:errcheck // the client went away
-		}
-		return
-	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v) //nolint:errcheck // the client went away
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": body})
 }
 
 // UnrecognizedURL answers a /v1/… URL (or method) no endpoint serves. An
@@ -425,7 +406,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // also has what the mobile-money error shape holds: code resource_missing and
 // param null.
 func UnrecognizedURL(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
+	httpapi.WriteJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
 		"type": httpapi.TypeInvalidRequest, "code": "resource_missing", "param": nil,
 		"message": fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
 			r.Method, r.URL.Path)}})
