@@ -179,7 +179,10 @@ writes this page (` + "`go build -o /tmp/caisse ./cmd/caisse && /tmp/caisse benc
 ` + "`--quick`" + ` for a 2-second smoke run, ` + "`--duration`" + ` to change the 10 s each measurement runs,
 ` + "`--json`" + ` for a machine-readable report). It serves caisse as a child process (` + "`caisse serve`" + ` of the
 same binary) on a throw-away PostgreSQL database and a temporary SQLite file, and loads it with its
-own HTTP client on 127.0.0.1 — closed model (N clients back to back) and open model (requests
+own HTTP client on 127.0.0.1 (keep-alive connections, each request written and its response read by
+the goroutine that sends it, as a pgbench client does: net/http's own Transport, which hands each
+request between two goroutines per connection, cost about a tenth of caisse's retrieve throughput
+on the shared cores) — closed model (N clients back to back) and open model (requests
 arriving at random, a Poisson process as pgbench ` + "`--rate`" + ` schedules its transactions, at a mean rate of
 half caisse's closed-model create throughput, each latency counted from the time the request was
 due, so a queue cannot hide); p50 and p99 are exact, from every request. The baselines
