@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -135,5 +136,21 @@ func TestTriggersCoverEvents(t *testing.T) {
 		if has == (typ == checkout.EventLateSuccess) {
 			t.Errorf("%s: in caisse trigger's list %v", typ, has)
 		}
+	}
+}
+
+// serve runs Go's collector at ServerGCPercent unless GOGC is set. The
+// server cannot start here (its database directory does not exist), but the
+// setting is made before it tries.
+func TestServeGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	bad := "sqlite:" + t.TempDir() + "/missing/dir/caisse.db"
+	runMainEnv(t, map[string]string{"GOGC": "50"}, "serve", "--database-url", bad, "--addr", "127.0.0.1:0")
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, serve set the collector to %d", got)
+	}
+	runMainEnv(t, nil, "serve", "--database-url", bad, "--addr", "127.0.0.1:0")
+	if got := debug.SetGCPercent(100); got != ServerGCPercent {
+		t.Errorf("without GOGC, the collector ran at %d, want %d", got, ServerGCPercent)
 	}
 }

@@ -41,7 +41,7 @@ func dev(ctx context.Context, args []string, env Env) error {
 		cfg.DatabaseURL = "sqlite:" + filepath.Join(dir, "caisse.db")
 	}
 	opts := server.Options{Log: newLogger(cfg, env.Stderr), Dev: &server.Dev{TestDelay: delay}}
-	return runServer(ctx, cfg, opts, func(addr string) { banner(env.Stdout, cfg, kept, delay, "http://"+addr) })
+	return runServer(ctx, cfg, opts, env, func(addr string) { banner(env.Stdout, cfg, kept, delay, "http://"+addr) })
 }
 
 // banner tells what caisse dev serves and what to run next.
