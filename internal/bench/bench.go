@@ -348,6 +348,20 @@ func (b *runner) postgres(ctx context.Context, r *Report) error {
 			row.Baseline = &ms
 		}
 		r.Rows = append(r.Rows, row)
+		if n != b.o.RetrieveClients[0] {
+			continue
+		}
+		// (e) The Go floor of a retrieve, beside pgbench and beside caisse.
+		fl, err := startFloor(ctx, srv.dbURL(caisseDB))
+		if err != nil {
+			return err
+		}
+		fs := b.measureClosed(ctx, fmt.Sprintf("Go floor retrieve, %d clients", n), n, fl.retrieveOp(ids))
+		fl.stop()
+		fs.Label = "Go floor"
+		r.Rows = append(r.Rows,
+			Row{Measurement: fmt.Sprintf("the Go floor of a retrieve (net/http and one pgx query, no caisse code), %d clients, vs primary-key SELECT", n), Caisse: &fs, Baseline: sel, Note: note},
+			Row{Measurement: fmt.Sprintf("retrieve `GET /v1/checkouts/{id}`, %d clients, vs the Go floor", n), Caisse: &momo, Baseline: &fs})
 	}
 	return nil
 }
