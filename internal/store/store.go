@@ -332,8 +332,8 @@ type Event struct {
 
 // StreamPos is a place in the event stream (Store.EventsStreamed), which
 // follows events in (Txn, Seq) order: just after the event with that Txn and
-// Seq. A transaction writes events only while it is open, and every
-// transaction begun later has a larger Txn, so once every transaction up to
+// Seq. A transaction writes events only while it is open, and a transaction
+// that first writes later gets a larger Txn, so once every transaction up to
 // a position has ended no event can appear before it.
 type StreamPos struct {
 	Txn, Seq int64
