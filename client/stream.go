@@ -25,11 +25,12 @@ type StreamedEvent struct {
 const maxStreamedEvent = 1 << 20
 
 // StreamEvents reads the merchant's events as they happen (GET
-// /v1/events/stream, docs/webhooks.md), oldest first, calling fn with each,
-// until ctx ends, fn fails, or the stream ends (the server closes streams
-// after a while: call again with the last event's id). lastEventID, when not
-// empty, resumes after that event; otherwise the stream starts with the next
-// event. types, when given, keeps only events of those types. An answer
+// /v1/events/stream, docs/webhooks.md), in the order the server's
+// transactions wrote them, calling fn with each, until ctx ends, fn fails, or
+// the stream ends (the server closes streams after a while: call again with
+// the last event's id). lastEventID, when not empty, resumes after that
+// event; otherwise the stream starts with the next event (on PostgreSQL
+// perhaps with a few committed just before). types, when given, keeps only events of those types. An answer
 // other than a stream is a *Error.
 func (c *Client) StreamEvents(ctx context.Context, lastEventID string, types []string, fn func(StreamedEvent) error) error {
 	q := url.Values{}

@@ -3,9 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
-	"time"
 
 	"github.com/caisse/caisse/internal/merchant"
 	"github.com/caisse/caisse/internal/store"
@@ -48,42 +46,32 @@ func (s *Service) Wake(scope store.Scope) {
 	}
 }
 
-// Cursor is where an event stream stands: just after the event it names
-// (its created_at and seq), or, zero, before every event.
-type Cursor struct {
-	CreatedAt time.Time
-	Seq       int64
-}
-
 // StreamStart is where a stream begins: after the event lastEventID names
-// (a resumed stream), else after the principal's newest event (a new stream
-// sends only what happens from now on). An id that is not one of the
-// principal's events is ErrNotFound.
-func (s *Service) StreamStart(ctx context.Context, p merchant.Principal, lastEventID string) (Cursor, error) {
+// (a resumed stream), else where a stream opened now begins
+// (store.Store.EventStreamStart: it sends what happens from now on, and on
+// PostgreSQL perhaps a few events committed just before). An id that is not
+// one of the principal's events is ErrNotFound.
+func (s *Service) StreamStart(ctx context.Context, p merchant.Principal, lastEventID string) (store.StreamPos, error) {
 	if lastEventID != "" {
 		e, err := s.EventGet(ctx, p, lastEventID)
-		return Cursor{CreatedAt: e.CreatedAt, Seq: e.Seq}, err
+		return e.Pos(), err
 	}
-	newest, err := s.Store.EventList(ctx, p.Scope(), store.EventFilter{Limit: 1}, nil)
-	if err != nil || len(newest) == 0 {
-		return Cursor{}, err
-	}
-	return Cursor{CreatedAt: newest[0].CreatedAt, Seq: newest[0].Seq}, nil
+	return s.Store.EventStreamStart(ctx)
 }
 
-// EventsAfter returns up to limit of the principal's events matching f
-// that come after c, oldest first, and the cursor after the last of them.
-func (s *Service) EventsAfter(ctx context.Context, p merchant.Principal, f store.EventFilter, c Cursor, limit int) ([]store.Event, Cursor, error) {
+// EventsAfter returns up to limit of the principal's events matching f that
+// come after pos in stream order (store.Store.EventsStreamed), and the
+// position after the last of them.
+func (s *Service) EventsAfter(ctx context.Context, p merchant.Principal, f store.EventFilter, pos store.StreamPos, limit int) ([]store.Event, store.StreamPos, error) {
 	f.Limit = limit
-	list, err := s.Store.EventList(ctx, p.Scope(), f, &store.Keyset{CreatedAt: c.CreatedAt, Seq: c.Seq, Newer: true})
+	list, err := s.Store.EventsStreamed(ctx, p.Scope(), f, pos)
 	if err != nil {
-		return nil, c, err
+		return nil, pos, err
 	}
-	slices.Reverse(list) // EventList gives a newer page newest first
 	if n := len(list); n > 0 {
-		c = Cursor{CreatedAt: list[n-1].CreatedAt, Seq: list[n-1].Seq}
+		pos = list[n-1].Pos()
 	}
-	return list, c, nil
+	return list, pos, nil
 }
 
 // ErrTooManyStreams means a key already has MaxStreamsPerKey streams open.

@@ -319,12 +319,28 @@ type Delivery struct {
 // Session is the session as it was right after the change.
 type Event struct {
 	Seq int64 // insertion order; the tie-break among equal CreatedAt
+	// Txn is the transaction that wrote the event, the event stream's first
+	// key (StreamPos): on PostgreSQL that transaction's id (xid8), on SQLite
+	// the event's Seq (one writer: transactions commit in seq order).
+	Txn int64
 	ID  string
 	Scope
 	Type      EventType
 	Session   Session
 	CreatedAt time.Time
 }
+
+// StreamPos is a place in the event stream (Store.EventsStreamed), which
+// follows events in (Txn, Seq) order: just after the event with that Txn and
+// Seq. A transaction writes events only while it is open, and a transaction
+// that first writes later gets a larger Txn, so once every transaction up to
+// a position has ended no event can appear before it.
+type StreamPos struct {
+	Txn, Seq int64
+}
+
+// Pos is the stream position just after e.
+func (e Event) Pos() StreamPos { return StreamPos{Txn: e.Txn, Seq: e.Seq} }
 
 // EventFilter selects events within a scope; zero fields do not filter.
 type EventFilter struct {
@@ -356,7 +372,7 @@ type Tx interface {
 	SessionGet(ctx context.Context, scope Scope, id string) (Session, error)
 	// SessionChangeStatus applies a status compare-and-set; ErrStale if the status moved on.
 	SessionChangeStatus(ctx context.Context, scope Scope, c StatusChange) (Session, error)
-	// EventCreate inserts an event and returns it with Seq set.
+	// EventCreate inserts an event and returns it with Seq and Txn set.
 	EventCreate(ctx context.Context, e Event) (Event, error)
 	// SessionCreate inserts a session and returns it with Seq set, except in a
 	// transaction whose writes the engine pipelines (sqldb.Pipeliner): 0 there.
@@ -468,13 +484,22 @@ type Store interface {
 	// InTx runs fn in one write transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 
-	// EventCreate inserts an event and returns it with Seq set.
+	// EventCreate inserts an event and returns it with Seq and Txn set.
 	EventCreate(ctx context.Context, e Event) (Event, error)
 	// EventGet reads one event of the scope.
 	EventGet(ctx context.Context, scope Scope, id string) (Event, error)
 	// EventList returns up to f.Limit of the scope's matching events, newest
 	// first, next to the keyset event (from the newest when k is nil).
 	EventList(ctx context.Context, scope Scope, f EventFilter, k *Keyset) ([]Event, error)
+	// EventsStreamed returns up to f.Limit of the scope's events matching f
+	// that come after pos, in stream order (Txn, Seq), stopping before the
+	// first transaction still open: an event it has not returned yet never
+	// appears behind the last one it has.
+	EventsStreamed(ctx context.Context, scope Scope, f EventFilter, pos StreamPos) ([]Event, error)
+	// EventStreamStart is where a stream opened now begins, in any scope:
+	// before every event of a transaction still open or yet to begin (on
+	// PostgreSQL it may also be before a few events committed just now).
+	EventStreamStart(ctx context.Context) (StreamPos, error)
 
 	// EndpointCreate inserts a webhook endpoint and returns it with Seq set.
 	EndpointCreate(ctx context.Context, e Endpoint) (Endpoint, error)

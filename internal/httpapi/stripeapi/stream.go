@@ -27,12 +27,14 @@ const (
 	streamBatch = 100
 )
 
-// streamEvents sends the principal's events as server-sent events, oldest
-// first, each as a webhook endpoint in Stripe's format receives it: "id:" is
-// the event id (a reconnecting client sends the last one back as
-// Last-Event-ID and the stream resumes after it), "event:" its type, "data:"
-// its JSON. Without Last-Event-ID the stream starts after the newest event.
-// type or types[] filter the types, as for GET /v1/events.
+// streamEvents sends the principal's events as server-sent events, in the
+// order of the transactions that wrote them (store.Store.EventsStreamed),
+// each as a webhook endpoint in Stripe's format receives it: "id:" is the
+// event id (a reconnecting client sends the last one back as Last-Event-ID
+// and the stream resumes after it), "event:" its type, "data:" its JSON.
+// Without Last-Event-ID the stream starts where one opened now begins
+// (store.Store.EventStreamStart). type or types[] filter the types, as for
+// GET /v1/events.
 func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	var f store.EventFilter
 	if err := decode(r, false, func(p *params) { _, f = decodeEventList(p) }); err != nil {
@@ -48,7 +50,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(httpapi.NoDeadline(r), StreamLifetime)
 	defer cancel()
 	last := r.Header.Get("Last-Event-ID")
-	cursor, err := a.Notify.StreamStart(ctx, p, last)
+	pos, err := a.Notify.StreamStart(ctx, p, last)
 	if errors.Is(err, notify.ErrNotFound) {
 		return httpapi.Invalid("Last-Event-ID", "resource_missing", "No such event: '%s'", last)
 	}
@@ -77,7 +79,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	defer heartbeat.Stop()
 	for {
 		wake := a.Notify.Wait(p.Scope())
-		events, next, err := a.Notify.EventsAfter(ctx, p, f, cursor, streamBatch)
+		events, next, err := a.Notify.EventsAfter(ctx, p, f, pos, streamBatch)
 		for _, e := range events {
 			var body []byte
 			if body, err = a.Notify.Payload(notify.FormatStripe, e, notify.DefaultAPIVersion); err != nil {
@@ -93,7 +95,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 			return nil // the answer has begun: the client reconnects and resumes
 		}
-		cursor = next
+		pos = next
 		if len(events) == streamBatch {
 			continue
 		}

@@ -87,3 +87,17 @@ func TestSearchPlannedEachTime(t *testing.T) {
 		t.Errorf("%d search statements kept prepared on the connection", kept)
 	}
 }
+
+// TestEventStreamWaits: a stream does not pass an event whose transaction is
+// still open when a later transaction's event has committed (storetest.EventStreamWaits).
+func TestEventStreamWaits(t *testing.T) {
+	s, err := pgstore.Open(testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.EventStreamWaits(t, s)
+}

@@ -107,6 +107,8 @@ func TestQueryPlans(t *testing.T) {
 				params[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
 			case time.Time:
 				params[i] = "'" + v.Format(time.RFC3339Nano) + "'"
+			case int64: // untyped, as the parameter may be an xid8 (events.xid), which no integer casts to
+				params[i] = "'" + fmt.Sprint(v) + "'"
 			default:
 				params[i] = fmt.Sprint(v)
 			}

@@ -24,8 +24,16 @@ type Queries struct {
 	SessionsDueInScope  string // now, limit, merchant_id, livemode
 	SessionSetMetadata  string // merchant_id, livemode, id, old metadata, new metadata, updated_at; RETURNING SessionColumns
 
-	EventInsert string // eventTable.args; RETURNING seq
+	EventInsert string // eventTable.args; RETURNING seq, xid
 	EventGet    string // merchant_id, livemode, id; EventColumns
+	// EventsEnded is the event stream's condition on an events row: its
+	// transaction, and every transaction with a smaller xid, has ended
+	// (EventsStreamedSQL). Each engine has its own.
+	EventsEnded string
+	// EventStreamStart, without parameters, is the xid and seq a stream
+	// opened now begins after (store.Store.EventStreamStart). Each engine
+	// has its own.
+	EventStreamStart string
 
 	EndpointInsert  string // endpointTable.args; RETURNING seq
 	EndpointGet     string // merchant_id, livemode, id
@@ -69,9 +77,9 @@ type Queries struct {
 // types jsonb from the column it is stored in or compared with, as a ::jsonb
 // cast would; RETURNING and ON CONFLICT DO NOTHING (SQLite 3.35 and later).
 // SessionsDue and SessionsDueInScope are PostgreSQL's (FOR UPDATE SKIP
-// LOCKED): SQLite replaces them. An engine replaces only the statements its
-// database needs written otherwise; each call returns a fresh copy for it to
-// change.
+// LOCKED): SQLite replaces them. EventsEnded and EventStreamStart are left
+// to each engine. An engine replaces only the statements its database needs
+// written otherwise; each call returns a fresh copy for it to change.
 func PortableQueries() Queries {
 	return Queries{
 		MerchantInsert: `INSERT INTO merchants (id, name, currencies, fee_basis_points, fee_fixed, fee_minimum, fee_maximum, created_at)
@@ -125,7 +133,7 @@ func PortableQueries() Queries {
 			WHERE merchant_id = $1 AND livemode = $2 AND id = $3 AND metadata = $4
 			RETURNING ` + SessionColumns,
 
-		EventInsert: eventTable.insert() + ` RETURNING seq`,
+		EventInsert: eventTable.insert() + ` RETURNING seq, xid`,
 		EventGet:    `SELECT ` + EventColumns + ` FROM events WHERE merchant_id = $1 AND livemode = $2 AND id = $3`,
 
 		EndpointInsert: endpointTable.insert() + ` RETURNING seq`,

@@ -652,14 +652,14 @@ func statusCond(e Engine, scope store.Scope, f store.SessionFilter, args *[]any)
 	return "(" + strings.Join(or, " OR ") + ")"
 }
 
-// EventCreate inserts an event and returns it with Seq set; its session is
+// EventCreate inserts an event and returns it with Seq and Txn set; its session is
 // stored as a versioned snapshot (snapshot.go).
 func (s *Store) EventCreate(ctx context.Context, e store.Event) (store.Event, error) {
 	args, err := eventTable.args(s.Engine, &e)
 	if err != nil {
 		return e, err
 	}
-	if err := s.write(ctx).QueryRowContext(ctx, s.Q.EventInsert, args...).Scan(&e.Seq); err != nil {
+	if err := s.write(ctx).QueryRowContext(ctx, s.Q.EventInsert, args...).Scan(&e.Seq, &e.Txn); err != nil {
 		return e, s.translate(err)
 	}
 	return e, nil
@@ -688,6 +688,39 @@ func (s *Store) EventList(ctx context.Context, scope store.Scope, f store.EventF
 
 // EventListSQL builds a keyset page query over events, limit included in args.
 func EventListSQL(e Engine, scope store.Scope, f store.EventFilter, k *store.Keyset) (string, []any) {
+	where, args := eventWhere(e, scope, f)
+	return keysetSQL(e, "events", EventColumns, where, args, k, f.Limit)
+}
+
+// EventsStreamed returns up to f.Limit of the scope's matching events after
+// pos in stream order, up to the first transaction still open.
+func (s *Store) EventsStreamed(ctx context.Context, scope store.Scope, f store.EventFilter, pos store.StreamPos) ([]store.Event, error) {
+	query, args := EventsStreamedSQL(s.Engine, s.Q, scope, f, pos)
+	return queryAll(ctx, s, query, scanEvent, args...)
+}
+
+// EventsStreamedSQL builds the event stream's query: the events after pos in
+// (xid, seq) order, of transactions that have ended with every one before
+// them (q.EventsEnded), limit included in args.
+func EventsStreamedSQL(e Engine, q *Queries, scope store.Scope, f store.EventFilter, pos store.StreamPos) (string, []any) {
+	where, args := eventWhere(e, scope, f)
+	args = append(args, pos.Txn, pos.Seq, f.Limit)
+	n := len(args)
+	return fmt.Sprintf("SELECT %s FROM events WHERE %s AND (xid, seq) > ($%d, $%d) AND %s ORDER BY xid, seq LIMIT $%d",
+		EventColumns, where, n-2, n-1, q.EventsEnded, n), args
+}
+
+// EventStreamStart is where a stream opened now begins (q.EventStreamStart).
+func (s *Store) EventStreamStart(ctx context.Context) (store.StreamPos, error) {
+	var pos store.StreamPos
+	if err := s.read(ctx).QueryRowContext(ctx, s.Q.EventStreamStart).Scan(&pos.Txn, &pos.Seq); err != nil {
+		return pos, s.translate(err)
+	}
+	return pos, nil
+}
+
+// eventWhere is the condition on events of the scope that f selects, and its arguments.
+func eventWhere(e Engine, scope store.Scope, f store.EventFilter) (string, []any) {
 	conds := []string{"merchant_id = $1", "livemode = $2"}
 	args := []any{scope.MerchantID, scope.Livemode}
 	if len(f.Types) > 0 {
@@ -701,7 +734,7 @@ func EventListSQL(e Engine, scope store.Scope, f store.EventFilter, k *store.Key
 		args = append(args, e.TimeArg(*f.CreatedBefore))
 		conds = append(conds, fmt.Sprintf("created_at < $%d", len(args)))
 	}
-	return keysetSQL(e, "events", EventColumns, strings.Join(conds, " AND "), args, k, f.Limit)
+	return strings.Join(conds, " AND "), args
 }
 
 // EndpointCreate inserts a webhook endpoint and returns it with Seq set.

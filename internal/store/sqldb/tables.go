@@ -58,6 +58,7 @@ var eventTable = table[store.Event]{name: "events", columns: scoped(
 	insertOnly("session_id", func(e *store.Event) any { return e.Session.ID }),
 	codec("data", func(e *store.Event) *store.Session { return &e.Session }, encodeSnapshot, decodeSnapshot),
 	timestamp("created_at", func(e *store.Event) *time.Time { return &e.CreatedAt }),
+	generated("xid", func(e *store.Event) *int64 { return &e.Txn }), // the writer's transaction (0009_event_stream.sql)
 )}
 
 // endpointTable is the webhook_endpoints table.

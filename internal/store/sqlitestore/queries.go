@@ -18,5 +18,10 @@ var queries = func() sqldb.Queries {
 		WHERE status IN ('created', 'pending') AND (status = 'created' OR NOT livemode) AND expires_at <= $1
 			AND merchant_id = $3 AND livemode = $4
 		ORDER BY expires_at LIMIT $2`
+	// The event stream: one writer, so transactions commit in seq order
+	// (xid is seq): every event is of an ended transaction, and a new stream
+	// starts after the newest event, of any scope.
+	q.EventsEnded = `true`
+	q.EventStreamStart = `SELECT coalesce(max(seq), 0), coalesce(max(seq), 0) FROM events`
 	return q
 }()

@@ -93,7 +93,7 @@ type Planner struct {
 
 // CheckPlans explains the page and the two counts (from the newest, and after
 // a page ending at deep) of every PlanCase, the page of every ListCase, every
-// DueCase, the two attempt queries and a delivery's on the engine's store (the
+// DueCase, the two attempt queries, a delivery's and the event stream's on the engine's store (the
 // scope's merchant is mer_big; deep is the creation time of a session about
 // 10 000 deep in its newest-first list) and fails the test for each plan that
 // reads the whole table, for a covered PlanCase reads table rows (but the
@@ -154,6 +154,10 @@ func CheckPlans(t *testing.T, s *sqldb.Store, deep time.Time, p Planner) {
 	for _, k := range []*store.Keyset{nil, {CreatedAt: deep, Seq: 77}, {CreatedAt: deep, Seq: 77, Newer: true}} {
 		query, args := sqldb.EndpointListSQL(s.Engine, scope, 10, k)
 		check(fmt.Sprintf("endpoints page after %v", k), query, args, true, false, "webhook_endpoints_newest")
+	}
+	for _, f := range []store.EventFilter{{Limit: 100}, {Types: []store.EventType{"checkout.session.completed"}, Limit: 100}} {
+		query, args := sqldb.EventsStreamedSQL(s.Engine, s.Q, scope, f, store.StreamPos{Txn: 77, Seq: 77})
+		check(fmt.Sprintf("event stream of types %v", f.Types), query, args, true, false, "events_stream")
 	}
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, s store.Store) {
 		"InTx":                  testInTx,
 		"AmbientTx":             testAmbientTx,
 		"Events":                testEvents,
+		"EventsStreamed":        testEventsStreamed,
 		"Idempotency":           testIdempotency,
 		"IdempotencyConcurrent": testIdempotencyConcurrent,
 		"Ping":                  func(t *testing.T, s store.Store) { must(t, s.Ping(context.Background())) },
