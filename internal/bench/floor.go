@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/caisse/caisse/internal/store/pgstore"
 	"github.com/caisse/caisse/internal/store/sqldb"
 )
 
@@ -30,7 +31,12 @@ type floor struct {
 // startFloor serves the floor on a free port of 127.0.0.1, reading the
 // sessions of the PostgreSQL database at dbURL.
 func startFloor(ctx context.Context, dbURL string) (*floor, error) {
-	pool, err := pgxpool.New(ctx, dbURL)
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = pgstore.MaxConns // as many connections as caisse's pool
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,10 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// MaxConns is how many connections a store keeps open to PostgreSQL at most
+// (and idle, ready for the next request).
+const MaxConns = 20
+
 // Open connects to the database at url (postgres://…).
 func Open(url string) (*Store, error) {
 	url, err := withTimeouts(url)
@@ -45,8 +49,8 @@ func Open(url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{&sqldb.Store{Reader: db, Writer: db, Q: &queries, Engine: engine{}}}
 	if err := s.Ping(context.Background()); err != nil {
