@@ -9,12 +9,14 @@ import (
 
 // WriteJSON answers status with v as JSON, every dialect's one way of
 // writing a body: no HTML escaping (an & in a URL stays &), a trailing
-// newline, and a Content-Length (the body is encoded before the first byte
-// is sent, so a value that does not encode is a 500, not a 200 cut short).
+// newline, and a Content-Length. The body is encoded before anything is
+// sent: a value that does not encode writes nothing and is the error, for
+// the handler to answer (a 500 in its dialect, logged) instead of a 200 cut
+// short.
 // A json.Marshaler given as v (a Stripe object rendered at its API version)
 // is written as it marshals itself: encoding/json would only check and
 // compact its output again.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	var b []byte
 	var err error
 	if m, ok := v.(json.Marshaler); ok {
@@ -28,11 +30,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		b = buf.Bytes()
 	}
 	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b) //nolint:errcheck // the client went away
+	return nil
 }

@@ -34,8 +34,7 @@ func (a *API) callback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
-	return nil
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{"received": true, "session": s.ID, "status": s.Status})
 }
 
 // fail renders err: this is the one place errors become operator-facing errors.
@@ -71,5 +70,5 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
-	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message}})
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message}}) //nolint:errcheck // strings always encode
 }

@@ -145,8 +145,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, a.toWire(s))
-	return nil
+	return httpapi.WriteJSON(w, http.StatusCreated, a.toWire(s))
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) error {
@@ -178,8 +177,7 @@ func (a *API) reply(w http.ResponseWriter, s checkout.Session, err error) error 
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, a.toWire(s))
-	return nil
+	return httpapi.WriteJSON(w, http.StatusOK, a.toWire(s))
 }
 
 // page is the provider's search and list response, with TotalCountExact:
@@ -209,8 +207,7 @@ func (a *API) search(allowed map[string]bool) httpapi.HandlerFunc {
 		if next := f.Offset + int64(len(list)); next < total.Count && len(list) > 0 {
 			out.HasMore, out.NextOffset = true, &next
 		}
-		httpapi.WriteJSON(w, http.StatusOK, out)
-		return nil
+		return httpapi.WriteJSON(w, http.StatusOK, out)
 	}
 }
 
@@ -247,5 +244,5 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 	if p.Param != "" {
 		param = &p.Param
 	}
-	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message, "param": param}})
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message, "param": param}}) //nolint:errcheck // strings always encode
 }

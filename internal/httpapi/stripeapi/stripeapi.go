@@ -156,8 +156,7 @@ func decode(r *http.Request, allowBody bool, read func(p *params)) error {
 
 // ok writes v as a 200 answer.
 func ok(w http.ResponseWriter, v any) error {
-	httpapi.WriteJSON(w, http.StatusOK, v)
-	return nil
+	return httpapi.WriteJSON(w, http.StatusOK, v)
 }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request) error {
@@ -397,7 +396,7 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 	if p.Status == http.StatusConflict || p.Status == http.StatusTooManyRequests {
 		w.Header().Set("Stripe-Should-Retry", "true")
 	}
-	httpapi.WriteJSON(w, p.Status, map[string]any{"error": body})
+	httpapi.WriteJSON(w, p.Status, map[string]any{"error": body}) //nolint:errcheck // strings always encode
 }
 
 // UnrecognizedURL answers a /v1/… URL (or method) no endpoint serves. An
@@ -406,7 +405,7 @@ func Render(w http.ResponseWriter, _ *http.Request, p *httpapi.Problem) {
 // also has what the mobile-money error shape holds: code resource_missing and
 // param null.
 func UnrecognizedURL(w http.ResponseWriter, r *http.Request) {
-	httpapi.WriteJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
+	httpapi.WriteJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{ //nolint:errcheck // strings always encode
 		"type": httpapi.TypeInvalidRequest, "code": "resource_missing", "param": nil,
 		"message": fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
 			r.Method, r.URL.Path)}})
