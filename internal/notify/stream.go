@@ -48,9 +48,8 @@ func (s *Service) Wake(scope store.Scope) {
 
 // StreamStart is where a stream begins: after the event lastEventID names
 // (a resumed stream), else where a stream opened now begins
-// (store.Store.EventStreamStart: it sends what happens from now on, and on
-// PostgreSQL perhaps a few events committed just before). An id that is not
-// one of the principal's events is ErrNotFound.
+// (store.Store.EventStreamStart: it sends what is committed from now on).
+// An id that is not one of the principal's events is ErrNotFound.
 func (s *Service) StreamStart(ctx context.Context, p merchant.Principal, lastEventID string) (store.StreamPos, error) {
 	if lastEventID != "" {
 		e, err := s.EventGet(ctx, p, lastEventID)
@@ -69,7 +68,7 @@ func (s *Service) EventsAfter(ctx context.Context, p merchant.Principal, f store
 		return nil, pos, err
 	}
 	if n := len(list); n > 0 {
-		pos = list[n-1].Pos()
+		pos = pos.Past(list[n-1])
 	}
 	return list, pos, nil
 }

@@ -337,10 +337,21 @@ type Event struct {
 // a position has ended no event can appear before it.
 type StreamPos struct {
 	Txn, Seq int64
+	// Opened, when set, is the engine's record of the transactions that had
+	// ended when the stream opened (PostgreSQL's pg_snapshot, as text): their
+	// events, committed before it, are not the stream's, even where they come
+	// after Txn in stream order. A stream keeps it as it moves on.
+	Opened string
 }
 
 // Pos is the stream position just after e.
 func (e Event) Pos() StreamPos { return StreamPos{Txn: e.Txn, Seq: e.Seq} }
+
+// Past is where the stream at p stands once it has sent e: just after e,
+// keeping what p knew of its opening.
+func (p StreamPos) Past(e Event) StreamPos {
+	return StreamPos{Txn: e.Txn, Seq: e.Seq, Opened: p.Opened}
+}
 
 // EventFilter selects events within a scope; zero fields do not filter.
 type EventFilter struct {
@@ -497,8 +508,9 @@ type Store interface {
 	// appears behind the last one it has.
 	EventsStreamed(ctx context.Context, scope Scope, f EventFilter, pos StreamPos) ([]Event, error)
 	// EventStreamStart is where a stream opened now begins, in any scope:
-	// before every event of a transaction still open or yet to begin (on
-	// PostgreSQL it may also be before a few events committed just now).
+	// before every event of a transaction still open or yet to begin, and
+	// after every event already committed (with Opened on PostgreSQL, where
+	// the two interleave in stream order).
 	EventStreamStart(ctx context.Context) (StreamPos, error)
 
 	// EndpointCreate inserts a webhook endpoint and returns it with Seq set.

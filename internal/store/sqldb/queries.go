@@ -31,9 +31,14 @@ type Queries struct {
 	// (EventsStreamedSQL). Each engine has its own.
 	EventsEnded string
 	// EventStreamStart, without parameters, is the xid and seq a stream
-	// opened now begins after (store.Store.EventStreamStart). Each engine
-	// has its own.
+	// opened now begins after, and its StreamPos.Opened ('' for none)
+	// (store.Store.EventStreamStart). Each engine has its own.
 	EventStreamStart string
+	// EventsNotOpened is the condition that an events row's transaction had
+	// not ended when a stream opened, a format with one %d: the parameter
+	// number of StreamPos.Opened. Only an engine whose EventStreamStart gives
+	// an Opened needs it.
+	EventsNotOpened string
 
 	EndpointInsert  string // endpointTable.args; RETURNING seq
 	EndpointGet     string // merchant_id, livemode, id
@@ -77,7 +82,7 @@ type Queries struct {
 // types jsonb from the column it is stored in or compared with, as a ::jsonb
 // cast would; RETURNING and ON CONFLICT DO NOTHING (SQLite 3.35 and later).
 // SessionsDue and SessionsDueInScope are PostgreSQL's (FOR UPDATE SKIP
-// LOCKED): SQLite replaces them. EventsEnded and EventStreamStart are left
+// LOCKED): SQLite replaces them. EventsEnded, EventStreamStart and EventsNotOpened are left
 // to each engine. An engine replaces only the statements its database needs
 // written otherwise; each call returns a fresh copy for it to change.
 func PortableQueries() Queries {

@@ -701,9 +701,14 @@ func (s *Store) EventsStreamed(ctx context.Context, scope store.Scope, f store.E
 
 // EventsStreamedSQL builds the event stream's query: the events after pos in
 // (xid, seq) order, of transactions that have ended with every one before
-// them (q.EventsEnded), limit included in args.
+// them (q.EventsEnded) and, with pos.Opened, had not ended when the stream
+// opened (q.EventsNotOpened), limit included in args.
 func EventsStreamedSQL(e Engine, q *Queries, scope store.Scope, f store.EventFilter, pos store.StreamPos) (string, []any) {
 	where, args := eventWhere(e, scope, f)
+	if pos.Opened != "" {
+		args = append(args, pos.Opened)
+		where += " AND " + fmt.Sprintf(q.EventsNotOpened, len(args))
+	}
 	args = append(args, pos.Txn, pos.Seq, f.Limit)
 	n := len(args)
 	return fmt.Sprintf("SELECT %s FROM events WHERE %s AND (xid, seq) > ($%d, $%d) AND %s ORDER BY xid, seq LIMIT $%d",
@@ -713,7 +718,7 @@ func EventsStreamedSQL(e Engine, q *Queries, scope store.Scope, f store.EventFil
 // EventStreamStart is where a stream opened now begins (q.EventStreamStart).
 func (s *Store) EventStreamStart(ctx context.Context) (store.StreamPos, error) {
 	var pos store.StreamPos
-	if err := s.read(ctx).QueryRowContext(ctx, s.Q.EventStreamStart).Scan(&pos.Txn, &pos.Seq); err != nil {
+	if err := s.read(ctx).QueryRowContext(ctx, s.Q.EventStreamStart).Scan(&pos.Txn, &pos.Seq, &pos.Opened); err != nil {
 		return pos, s.translate(err)
 	}
 	return pos, nil

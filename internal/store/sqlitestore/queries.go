@@ -22,6 +22,6 @@ var queries = func() sqldb.Queries {
 	// (xid is seq): every event is of an ended transaction, and a new stream
 	// starts after the newest event, of any scope.
 	q.EventsEnded = `true`
-	q.EventStreamStart = `SELECT coalesce(max(seq), 0), coalesce(max(seq), 0) FROM events`
+	q.EventStreamStart = `SELECT coalesce(max(seq), 0), coalesce(max(seq), 0), '' FROM events`
 	return q
 }()
