@@ -257,3 +257,37 @@ func listen(t *testing.T, serve func(net.Conn)) string {
 	}()
 	return ln.Addr().String()
 }
+
+// TestDeliverRunAgain runs a delivery job a second time, as River does when
+// the node that ran it died after its attempt was recorded but before the job
+// was marked done: the second run sends nothing and records nothing, while
+// another job of the same event and endpoint (a resend) is sent.
+func TestDeliverRunAgain(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	env := newDeliveryEnv(t, newFakeDNS(t, nil), false)
+	a := env.deliver(t, env.test, rcv.URL+"/hook", nil)
+	if !a.Succeeded || hits.Load() != 1 {
+		t.Fatalf("first run: attempt %+v, %d requests received; want a success and 1 request", a, hits.Load())
+	}
+	ctx := context.Background()
+	args := DeliverArgs{MerchantID: env.test.Merchant.ID, EventID: a.EventID, EndpointID: a.EndpointID}
+	if err := env.svc.Deliver(ctx, args, a.JobID, 2); err != nil {
+		t.Fatal(err)
+	}
+	attempts, err := env.svc.Attempts(ctx, env.test, a.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits.Load() != 1 || len(attempts) != 1 {
+		t.Fatalf("the same job run again: %d requests received, %d attempts recorded; want 1 and 1", hits.Load(), len(attempts))
+	}
+	if err := env.svc.Deliver(ctx, args, a.JobID+1, 1); err != nil || hits.Load() != 2 {
+		t.Fatalf("another job of the same delivery: %v, %d requests received; want it sent (2)", err, hits.Load())
+	}
+}

@@ -32,7 +32,9 @@ import (
 //     the end each key has exactly one session; an acknowledged key replays
 //     its 201 (same id, Idempotent-Replayed: true);
 //  3. after the last restart every event of the merchant is answered by the
-//     receiver within 60 s, and only deliveries cut by a kill arrive twice.
+//     receiver within 60 s; each event's attempt log records exactly one
+//     successful delivery, and a delivery arrives again only across a
+//     restart (a kill cut it before its success was recorded).
 func TestCrashRecovery(t *testing.T) {
 	t.Parallel()
 	testdb.EachEngineEmpty(t, func(t *testing.T, dbURL string) {
@@ -48,8 +50,7 @@ const (
 	crashConfirmOneIn  = 4               // confirm about one acknowledged session in this many
 	crashConfirmsMax   = 40              // confirmations per cycle
 	crashDeliverWithin = 60 * time.Second
-	crashRecordWithin  = time.Second // a delivery answered this long before a kill counts as in flight
-	crashPagesMax      = 100         // pages of 100 sessions or events
+	crashPagesMax      = 100 // pages of 100 sessions or events
 )
 
 // crashSession is what the test compares of a mobile-money session.
@@ -141,13 +142,12 @@ type crashRun struct {
 	amounts  atomic.Int64
 	keys     []*crashKey
 	lastKill time.Time
-	cutAt    map[string]int // event id → kills during which a delivery of it was in flight
-	cut      int            // deliveries in flight at kills
+	ready    []time.Time // when each server after the first answered /readyz
 }
 
 func newCrashRun(t *testing.T, dbURL string) *crashRun {
 	addr := freeAddr(t)
-	r := &crashRun{t: t, base: "http://" + addr, rcv: newSlowReceiver(t), cutAt: map[string]int{},
+	r := &crashRun{t: t, base: "http://" + addr, rcv: newSlowReceiver(t),
 		env: []string{"CAISSE_DATABASE_URL=" + dbURL, "CAISSE_ADDR=" + addr, "CAISSE_LOG_LEVEL=error",
 			"CAISSE_IDEMPOTENCY_TAKEOVER=" + crashTakeover.String(),
 			"CAISSE_RATE_LIMIT=0"}} // 16 workers exceed the default 100 requests per second
@@ -215,10 +215,10 @@ func (r *crashRun) run() {
 	t.Logf("%d cycles in %s: %d creates acknowledged, %d unanswered, %d answered otherwise; "+
 		"after the restarts %d of those not acknowledged were replayed and %d taken over; "+
 		"%d keys with more than one session (%d extra sessions), %d keys left claimed with their session, %d without; "+
-		"%d deliveries in flight at kills, %d duplicate deliveries; last delivery %s after the last restart",
+		"%d deliveries cut by kills, %d duplicate deliveries; last delivery %s after the last restart",
 		crashCycles, time.Since(began).Round(time.Millisecond), acked, unanswered, refused,
 		replays, takeovers, sessions.duplicated, sessions.extra, sessions.lockedOne, sessions.lockedNone,
-		r.cut, dupDeliveries, lastDelivery.Round(time.Millisecond))
+		r.rcv.unanswered(), dupDeliveries, lastDelivery.Round(time.Millisecond))
 }
 
 // start starts `caisse serve` on the run's database and port and waits until it is ready.
@@ -226,11 +226,14 @@ func (r *crashRun) start() {
 	r.t.Helper()
 	r.srv, r.logs = startServe(r.t, r.env)
 	waitReady(r.t, r.base+"/readyz")
+	if !r.lastKill.IsZero() {
+		r.ready = append(r.ready, time.Now())
+	}
 	r.client = &http.Client{Timeout: 10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}}
 }
 
-// kill sends SIGKILL to the server, waits for it, and notes which deliveries it cut.
+// kill sends SIGKILL to the server and waits for it.
 func (r *crashRun) kill() {
 	r.t.Helper()
 	r.lastKill = time.Now()
@@ -241,13 +244,6 @@ func (r *crashRun) kill() {
 	r.srv = nil
 	r.client.CloseIdleConnections()
 	r.printLogs()
-	// A delivery whose request was on the wire reaches its handler soon
-	// after; one answered shortly before the kill may not have been recorded.
-	time.Sleep(50 * time.Millisecond)
-	for _, id := range r.rcv.activeSince(r.lastKill.Add(-crashRecordWithin)) {
-		r.cutAt[id]++
-		r.cut++
-	}
 }
 
 // printLogs logs what the stopped server wrote (errors only, at CAISSE_LOG_LEVEL=error).
@@ -496,6 +492,25 @@ func (r *crashRun) events() []crashEvent {
 	}
 }
 
+// succeededAttempts counts the successful deliveries of an event that its
+// attempt log records.
+func (r *crashRun) succeededAttempts(eventID string) int {
+	r.t.Helper()
+	var page struct {
+		Data []struct {
+			Succeeded bool `json:"succeeded"`
+		} `json:"data"`
+	}
+	r.get("/v1/events/"+eventID+"/webhook_attempts", &page)
+	n := 0
+	for _, a := range page.Data {
+		if a.Succeeded {
+			n++
+		}
+	}
+	return n
+}
+
 // unsettled counts the sessions still pending or processing, with a few of
 // their ids: paid through the test connector, they all complete about a second
 // after their confirmation.
@@ -516,9 +531,11 @@ func (r *crashRun) unsettled() (n int, some []string) {
 }
 
 // checkWebhooks waits, at most crashDeliverWithin after the last restart, for
-// every session to settle and every event to be answered by the receiver;
-// then checks that only events cut by a kill arrived more than once. It
-// returns the time from the restart to the last delivery and the number of
+// every session to settle and every event's attempt log to record a
+// successful delivery to the receiver; then checks that it records exactly
+// one, and that an event arrived again only from a later server process: a
+// rerun of a job whose process was killed before it recorded the delivery.
+// It returns the time from the restart to the last delivery and the number of
 // duplicate deliveries.
 func (r *crashRun) checkWebhooks(restarted time.Time) (lastDelivery time.Duration, duplicates int) {
 	t := r.t
@@ -526,18 +543,22 @@ func (r *crashRun) checkWebhooks(restarted time.Time) (lastDelivery time.Duratio
 		events, missing []crashEvent
 		open            int
 		someOpen        []string
+		recorded        = map[string]bool{} // attempts are never removed: one seen recorded stays so
 	)
 	for {
 		events = r.events()
 		open, someOpen = r.unsettled()
-		answered := r.rcv.answered()
-		missing = slices.DeleteFunc(slices.Clone(events), func(e crashEvent) bool { return answered[e.ID] })
+		missing = slices.DeleteFunc(slices.Clone(events), func(e crashEvent) bool {
+			recorded[e.ID] = recorded[e.ID] || r.succeededAttempts(e.ID) > 0
+			return recorded[e.ID]
+		})
 		if len(missing) == 0 && open == 0 || time.Since(restarted) > crashDeliverWithin {
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // a duplicate would have arrived by now
+	arrivals := r.rcv.arrivals()
 	if open > 0 {
 		t.Errorf("%d confirmed sessions are still pending or processing %s after the last restart (a test connector job cut by a kill and never run again?), e.g. %v",
 			open, time.Since(restarted).Round(time.Second), someOpen)
@@ -545,19 +566,25 @@ func (r *crashRun) checkWebhooks(restarted time.Time) (lastDelivery time.Duratio
 	if len(missing) > 0 {
 		var some []string
 		for _, e := range missing[:min(len(missing), 10)] {
-			some = append(some, fmt.Sprintf("%s %s of %s (arrived %d times, cut by %d kills)",
-				e.ID, e.Type, e.Data.Object.ID, r.rcv.arrivals()[e.ID], r.cutAt[e.ID]))
+			some = append(some, fmt.Sprintf("%s %s of %s (arrived %d times)", e.ID, e.Type, e.Data.Object.ID, len(arrivals[e.ID])))
 		}
-		t.Errorf("%d of %d events were not answered by the receiver within %s of the last restart, e.g.:\n%s",
+		t.Errorf("%d of %d events were not recorded as delivered within %s of the last restart, e.g.:\n%s",
 			len(missing), len(events), crashDeliverWithin, strings.Join(some, "\n"))
 	}
-	for id, n := range r.rcv.arrivals() {
-		if n < 2 {
-			continue
+	for _, e := range events {
+		if n := r.succeededAttempts(e.ID); n > 1 {
+			t.Errorf("event %s %s (arrived %d times): its attempt log records %d successful deliveries, want 1",
+				e.ID, e.Type, len(arrivals[e.ID]), n)
 		}
-		duplicates += n - 1
-		if n-1 > r.cutAt[id] {
-			t.Errorf("event %s arrived %d times but was in flight at %d kills", id, n, r.cutAt[id])
+	}
+	for id, starts := range arrivals {
+		duplicates += len(starts) - 1
+		for i := 1; i < len(starts); i++ {
+			prev, next := starts[i-1], starts[i]
+			if !slices.ContainsFunc(r.ready, func(ready time.Time) bool { return prev.Before(ready) && !next.Before(ready) }) {
+				t.Errorf("event %s arrived again %s after its previous delivery, with no restart in between: one server process sent it twice",
+					id, next.Sub(prev).Round(time.Millisecond))
+			}
 		}
 	}
 	if last := r.rcv.last(); last.After(restarted) {
@@ -616,37 +643,31 @@ func (h *slowReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// activeSince returns the events of deliveries still held, or ended after since.
-func (h *slowReceiver) activeSince(since time.Time) []string {
+// arrivals returns, for each event, when each of its deliveries arrived,
+// answered or not, in order.
+func (h *slowReceiver) arrivals() map[string][]time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var ids []string
+	at := map[string][]time.Time{}
 	for _, d := range h.got {
-		if d.end.IsZero() || d.end.After(since) {
-			ids = append(ids, d.event)
+		at[d.event] = append(at[d.event], d.start)
+	}
+	for _, starts := range at {
+		slices.SortFunc(starts, time.Time.Compare)
+	}
+	return at
+}
+
+// unanswered counts the deliveries whose connection closed before they were
+// answered: those a kill cut.
+func (h *slowReceiver) unanswered() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, d := range h.got {
+		if !d.answered {
+			n++
 		}
-	}
-	return ids
-}
-
-// answered returns the events at least one delivery of which was answered.
-func (h *slowReceiver) answered() map[string]bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ok := map[string]bool{}
-	for _, d := range h.got {
-		ok[d.event] = ok[d.event] || d.answered
-	}
-	return ok
-}
-
-// arrivals counts the deliveries of each event, answered or not.
-func (h *slowReceiver) arrivals() map[string]int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := map[string]int{}
-	for _, d := range h.got {
-		n[d.event]++
 	}
 	return n
 }
