@@ -309,6 +309,17 @@ func (b *runner) postgres(ctx context.Context, r *Report) error {
 	cs := b.measureClosed(ctx, what, b.o.CreateClients, create)
 	bs, note := pb(pgbenchRun{script: pgbenchCreate(), clients: b.o.CreateClients, d: b.o.Duration})
 	r.Rows = append(r.Rows, Row{Measurement: what, Caisse: &cs, Baseline: bs, Note: note})
+	// The Go floor of a create, beside pgbench and beside caisse.
+	fl, err := startPGCreateFloor(ctx, srv.dbURL(baseDB))
+	if err != nil {
+		return err
+	}
+	fs := b.measureClosed(ctx, fmt.Sprintf("Go floor create, %d clients", b.o.CreateClients), b.o.CreateClients, fl.createOp())
+	fl.stop()
+	fs.Label = "Go floor"
+	r.Rows = append(r.Rows,
+		Row{Measurement: fmt.Sprintf("the Go floor of a PostgreSQL create (net/http, pgbench's inserts in one pgx round trip, no caisse code), %d clients, vs pgbench", b.o.CreateClients), Caisse: &fs, Baseline: bs, Note: note},
+		Row{Measurement: what + ", vs the Go floor", Caisse: &cs, Baseline: &fs})
 
 	// (b) Create, open model at a fraction of caisse's closed-model throughput.
 	rate := float64(int(cs.PerSecond*b.o.OpenFraction + 0.5))
@@ -352,7 +363,7 @@ func (b *runner) postgres(ctx context.Context, r *Report) error {
 			continue
 		}
 		// (e) The Go floor of a retrieve, beside pgbench and beside caisse.
-		fl, err := startFloor(ctx, srv.dbURL(caisseDB))
+		fl, err := startRetrieveFloor(ctx, srv.dbURL(caisseDB))
 		if err != nil {
 			return err
 		}
@@ -377,7 +388,7 @@ func (b *runner) sqlite(ctx context.Context, r *Report) error {
 	}
 	defer c.stop()
 	for _, n := range b.o.SQLiteClients {
-		what := fmt.Sprintf("SQLite create, %d client%s", n, map[bool]string{true: "s"}[n > 1])
+		what := "SQLite create, " + clients(n)
 		cs := b.measureClosed(ctx, what, n, c.createOp(nil))
 		b.progress("  bare loop, %d client(s), %s", n, b.o.Duration)
 		bs, err := sqliteLoop(ctx, dir, n, b.o.Duration)
@@ -385,6 +396,20 @@ func (b *runner) sqlite(ctx context.Context, r *Report) error {
 			return err
 		}
 		r.Rows = append(r.Rows, Row{Measurement: what, Caisse: &cs, Baseline: &bs})
+		if n != b.o.SQLiteClients[0] {
+			continue
+		}
+		// The Go floor of a create, beside the loop and beside caisse.
+		fl, err := startSQLiteCreateFloor(ctx, dir)
+		if err != nil {
+			return err
+		}
+		fs := b.measureClosed(ctx, fmt.Sprintf("Go floor create, %d client(s)", n), n, fl.createOp())
+		fl.stop()
+		fs.Label = "Go floor"
+		r.Rows = append(r.Rows,
+			Row{Measurement: fmt.Sprintf("the Go floor of a SQLite create (net/http and the loop's transaction, no caisse code), %s, vs bare loop", clients(n)), Caisse: &fs, Baseline: &bs},
+			Row{Measurement: what + ", vs the Go floor", Caisse: &cs, Baseline: &fs})
 	}
 	return nil
 }

@@ -12,6 +12,14 @@ import (
 	"time"
 )
 
+// clients is "1 client" or "n clients".
+func clients(n int) string {
+	if n == 1 {
+		return "1 client"
+	}
+	return strconv.Itoa(n) + " clients"
+}
+
 // thousands writes n with a space between groups of three digits: 12 210.
 func thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
@@ -58,12 +66,12 @@ func failures(s *Stats) string {
 	return ", " + strings.Join(parts, ", ")
 }
 
-func (r Row) cell(s *Stats, label bool) string {
+func (r Row) cell(s *Stats) string {
 	if s == nil {
 		return r.Note
 	}
 	prefix := ""
-	if label && s.Label != "caisse" {
+	if s.Label != "caisse" {
 		prefix = s.Label + " "
 	}
 	if r.Webhooks {
@@ -134,10 +142,10 @@ func table(r Report, prev *Report) string {
 			"| --- | --- | --- | --- | --- | --- | --- |\n")
 	}
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |", row.Measurement, row.cell(row.Caisse, false), row.cell(row.Baseline, true), row.ratio())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", row.Measurement, row.cell(row.Caisse), row.cell(row.Baseline), row.ratio())
 		if prev != nil {
 			if p, ok := prev.row(row.Measurement); ok {
-				fmt.Fprintf(&b, " %s | %s | %s |", p.cell(p.Caisse, false), p.cell(p.Baseline, true), p.ratio())
+				fmt.Fprintf(&b, " %s | %s | %s |", p.cell(p.Caisse), p.cell(p.Baseline), p.ratio())
 			} else {
 				b.WriteString(" — | — | — |")
 			}

@@ -3,7 +3,9 @@ package bench
 import (
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // baselineColumn is a column of the baseline's sessions table: caisse's
@@ -132,4 +134,62 @@ func pgbenchRetrieve() string {
 	return `\set s random(1, :maxseq)
 SELECT ` + strings.Join(cols, ", ") + ` FROM sessions WHERE seq = :s;
 `
+}
+
+// baselineCreate is one minimal durable create of the Go baselines (the bare
+// SQLite loop and the create floors): a session row and its idempotency row,
+// the values pgbench's script writes.
+type baselineCreate struct {
+	id, key, currency, phone, paymentID, description string
+	amount                                           int64
+}
+
+// placeholders are n bind parameters of engine ("pg" or "sqlite").
+func placeholders(engine string, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = "?"
+		if engine == "pg" {
+			ps[i] = "$" + strconv.Itoa(i+1)
+		}
+	}
+	return strings.Join(ps, ", ")
+}
+
+// insertSession is the INSERT of a baseline session row.
+func (baselineCreate) insertSession(engine string) string {
+	return "INSERT INTO sessions (" + insertColumns() + ") VALUES (" + placeholders(engine, len(baselineColumns)-1) + ")"
+}
+
+// insertKey is the INSERT of a baseline idempotency row.
+func (baselineCreate) insertKey(engine string) string {
+	return "INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, done, status_code, body, created_at, locked_at) VALUES (" +
+		placeholders(engine, 9) + ")"
+}
+
+// sessionArgs are insertSession's arguments, times as engine stores them.
+func (c baselineCreate) sessionArgs(engine string, now time.Time) []any {
+	at, live := engineValues(engine)
+	return []any{c.id, "mer_bench", live, "created", c.amount, c.currency, c.phone, c.paymentID, "", c.description,
+		"{}", int64(25), "", at(now), at(now), at(now.Add(30 * time.Minute)), nil,
+		"", "", "", "", "", "[]", "", "", "", "", "", ""}
+}
+
+// keyArgs are insertKey's arguments: the create's response, done.
+func (c baselineCreate) keyArgs(engine string, now time.Time) []any {
+	at, live := engineValues(engine)
+	hash, _ := hex.DecodeString(requestHash)
+	done := any(true)
+	if engine == "sqlite" {
+		done = 1
+	}
+	return []any{"mer_bench", live, c.key, hash, done, 201, []byte(responseBody), at(now), at(now)}
+}
+
+// engineValues are how engine stores a time and livemode false.
+func engineValues(engine string) (at func(time.Time) any, live any) {
+	if engine == "sqlite" {
+		return func(t time.Time) any { return t.UnixMicro() }, 0
+	}
+	return func(t time.Time) any { return t }, false
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/hex"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,50 +11,65 @@ import (
 	"github.com/caisse/caisse/internal/store/sqlitestore"
 )
 
-// sqliteLoop is the SQLite baseline: goroutines inserting, back to back for d,
-// a session row and its idempotency row in one transaction each, on a file
-// opened by sqlitestore.Open — the same driver, pragmas (WAL,
+// sqliteBaseline opens a new file in dir holding only the baseline's two
+// tables, by sqlitestore.Open — the same driver, pragmas (WAL,
 // synchronous=FULL, busy timeout, immediate transactions) and single writer
-// connection as caisse — holding only the baseline's two tables.
-func sqliteLoop(ctx context.Context, dir string, clients int, d time.Duration) (Stats, error) {
+// connection as caisse — and returns it with the baseline's create: a
+// session row and its idempotency row in one transaction.
+func sqliteBaseline(ctx context.Context, dir string) (*sqlitestore.Store, func(context.Context, baselineCreate) error, error) {
 	path := filepath.Join(dir, "baseline-"+strings.ToLower(randid.String(6))+".db")
 	st, err := sqlitestore.Open(path)
 	if err != nil {
-		return Stats{}, err
+		return nil, nil, err
 	}
-	defer st.Close()
 	for _, stmt := range baselineSchema("sqlite") {
 		if _, err := st.Writer.ExecContext(ctx, stmt); err != nil {
-			return Stats{}, err
+			st.Close()
+			return nil, nil, err
 		}
 	}
-	insertSession := "INSERT INTO sessions (" + insertColumns() + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(baselineColumns)-1), ", ") + ")"
-	insertKey := `INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, done, status_code, body, created_at, locked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	hash, _ := hex.DecodeString(requestHash)
-	body := []byte(responseBody)
-	one := func() error {
-		now := time.Now()
-		us := now.UnixMicro()
+	var c baselineCreate
+	insertSession, insertKey := c.insertSession("sqlite"), c.insertKey("sqlite")
+	insert := func(ctx context.Context, c baselineCreate) error {
 		tx, err := st.Writer.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-		id := randid.New("cs_test_")
-		_, err = tx.ExecContext(ctx, insertSession,
-			id, "mer_bench", 0, "created", int64(5000), "XOF", "+2250707987654", "ORDER_"+id[8:], "", "Commande",
-			"{}", int64(25), "", us, us, now.Add(30*time.Minute).UnixMicro(), nil,
-			"", "", "", "", "", "[]", "", "", "", "", "", "")
-		if err != nil {
+		now := time.Now()
+		if _, err := tx.ExecContext(ctx, insertSession, c.sessionArgs("sqlite", now)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, insertKey, "mer_bench", 0, randid.String(24), hash, 1, 201, body, us, us); err != nil {
+		if _, err := tx.ExecContext(ctx, insertKey, c.keyArgs("sqlite", now)...); err != nil {
 			return err
 		}
 		return tx.Commit()
 	}
-	// The same closed model as caisse's load; one() reaches no HTTP client.
-	return closedLoad(ctx, "bare loop", clients, d, nil, func(context.Context, *http.Client, int, int) error { return one() }), nil
+	return st, insert, nil
+}
+
+// sqliteLoop is the SQLite baseline: goroutines running the baseline's create
+// back to back for d, on a file of its own (sqliteBaseline).
+func sqliteLoop(ctx context.Context, dir string, clients int, d time.Duration) (Stats, error) {
+	st, insert, err := sqliteBaseline(ctx, dir)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer st.Close()
+	// The same closed model as caisse's load; it reaches no HTTP client.
+	return closedLoad(ctx, "bare loop", clients, d, nil, func(ctx context.Context, _ *http.Client, _, _ int) error {
+		id := randid.New("cs_test_")
+		return insert(ctx, baselineCreate{id: id, key: randid.String(24), amount: 5000, currency: "XOF",
+			phone: "+2250707987654", paymentID: "ORDER_" + id[8:], description: "Commande"})
+	}), nil
+}
+
+// startSQLiteCreateFloor serves POST /v1/checkouts into a baseline file of
+// its own in dir (sqliteBaseline).
+func startSQLiteCreateFloor(ctx context.Context, dir string) (*floor, error) {
+	st, insert, err := sqliteBaseline(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return serveFloor(createMux(insert), func() { st.Close() })
 }
