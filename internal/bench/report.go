@@ -202,10 +202,14 @@ keeps the response — and a primary-key SELECT of a whole row for retrieves; **
 same two inserts, one commit each, through ` + "`sqlitestore.Open`" + ` (the same modernc.org/sqlite driver,
 pragmas and single writer connection as caisse) for SQLite; and **stripe-mock**, Stripe's own
 mock server, as the peer of the Stripe dialect when a ` + "`stripe-mock`" + ` binary is on PATH
-(` + "`go install github.com/stripe/stripe-mock@latest`" + ` puts one in ` + "`$(go env GOPATH)/bin`" + `); and, for
-retrieves at the first client count, **the Go floor**: net/http's server and one pgx query of the
-session's row (caisse's pool size), in the bench's own process, with nothing of caisse's — measured
-beside pgbench and beside caisse, so the first ratio is as far as any Go server gets here. A ratio is
+(` + "`go install github.com/stripe/stripe-mock@latest`" + ` puts one in ` + "`$(go env GOPATH)/bin`" + `); and
+**the Go floor**, in the bench's own process, with nothing of caisse's (no authentication, validation
+or session object): for the PostgreSQL create, net/http's server decoding the same JSON body and
+sending pgbench's two inserts in one pgx round trip (caisse's pool size), as caisse sends a create;
+for the SQLite create at the first client count, the bare loop's transaction behind net/http; for
+retrieves at the first client count, one pgx query of the session's row — each measured beside its
+baseline and beside caisse, so the first ratio is as far as any Go server gets here and the second
+is the share caisse's own work leaves. A ratio is
 caisse's throughput over the baseline's, or, for the open model, caisse's p99 over pgbench's at the
 same rate. The expiry rows have no baseline but their target: ` + "`--expiry`" + ` sessions (10 000) of one
 merchant, seeded ` + "`created`" + ` with deadlines spread over one minute starting 5 s later, served by one
