@@ -1,10 +1,13 @@
 package checkout
 
 import (
+	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 // UnknownRegion is the region to give NormalizePhone when the number may be
@@ -51,6 +54,9 @@ func NormalizePhone(s, region string) (string, bool) {
 		if strings.HasPrefix(digits, "225") && len(digits) == 11 && digits[3] == '0' {
 			digits = "225" + ivorianPrefix[digits[4]] + digits[3:]
 		}
+		if n := plainE164(digits); n != nil && phonenumbers.IsValidNumber(n) {
+			return phonenumbers.Format(n, phonenumbers.E164), true
+		}
 		s = "+" + digits
 	case region == "" || region == UnknownRegion:
 		return "", false // a local number, and no region to read it in
@@ -66,6 +72,67 @@ func NormalizePhone(s, region string) (string, bool) {
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), true
 }
+
+// plainE164 is the number phonenumbers.Parse makes of "+" and digits (at
+// most 15, checked by the caller), built without Parse's regular
+// expressions, which are most of a create's phone check. It is nil unless
+// that is exact: the digits must begin with a country calling code whose
+// numbers have no national prefix to strip (Parse strips one, a "0" or a
+// carrier code, even after a "+"), as in Côte d'Ivoire and every XOF
+// country. The number's validity is left to phonenumbers.IsValidNumber.
+func plainE164(digits string) *phonenumbers.PhoneNumber {
+	if digits == "" || digits[0] == '0' {
+		return nil
+	}
+	for i := 1; i <= 3 && i < len(digits); i++ {
+		cc, _ := strconv.Atoi(digits[:i])
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == UnknownRegion {
+			continue // not a calling code: Parse tries the next length too
+		}
+		nsn := digits[i:]
+		if !noNationalPrefix()[cc] || len(nsn) < 2 {
+			return nil
+		}
+		n := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc))}
+		// As Parse: the national number's leading zeros are kept apart.
+		if nsn[0] == '0' {
+			n.ItalianLeadingZero = proto.Bool(true)
+			zeros := 1
+			for zeros < len(nsn)-1 && nsn[zeros] == '0' {
+				zeros++
+			}
+			if zeros != 1 {
+				n.NumberOfLeadingZeros = proto.Int32(int32(zeros))
+			}
+		}
+		national, err := strconv.ParseUint(nsn, 10, 64)
+		if err != nil {
+			return nil
+		}
+		n.NationalNumber = proto.Uint64(national)
+		return n
+	}
+	return nil
+}
+
+// noNationalPrefix is the set of calling codes whose metadata (that of the
+// code's main region, as Parse reads) has no national prefix, neither to
+// dial nor to strip when parsing.
+var noNationalPrefix = sync.OnceValue(func() map[int]bool {
+	set := map[int]bool{}
+	all, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return set // Parse for every number
+	}
+	for _, md := range all.GetMetadata() {
+		cc := int(md.GetCountryCode())
+		if md.GetId() == phonenumbers.GetRegionCodeForCountryCode(cc) &&
+			md.GetNationalPrefix() == "" && md.GetNationalPrefixForParsing() == "" {
+			set[cc] = true
+		}
+	}
+	return set
+})
 
 var ivorianPrefix = map[byte]string{
 	'0': "01", '1': "01", '2': "01", '3': "01",
