@@ -97,8 +97,7 @@ func startPGCreateFloor(ctx context.Context, dbURL string) (*floor, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c baselineCreate
-	insertSession, insertKey := c.insertSession("pg"), c.insertKey("pg")
+	insertSession, insertKey := insertSessionSQL("pg"), insertKeySQL("pg")
 	insert := func(ctx context.Context, c baselineCreate) error {
 		now := time.Now()
 		b := &pgx.Batch{}

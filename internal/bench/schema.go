@@ -105,6 +105,13 @@ const responseBody = `{"id":"cs_test_IekzpqKwej3VZmC2fo0vppiG","status":"created
 // requestHash stands for the SHA-256 of a request an idempotency row keeps.
 const requestHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
+// requestHashBytes and responseBytes are requestHash and responseBody as the
+// Go baselines bind them (read only, shared by every insert).
+var (
+	requestHashBytes, _ = hex.DecodeString(requestHash)
+	responseBytes       = []byte(responseBody)
+)
+
 // pgbenchCreate is the pgbench script of the minimal durable create: one
 // transaction that inserts a session row and the idempotency row that holds
 // its response. (Constants are hex: pgbench reads any ":name" outside a
@@ -156,18 +163,18 @@ func placeholders(engine string, n int) string {
 	return strings.Join(ps, ", ")
 }
 
-// insertSession is the INSERT of a baseline session row.
-func (baselineCreate) insertSession(engine string) string {
+// insertSessionSQL is the INSERT of a baseline session row.
+func insertSessionSQL(engine string) string {
 	return "INSERT INTO sessions (" + insertColumns() + ") VALUES (" + placeholders(engine, len(baselineColumns)-1) + ")"
 }
 
-// insertKey is the INSERT of a baseline idempotency row.
-func (baselineCreate) insertKey(engine string) string {
+// insertKeySQL is the INSERT of a baseline idempotency row.
+func insertKeySQL(engine string) string {
 	return "INSERT INTO idempotency_keys (merchant_id, livemode, key, request_hash, done, status_code, body, created_at, locked_at) VALUES (" +
 		placeholders(engine, 9) + ")"
 }
 
-// sessionArgs are insertSession's arguments, times as engine stores them.
+// sessionArgs are insertSessionSQL's arguments, times as engine stores them.
 func (c baselineCreate) sessionArgs(engine string, now time.Time) []any {
 	at, live := engineValues(engine)
 	return []any{c.id, "mer_bench", live, "created", c.amount, c.currency, c.phone, c.paymentID, "", c.description,
@@ -175,15 +182,14 @@ func (c baselineCreate) sessionArgs(engine string, now time.Time) []any {
 		"", "", "", "", "", "[]", "", "", "", "", "", ""}
 }
 
-// keyArgs are insertKey's arguments: the create's response, done.
+// keyArgs are insertKeySQL's arguments: the create's response, done.
 func (c baselineCreate) keyArgs(engine string, now time.Time) []any {
 	at, live := engineValues(engine)
-	hash, _ := hex.DecodeString(requestHash)
 	done := any(true)
 	if engine == "sqlite" {
 		done = 1
 	}
-	return []any{"mer_bench", live, c.key, hash, done, 201, []byte(responseBody), at(now), at(now)}
+	return []any{"mer_bench", live, c.key, requestHashBytes, done, 201, responseBytes, at(now), at(now)}
 }
 
 // engineValues are how engine stores a time and livemode false.

@@ -28,8 +28,7 @@ func sqliteBaseline(ctx context.Context, dir string) (*sqlitestore.Store, func(c
 			return nil, nil, err
 		}
 	}
-	var c baselineCreate
-	insertSession, insertKey := c.insertSession("sqlite"), c.insertKey("sqlite")
+	insertSession, insertKey := insertSessionSQL("sqlite"), insertKeySQL("sqlite")
 	insert := func(ctx context.Context, c baselineCreate) error {
 		tx, err := st.Writer.BeginTx(ctx, nil)
 		if err != nil {
