@@ -108,14 +108,12 @@ func jsonInt(obj map[string]json.RawMessage, name string, dst *int64) error {
 	if !ok || string(raw) == "null" {
 		return nil
 	}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	// A json.Number also decodes from a JSON string holding a number ("5000"): refuse strings first.
-	if bytes.HasPrefix(raw, []byte(`"`)) || dec.Decode(&n) != nil {
+	// raw is one JSON value, as written (decodeObject parsed the body): a
+	// number starts with a minus or a digit; a string, even "5000", does not.
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
 		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer.", name)
 	}
-	v, err := strconv.ParseInt(n.String(), 10, 64)
+	v, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
 		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer between %d and %d.",
 			name, math.MinInt64, math.MaxInt64)
