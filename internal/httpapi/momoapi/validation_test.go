@@ -299,6 +299,31 @@ func TestValidationCreateRefused(t *testing.T) {
 	})
 }
 
+// TestValidationIntegerMessage tells a value that is not a number from a
+// number that is not an integer in int64.
+func TestValidationIntegerMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testdb.SQLiteURL(t))
+	key, _ := e.merchant()
+	notInteger := "amount must be an integer."
+	outOfRange := fmt.Sprintf("amount must be an integer between %d and %d.", math.MinInt64, math.MaxInt64)
+	for _, c := range []struct {
+		amount any
+		want   string
+	}{
+		{"5000", notInteger}, {true, notInteger}, {[]int{5000}, notInteger}, {map[string]int{"v": 5000}, notInteger},
+		{raw("5000.5"), outOfRange}, {raw("5e3"), outOfRange}, {raw("-9223372036854775809"), outOfRange},
+	} {
+		r := e.post(key, body("amount", c.amount))
+		var b struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		if err := json.Unmarshal(r.raw, &b); err != nil || r.status != 400 || b.Error.Message != c.want {
+			t.Errorf("amount %v: %d %s, want 400 %q", c.amount, r.status, r.raw, c.want)
+		}
+	}
+}
+
 func TestValidationCreateAccepted(t *testing.T) {
 	t.Parallel()
 	amount := func(want int64) func(*testing.T, map[string]any) {
