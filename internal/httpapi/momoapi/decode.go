@@ -3,6 +3,7 @@ package momoapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/url"
 	"slices"
@@ -109,14 +110,15 @@ func jsonInt(obj map[string]json.RawMessage, name string, dst *int64) error {
 		return nil
 	}
 	// raw is one JSON value, as written (decodeObject parsed the body): a
-	// number starts with a minus or a digit; a string, even "5000", does not.
-	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
-		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer.", name)
-	}
+	// string, even "5000", a fraction or an exponent is no integer literal;
+	// digits beyond int64 are one out of range.
 	v, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange):
 		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer between %d and %d.",
 			name, math.MinInt64, math.MaxInt64)
+	case err != nil:
+		return httpapi.Invalid(name, "parameter_invalid_integer", "%s must be an integer.", name)
 	}
 	*dst = v
 	return nil

@@ -299,8 +299,9 @@ func TestValidationCreateRefused(t *testing.T) {
 	})
 }
 
-// TestValidationIntegerMessage tells a value that is not a number from a
-// number that is not an integer in int64.
+// TestValidationIntegerMessage tells a value that is not an integer (a
+// string, a bool, an array, an object, a fraction, an exponent) from an
+// integer beyond int64.
 func TestValidationIntegerMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testdb.SQLiteURL(t))
@@ -312,7 +313,8 @@ func TestValidationIntegerMessage(t *testing.T) {
 		want   string
 	}{
 		{"5000", notInteger}, {true, notInteger}, {[]int{5000}, notInteger}, {map[string]int{"v": 5000}, notInteger},
-		{raw("5000.5"), outOfRange}, {raw("5e3"), outOfRange}, {raw("-9223372036854775809"), outOfRange},
+		{raw("5000.5"), notInteger}, {raw("5e3"), notInteger}, {raw("-0.0"), notInteger},
+		{raw("9223372036854775808"), outOfRange}, {raw("-9223372036854775809"), outOfRange},
 	} {
 		r := e.post(key, body("amount", c.amount))
 		var b struct {
